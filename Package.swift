@@ -1,0 +1,72 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "wasim",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "wasim", targets: ["WasimCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+    ],
+    targets: [
+        /// Pure SIP message model, parser and serializer (RFC 3261 §7, §20, §25). No I/O.
+        .target(name: "SIPCore", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        /// Digest authentication (RFC 2617, RFC 7616, RFC 8760), client and server side.
+        .target(name: "SIPAuth", dependencies: ["SIPCore", .product(name: "Crypto", package: "swift-crypto")]),
+        /// Transaction and dialog state machines (RFC 3261 §12, §17; RFC 6026). Pure: time is an input.
+        .target(name: "SIPTransaction", dependencies: ["SIPCore"]),
+        /// SwiftNIO transports (UDP, TCP, TLS) and the per-event-loop SIP endpoint that drives the machines.
+        .target(name: "SIPTransport", dependencies: [
+            "SIPCore", "SIPTransaction",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
+        /// Test CA and server certificates made in Swift (swift-certificates).
+        .target(name: "WasimCerts", dependencies: [
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
+        /// The mock of Meta's WhatsApp SIP endpoint (wa.meta.vc).
+        .target(name: "MetaMock", dependencies: [
+            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "WasimCerts",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        /// Scenario files, the call generator and results.
+        .target(name: "LoadEngine", dependencies: [
+            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "MetaMock", "WasimCerts",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        /// The `wasim` command line.
+        .executableTarget(name: "WasimCLI", dependencies: [
+            "LoadEngine", "MetaMock", "WasimCerts", "SIPCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
+        .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth"]),
+        .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"]),
+        .testTarget(name: "IntegrationTests", dependencies: [
+            "SIPTransport", "MetaMock", "LoadEngine", "WasimCerts", "SIPAuth",
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ], resources: [.copy("SIPp")]),
+    ],
+    swiftLanguageModes: [.v6]
+)

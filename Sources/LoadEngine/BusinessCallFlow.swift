@@ -1,0 +1,200 @@
+import NIOCore
+import SIPAuth
+import SIPCore
+import SIPTransaction
+
+/// One business-initiated call as the business UAC plays it (spec §2.1): INVITE, answer the 407 once with
+/// digest credentials (same Call-ID and From tag, CSeq + 1, new branch), ACK the 2xx, hold, BYE. A struct
+/// with no I/O: inputs are responses and time, outputs are actions; the shard executes them.
+public struct BusinessCallFlow: Sendable {
+    public enum State: Sendable, Hashable { case idle, inviting, connected, terminating, finished }
+
+    public enum Action: Sendable {
+        /// Send this INVITE in a new client transaction.
+        case sendInvite(SIPRequest)
+        /// Send the ACK for the 2xx (no transaction, RFC 3261 §13.2.2.4).
+        case sendAck(SIPRequest)
+        /// Wake the flow with `hangUp(now:)` after this long.
+        case scheduleHangUp(TimeAmount)
+        /// Send this BYE in a new client transaction.
+        case sendBye(SIPRequest)
+        /// The call is over.
+        case finished(CallOutcome)
+    }
+
+    public struct Identity: Sendable {
+        public var businessNumber: String
+        public var businessDomain: String
+        public var callee: String
+        /// Host of the Request-URI and To: Meta's domain.
+        public var targetDomain: String
+        public var transport: String
+        public var contactHost: String
+        public var callID: String
+        public var fromTag: String
+        public var digestUsername: String
+        public var password: String
+    }
+
+    public private(set) var state: State = .idle
+    public private(set) var timing = CallTiming()
+    let identity: Identity
+    let hold: TimeAmount
+    var digest: DigestClient
+    var inviteSequence: UInt32 = 1
+    var lastInvite: SIPRequest?
+    var dialog: SIPDialog?
+    var authenticated = false
+    var finalInviteStatus: Int?
+    var finalInviteReason: String?
+
+    public init(identity: Identity, hold: TimeAmount) {
+        self.identity = identity
+        self.hold = hold
+        self.digest = DigestClient(username: identity.digestUsername, password: identity.password)
+    }
+
+    public mutating func start(now: NIODeadline) -> [Action] {
+        state = .inviting
+        timing.inviteSent = now
+        let invite = makeInvite()
+        lastInvite = invite
+        return [.sendInvite(invite)]
+    }
+
+    /// The Request-URI Meta expects: `sip:+<E164>@wa.meta.vc;transport=tls` (spec §1).
+    var requestURI: SIPURI {
+        SIPURI(user: identity.callee, host: identity.targetDomain, parameters: SIPParameters([SIPParameter("transport", identity.transport)]))
+    }
+
+    func makeInvite() -> SIPRequest {
+        var headers = SIPHeaders()
+        headers.add(.from, "<sip:\(identity.businessNumber)@\(identity.businessDomain)>;tag=\(identity.fromTag)")
+        headers.add(.to, "<sip:\(identity.callee)@\(identity.targetDomain)>")
+        headers.add(.callID, identity.callID)
+        headers.add(.cseq, "\(inviteSequence) INVITE")
+        headers.add(.contact, "<sip:\(identity.businessNumber)@\(identity.contactHost);transport=\(identity.transport)>")
+        headers.add(.allow, "INVITE, ACK, BYE, CANCEL, OPTIONS")
+        headers.add(.userAgent, "wasim")
+        headers.add(.contentType, "application/sdp")
+        return SIPRequest(method: .invite, uri: requestURI, headers: headers, body: ByteBuffer(string: offerSDP()))
+    }
+
+    func offerSDP() -> String {
+        [
+            "v=0", "o=- \(identity.fromTag.hashValue & 0xFFFFFF) 1 IN IP4 \(identity.contactHost)", "s=wasim", "t=0 0",
+            "m=audio 40000 RTP/SAVP 111 126", "c=IN IP4 \(identity.contactHost)", "a=rtcp-mux",
+            "a=rtpmap:111 opus/48000/2", "a=fmtp:111 minptime=20;useinbandfec=1", "a=rtpmap:126 telephone-event/8000",
+            "a=ptime:20", "a=sendrecv", "",
+        ].joined(separator: "\r\n")
+    }
+
+    /// A response to the current INVITE.
+    public mutating func inviteResponse(_ response: SIPResponse, now: NIODeadline) -> [Action] {
+        guard state == .inviting else {
+            // A 2xx retransmission after we ACKed: ACK again (RFC 3261 §13.2.2.4).
+            if state == .connected, response.isSuccess, let dialog { return [.sendAck(dialog.makeAck())] }
+            return []
+        }
+        let code = response.statusCode
+        if code < 200 {
+            if code > 100, timing.firstRinging == nil { timing.firstRinging = now }
+            return []
+        }
+        if (code == 401 || code == 407), !authenticated, var invite = lastInvite {
+            // Answer the challenge once (spec §2.1 step 4): same Call-ID and From tag, CSeq + 1, new branch
+            // (the endpoint adds a fresh Via), credentials for the Request-URI.
+            timing.challengeReceived = now
+            guard let auth = digest.authorize(response, method: .invite, uri: requestURI.description,
+                                              cnonce: String(UInt32.random(in: 0...UInt32.max), radix: 16))
+            else { return finish(status: code, reason: response.reasonPhrase, now: now) }
+            authenticated = true
+            inviteSequence += 1
+            invite.headers.remove(.via)
+            invite.headers.set(.cseq, "\(inviteSequence) INVITE")
+            invite.headers.add(auth.header, auth.value)
+            lastInvite = invite
+            return [.sendInvite(invite)]
+        }
+        if response.isSuccess, let invite = lastInvite {
+            timing.answered = now
+            finalInviteStatus = code
+            finalInviteReason = response.reasonPhrase
+            guard let made = try? SIPDialog(uac: invite, response: response) else {
+                return finish(status: code, reason: "2xx without a usable Contact or To tag", now: now)
+            }
+            dialog = made
+            state = .connected
+            return [.sendAck(made.makeAck()), .scheduleHangUp(hold)]
+        }
+        return finish(status: code, reason: response.reasonPhrase, now: now)
+    }
+
+    /// The hold time is over: the business hangs up.
+    public mutating func hangUp(now: NIODeadline) -> [Action] {
+        guard state == .connected, var dialog else { return [] }
+        state = .terminating
+        timing.byeSent = now
+        let bye = dialog.makeRequest(.bye)
+        self.dialog = dialog
+        return [.sendBye(bye)]
+    }
+
+    public mutating func byeResponse(_ response: SIPResponse, now: NIODeadline) -> [Action] {
+        guard state == .terminating, response.statusCode >= 200 else { return [] }
+        return finish(status: finalInviteStatus ?? 200, reason: finalInviteReason ?? "OK", now: now, byeStatus: response.statusCode)
+    }
+
+    /// Timer B/F or a transport failure.
+    public mutating func failed(_ reason: String, timeout: Bool, now: NIODeadline) -> [Action] {
+        switch state {
+        case .inviting:
+            return finish(status: timeout ? 408 : 503, reason: reason, now: now, local: true)
+        case .terminating:
+            return finish(status: finalInviteStatus ?? 200, reason: finalInviteReason ?? "OK", now: now, byeStatus: timeout ? 408 : 503)
+        default:
+            return []
+        }
+    }
+
+    mutating func finish(status: Int, reason: String, now: NIODeadline, byeStatus: Int? = nil, local: Bool = false) -> [Action] {
+        state = .finished
+        timing.ended = now
+        return [.finished(CallOutcome(status: status, reason: reason, byeStatus: byeStatus, localFailure: local))]
+    }
+}
+
+/// How a call ended.
+public struct CallOutcome: Sendable, Hashable {
+    /// Final status of the INVITE (after authentication), or 408/503 for a local timeout/transport failure.
+    public var status: Int
+    public var reason: String
+    /// Final status of our BYE, for connected calls.
+    public var byeStatus: Int?
+    /// The status was made up locally (Timer B, transport), not received.
+    public var localFailure: Bool
+
+    public var connected: Bool { (200..<300).contains(status) && !localFailure }
+}
+
+/// The instants of one call.
+public struct CallTiming: Sendable, Hashable {
+    public var inviteSent: NIODeadline?
+    public var challengeReceived: NIODeadline?
+    public var firstRinging: NIODeadline?
+    public var answered: NIODeadline?
+    public var byeSent: NIODeadline?
+    public var ended: NIODeadline?
+
+    func span(_ from: NIODeadline?, _ to: NIODeadline?) -> TimeAmount? {
+        guard let from, let to else { return nil }
+        return to - from
+    }
+
+    /// INVITE → 200 (including the 407 round trip).
+    public var setup: TimeAmount? { span(inviteSent, answered) }
+    /// INVITE → first 18x.
+    public var postDial: TimeAmount? { span(inviteSent, firstRinging) }
+    /// INVITE → 407.
+    public var auth: TimeAmount? { span(inviteSent, challengeReceived) }
+}

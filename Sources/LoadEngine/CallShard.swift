@@ -1,0 +1,227 @@
+import NIOCore
+import SIPCore
+import SIPTransport
+
+/// The calls one event loop runs: it starts its share of the arrival schedule, drives each call's
+/// `BusinessCallFlow` through the loop's `SIPEndpoint`, and measures. Loop-confined; no locks.
+final class CallShard: SIPRequestHandler {
+    struct Plan: Sendable {
+        var shardIndex: Int
+        var shardCount: Int
+        var scenario: Scenario
+        var password: String
+        var destination: SIPDestination
+        var targetDomain: String
+        var runStart: NIODeadline
+    }
+
+    struct ActiveCall {
+        var flow: BusinessCallFlow
+        var destination: SIPDestination
+        var index: Int
+        var callee: String
+        var intended: NIODeadline
+        var actual: NIODeadline
+        var hangUpTask: Scheduled<Void>?
+    }
+
+    let plan: Plan
+    let endpoint: SIPEndpoint
+    let promise: EventLoopPromise<ShardStatistics>
+    var statistics = ShardStatistics()
+    var calls: [String: ActiveCall] = [:]
+    /// The next call index of this shard to start.
+    var nextIndex: Int
+    var active = 0
+    let concurrencyCap: Int
+    var random: SplitMix64
+    var wakeScheduled = false
+
+    init(plan: Plan, endpoint: SIPEndpoint, promise: EventLoopPromise<ShardStatistics>) {
+        self.plan = plan
+        self.endpoint = endpoint
+        self.promise = promise
+        self.nextIndex = plan.shardIndex
+        self.concurrencyCap = max(1, plan.scenario.maxConcurrent / plan.shardCount)
+        self.random = SplitMix64(seed: plan.scenario.seed &+ UInt64(plan.shardIndex) &* 0x9E37_79B9)
+    }
+
+    /// RFC-free arithmetic of the arrival schedule: when call `index` is meant to start.
+    func intendedStart(_ index: Int) -> NIODeadline {
+        switch plan.scenario.arrivals {
+        case .constant(let rate):
+            return plan.runStart + .nanoseconds(Int64(Double(index) / rate * 1e9))
+        case .burst(let size, let every):
+            return plan.runStart + .nanoseconds(Int64(Double(index / size) * every * 1e9))
+        }
+    }
+
+    func start() {
+        if nextIndex >= plan.scenario.totalCalls { promise.succeed(statistics); return }
+        scheduleNextArrival()
+    }
+
+    private func scheduleNextArrival() {
+        guard nextIndex < plan.scenario.totalCalls, !wakeScheduled else { return }
+        wakeScheduled = true
+        endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: intendedStart(nextIndex)) { [self] in
+            wakeScheduled = false
+            launchDue()
+        }
+    }
+
+    /// Starts every call whose intended start has passed, as far as the concurrency cap allows.
+    private func launchDue() {
+        let now = NIODeadline.now()
+        while nextIndex < plan.scenario.totalCalls, intendedStart(nextIndex) <= now, active < concurrencyCap {
+            launch(nextIndex, intended: intendedStart(nextIndex), now: now)
+            nextIndex += plan.shardCount
+        }
+        if active < concurrencyCap { scheduleNextArrival() }
+    }
+
+    private func launch(_ index: Int, intended: NIODeadline, now: NIODeadline) {
+        let scenario = plan.scenario
+        let callID = endpoint.identifiers.callID(host: scenario.localHost)
+        let identity = BusinessCallFlow.Identity(
+            businessNumber: scenario.businessNumber, businessDomain: scenario.businessDomain,
+            callee: scenario.callees.callee(index), targetDomain: plan.targetDomain,
+            transport: scenario.transport.rawValue, contactHost: scenario.localHost, callID: callID,
+            fromTag: endpoint.identifiers.tag(),
+            digestUsername: String(scenario.businessNumber.dropFirst()), password: plan.password)
+        var destination = plan.destination
+        if scenario.connections == .perAgent, destination.transport != .udp { destination.connectionTag = index + 1 }
+        var flow = BusinessCallFlow(identity: identity, hold: holdTime())
+        let actions = flow.start(now: now)
+        calls[callID] = ActiveCall(flow: flow, destination: destination, index: index, callee: identity.callee,
+                                   intended: intended, actual: now)
+        active += 1
+        statistics.attempted += 1
+        statistics.maxConcurrent = max(statistics.maxConcurrent, active)
+        _ = statistics.startLag.record(ShardStatistics.micros(now - intended))
+        perform(actions, callID: callID)
+    }
+
+    private func holdTime() -> TimeAmount {
+        switch plan.scenario.hold {
+        case .fixed(let s): return .nanoseconds(Int64(s * 1e9))
+        case .uniform(let a, let b): return .nanoseconds(Int64((a + (b - a) * random.nextUnit()) * 1e9))
+        }
+    }
+
+    private func perform(_ actions: [BusinessCallFlow.Action], callID: String) {
+        for action in actions {
+            guard let call = calls[callID] else { return }
+            switch action {
+            case .sendInvite(let invite):
+                endpoint.sendRequest(invite, to: call.destination) { [self] event in
+                    inviteEvent(event, callID: callID)
+                }
+            case .sendAck(let ack):
+                endpoint.flow(for: call.destination) { [self] flow, _ in
+                    if let flow { endpoint.sendAck(ack, on: flow) }
+                }
+            case .scheduleHangUp(let after):
+                let task = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
+                    guard var c = calls[callID] else { return }
+                    let next = c.flow.hangUp(now: .now())
+                    c.hangUpTask = nil
+                    calls[callID] = c
+                    perform(next, callID: callID)
+                }
+                calls[callID]?.hangUpTask = task
+            case .sendBye(let bye):
+                endpoint.sendRequest(bye, to: call.destination) { [self] event in
+                    guard var c = calls[callID] else { return }
+                    let next: [BusinessCallFlow.Action]
+                    switch event {
+                    case .response(let r): next = c.flow.byeResponse(r, now: .now())
+                    case .timeout: next = c.flow.failed("BYE timed out", timeout: true, now: .now())
+                    case .transportError(let why): next = c.flow.failed(why, timeout: false, now: .now())
+                    }
+                    calls[callID] = c
+                    perform(next, callID: callID)
+                }
+            case .finished(let outcome):
+                finish(callID: callID, outcome: outcome, hangup: call.flow.timing.byeSent != nil ? "business" : "none")
+            }
+        }
+    }
+
+    private func inviteEvent(_ event: ClientTransactionEvent, callID: String) {
+        guard var c = calls[callID] else { return }
+        let now = NIODeadline.now()
+        let next: [BusinessCallFlow.Action]
+        switch event {
+        case .response(let r): next = c.flow.inviteResponse(r, now: now)
+        case .timeout: next = c.flow.failed("Timer B: no final response", timeout: true, now: now)
+        case .transportError(let why): next = c.flow.failed(why, timeout: false, now: now)
+        }
+        calls[callID] = c
+        perform(next, callID: callID)
+    }
+
+    private func finish(callID: String, outcome: CallOutcome, hangup: String) {
+        guard let call = calls.removeValue(forKey: callID) else { return }
+        call.hangUpTask?.cancel()
+        active -= 1
+        let timing = call.flow.timing
+        let key = "\(outcome.status) \(outcome.reason)"
+        statistics.responses[key, default: 0] += 1
+        if outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true) {
+            statistics.connected += 1
+        } else {
+            statistics.failed += 1
+        }
+        statistics.record(timing.setup, in: \.setup)
+        statistics.record(timing.postDial, in: \.postDial)
+        statistics.record(timing.auth, in: \.auth)
+        if let answered = timing.answered { _ = statistics.setupFromIntended.record(ShardStatistics.micros(answered - call.intended)) }
+        func ms(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
+        statistics.records.append(CallRecord(
+            index: call.index, callID: callID, callee: call.callee,
+            intendedStartMs: ms(call.intended - plan.runStart) ?? 0, actualStartMs: ms(call.actual - plan.runStart) ?? 0,
+            status: outcome.status, reason: outcome.reason, setupMs: ms(timing.setup), postDialMs: ms(timing.postDial),
+            authMs: ms(timing.auth), hangup: hangup))
+        if plan.scenario.connections == .perAgent, call.destination.connectionTag != 0 {
+            endpoint.closeConnection(to: call.destination)
+        }
+        if nextIndex >= plan.scenario.totalCalls && active == 0 {
+            promise.succeed(statistics)
+        } else {
+            launchDue()
+        }
+    }
+
+    // MARK: SIPRequestHandler (requests from the far end: Meta's BYE)
+
+    func endpoint(_ endpoint: SIPEndpoint, didReceive request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow) {
+        let callID = String(request.callID ?? "")
+        if request.method == .bye, let call = calls[callID] {
+            endpoint.respond(SIPResponse(to: request, status: 200), to: transaction)
+            call.hangUpTask?.cancel()
+            let status = call.flow.timing.answered != nil ? 200 : 487
+            perform([.finished(CallOutcome(status: status, reason: "OK", byeStatus: 200, localFailure: false))], callID: callID)
+            return
+        }
+        let status = request.method == .bye ? 481 : (request.method == .options ? 200 : 405)
+        endpoint.respond(SIPResponse(to: request, status: status, toTag: endpoint.identifiers.tag()), to: transaction)
+    }
+}
+
+/// A small seeded generator so that a scenario's random choices repeat with its seed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
+}

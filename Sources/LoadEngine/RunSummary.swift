@@ -1,0 +1,89 @@
+import Foundation
+import Histogram
+
+/// `summary.json`: versioned, with stable snake_case names that users script against.
+public struct RunSummary: Codable, Sendable {
+    public struct Calls: Codable, Sendable {
+        public var attempted: Int
+        public var connected: Int
+        public var failed: Int
+        public var dropped: Int
+    }
+
+    public struct Percentiles: Codable, Sendable {
+        public var count: UInt64
+        public var p50: Double
+        public var p90: Double
+        public var p99: Double
+        public var p999: Double
+        public var max: Double
+
+        /// From a histogram in microseconds to milliseconds.
+        init(_ h: Histogram<UInt64>) {
+            count = h.totalCount
+            func ms(_ v: UInt64) -> Double { (Double(v) / 1000 * 1000).rounded() / 1000 }
+            if count == 0 {
+                p50 = 0; p90 = 0; p99 = 0; p999 = 0; max = 0
+            } else {
+                p50 = ms(h.valueAtPercentile(50))
+                p90 = ms(h.valueAtPercentile(90))
+                p99 = ms(h.valueAtPercentile(99))
+                p999 = ms(h.valueAtPercentile(99.9))
+                max = ms(h.max)
+            }
+        }
+    }
+
+    public struct Latency: Codable, Sendable {
+        public var setup: Percentiles
+        public var setupFromIntended: Percentiles
+        public var postDial: Percentiles
+        public var auth: Percentiles
+        public var startLag: Percentiles
+
+        enum CodingKeys: String, CodingKey {
+            case setup, setupFromIntended = "setup_from_intended", postDial = "post_dial", auth, startLag = "start_lag"
+        }
+    }
+
+    public struct Rate: Codable, Sendable {
+        public var targetCPS: Double
+        public var achievedCPS: Double
+        enum CodingKeys: String, CodingKey { case targetCPS = "target_cps", achievedCPS = "achieved_cps" }
+    }
+
+    public struct Concurrency: Codable, Sendable {
+        public var max: Int
+    }
+
+    public struct Generator: Codable, Sendable {
+        public var cpuSeconds: Double
+        public var retransmissions: Int
+        public var transportErrors: Int
+        public var lastTransportError: String?
+        enum CodingKeys: String, CodingKey {
+            case cpuSeconds = "cpu_seconds", retransmissions, transportErrors = "transport_errors"
+            case lastTransportError = "last_transport_error"
+        }
+    }
+
+    public var schemaVersion = 1
+    public var scenario: String
+    public var startedAt: String
+    public var endedAt: String
+    public var interrupted: Bool
+    public var target: String
+    public var transport: String
+    public var calls: Calls
+    public var responses: [String: Int]
+    public var latencyMs: Latency
+    public var rate: Rate
+    public var concurrency: Concurrency
+    public var generator: Generator
+    public var passed: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case schemaVersion = "schema_version", scenario, startedAt = "started_at", endedAt = "ended_at", interrupted
+        case target, transport, calls, responses, latencyMs = "latency_ms", rate, concurrency, generator, passed
+    }
+}

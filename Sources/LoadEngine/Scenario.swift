@@ -1,0 +1,257 @@
+import Foundation
+import SIPCore
+import SIPTransport
+import Yams
+
+/// A checked scenario: everything `wasim scenario` needs, with defaults applied.
+public struct Scenario: Sendable {
+    public enum Target: Sendable, Hashable {
+        /// The mock, started in-process with its default configuration.
+        case embedded
+        /// A SIP URI of a separately started mock or of a real SBC.
+        case uri(SIPURI)
+    }
+
+    public enum Secret: Sendable, Hashable {
+        case literal(String)
+        case environment(String)
+        case file(String)
+        /// The password the embedded (or default) mock configuration gives the business number.
+        case fromMock
+    }
+
+    public enum Connections: Sendable, Hashable {
+        /// One connection per event loop, shared by its calls (a trunk).
+        case shared
+        /// A connection of its own for every call (each user agent), closed when the call ends.
+        case perAgent
+    }
+
+    public enum Arrivals: Sendable, Hashable {
+        /// Calls start evenly spaced at `rate` per second.
+        case constant(rate: Double)
+        /// `size` calls start at once every `every` seconds.
+        case burst(size: Int, every: Double)
+    }
+
+    public enum Hold: Sendable, Hashable {
+        case fixed(Double)
+        case uniform(Double, Double)
+    }
+
+    public var file: String
+    public var name: String
+    public var description: String?
+    public var target: Target
+    public var businessNumber: String
+    public var businessDomain: String
+    public var password: Secret
+    public var transport: SIPTransportKind
+    public var connections: Connections
+    public var caFile: String?
+    public var serverName: String
+    /// Host written in Via and Contact.
+    public var localHost: String
+    public var callees: CalleeList
+    public var arrivals: Arrivals
+    public var totalCalls: Int
+    public var maxConcurrent: Int
+    public var hold: Hold
+    public var seed: UInt64
+}
+
+/// Parses and validates scenario files.
+public enum ScenarioLoader {
+    static let topKeys = ["name", "description", "target", "mock", "business", "transport", "callees", "load", "seed", "call"]
+
+    public static func load(path: String) throws -> Scenario {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ScenarioError(file: path, path: "", message: "cannot read the file")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> Scenario {
+        let root: Node
+        do {
+            guard let node = try Yams.compose(yaml: text) else { throw ScenarioError(file: file, path: "", message: "the file is empty") }
+            root = node
+        } catch let error as ScenarioError {
+            throw error
+        } catch let error as YamlError {
+            throw ScenarioError(file: file, line: yamlLine(error), path: "", message: "not valid YAML: \(error)")
+        }
+        let doc = YAMLValue(node: root, path: "", file: file)
+        let top = try doc.mapping(allowed: topKeys)
+        guard let nameValue = top["name"] else { throw doc.error("missing required key 'name'") }
+        let name = try nameValue.string()
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" || $0 == "." }) else {
+            throw nameValue.error("name must be letters, digits, '-', '_' or '.' (it names the results folder)")
+        }
+
+        var target = Scenario.Target.embedded
+        if let t = top["target"] {
+            let text = try t.string()
+            if text != "embedded" {
+                do { target = .uri(try SIPURI(text)) } catch { throw t.error("'\(text)' is neither 'embedded' nor a SIP URI: \(error)") }
+            }
+        }
+        if let mock = top["mock"], try mock.string() != "default" {
+            throw mock.error("only the default mock configuration is available in this version")
+        }
+
+        // business
+        var number = "+15550100001", domain = "sip.example.com"
+        var password = Scenario.Secret.fromMock
+        if let b = top["business"] {
+            let m = try b.mapping(allowed: ["number", "domain", "password"])
+            if let v = m["number"] {
+                number = try v.string()
+                guard number.hasPrefix("+"), number.dropFirst().allSatisfy(\.isNumber), number.count >= 4 else {
+                    throw v.error("business number must be E.164 with '+', like +15550100001")
+                }
+            }
+            if let v = m["domain"] { domain = try v.string() }
+            if let v = m["password"] { password = try secret(v) }
+        }
+
+        // transport
+        var transport = SIPTransportKind.tls
+        var connections = Scenario.Connections.shared
+        var caFile: String? = nil, serverName = "wa.meta.vc", localHost = "127.0.0.1"
+        if let t = top["transport"] {
+            let m = try t.mapping(allowed: ["protocol", "connections", "ca", "server_name", "local_host"])
+            if let v = m["protocol"] { transport = SIPTransportKind(rawValue: try v.choice(["tls", "tcp", "udp"]))! }
+            if let v = m["connections"] { connections = try v.choice(["shared", "per-agent"]) == "shared" ? .shared : .perAgent }
+            if let v = m["ca"] { caFile = try v.string() }
+            if let v = m["server_name"] { serverName = try v.string() }
+            if let v = m["local_host"] { localHost = try v.string() }
+        }
+        if case .uri(let uri) = target, let t = uri.transport, let kind = SIPTransportKind(token: t), top["transport"] == nil {
+            transport = kind
+        }
+
+        // callees
+        guard let c = top["callees"] else { throw doc.error("missing required key 'callees'") }
+        let callees = try CalleeList.parse(c)
+
+        // load
+        guard let l = top["load"] else { throw doc.error("missing required key 'load'") }
+        let lm = try l.mapping(allowed: ["arrivals", "rate", "burst", "total_calls", "max_concurrent"])
+        guard let totalValue = lm["total_calls"] else { throw l.error("missing required key 'total_calls'") }
+        let totalCalls = try totalValue.int(min: 1, max: 10_000_000)
+        let maxConcurrent = try lm["max_concurrent"]?.int(min: 1, max: 1_000_000) ?? 10_000
+        let arrivalsKind = try lm["arrivals"]?.choice(["constant", "burst"]) ?? (lm["burst"] != nil ? "burst" : "constant")
+        let arrivals: Scenario.Arrivals
+        if arrivalsKind == "burst" {
+            guard let b = lm["burst"] else { throw l.error("arrivals: burst needs 'burst: { size: N, every: 2s }'") }
+            let bm = try b.mapping(allowed: ["size", "every"])
+            guard let size = bm["size"], let every = bm["every"] else { throw b.error("burst needs 'size' and 'every'") }
+            arrivals = .burst(size: try size.int(min: 1, max: 1_000_000), every: try every.seconds())
+        } else {
+            if let b = lm["burst"] { throw b.error("'burst' is only for arrivals: burst") }
+            arrivals = .constant(rate: try lm["rate"]?.ratePerSecond() ?? 10)
+        }
+
+        // call
+        var hold = Scenario.Hold.fixed(1)
+        if let call = top["call"] {
+            let m = try call.mapping(allowed: ["direction", "hold"])
+            if let d = m["direction"] { _ = try d.choice(["bic"]) }
+            if let h = m["hold"] { hold = try parseHold(h) }
+        }
+        let seed = try top["seed"].map { UInt64(try $0.int(min: 0)) } ?? 1
+
+        return Scenario(
+            file: file, name: name, description: try top["description"]?.string(), target: target,
+            businessNumber: number, businessDomain: domain, password: password, transport: transport,
+            connections: connections, caFile: caFile, serverName: serverName, localHost: localHost, callees: callees,
+            arrivals: arrivals, totalCalls: totalCalls, maxConcurrent: maxConcurrent, hold: hold, seed: seed)
+    }
+
+    static func secret(_ v: YAMLValue) throws -> Scenario.Secret {
+        if case .scalar = v.node { return .literal(try v.string()) }
+        let m = try v.mapping(allowed: ["env", "file", "from"])
+        guard m.count == 1, let (key, value) = m.first else { throw v.error("password takes exactly one of env, file, from") }
+        switch key {
+        case "env": return .environment(try value.string())
+        case "file": return .file(try value.string())
+        default:
+            _ = try value.choice(["mock"])
+            return .fromMock
+        }
+    }
+
+    static func parseHold(_ v: YAMLValue) throws -> Scenario.Hold {
+        if case .scalar = v.node { return .fixed(try v.seconds()) }
+        let m = try v.mapping(allowed: ["uniform"])
+        guard let u = m["uniform"] else { throw v.error("hold is a duration or { uniform: [min, max] }") }
+        let bounds = try u.sequence()
+        guard bounds.count == 2 else { throw u.error("uniform needs [min, max]") }
+        let low = try bounds[0].seconds(), high = try bounds[1].seconds()
+        guard low <= high else { throw u.error("uniform min must not exceed max") }
+        return .uniform(low, high)
+    }
+
+    static func yamlLine(_ error: YamlError) -> Int? {
+        switch error {
+        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
+            return mark.line
+        default:
+            return nil
+        }
+    }
+}
+
+/// Who is called: a list or an inclusive range of E.164 numbers (`"+15550200000..+15550209999"`).
+public struct CalleeList: Sendable, Hashable {
+    enum Storage: Sendable, Hashable {
+        case list([String])
+        case range(prefix: String, start: UInt64, count: UInt64, width: Int)
+    }
+
+    let storage: Storage
+
+    public var count: Int {
+        switch storage {
+        case .list(let l): return l.count
+        case .range(_, _, let count, _): return Int(count)
+        }
+    }
+
+    /// The `index`th callee, cycling through the list.
+    public func callee(_ index: Int) -> String {
+        switch storage {
+        case .list(let l):
+            return l[index % l.count]
+        case .range(let prefix, let start, let count, let width):
+            let n = String(start + UInt64(index) % count)
+            return prefix + String(repeating: "0", count: max(0, width - n.count)) + n
+        }
+    }
+
+    static func parse(_ v: YAMLValue) throws -> CalleeList {
+        let m = try v.mapping(allowed: ["range", "list"])
+        guard m.count == 1 else { throw v.error("callees takes exactly one of 'range' or 'list'") }
+        if let list = m["list"] {
+            let items = try list.sequence().map { item -> String in
+                let s = try item.string()
+                guard isE164(s) else { throw item.error("'\(s)' is not an E.164 number like +15550200000") }
+                return s
+            }
+            guard !items.isEmpty else { throw list.error("the list is empty") }
+            return CalleeList(storage: .list(items))
+        }
+        let r = m["range"]!
+        let text = try r.string()
+        let parts = text.components(separatedBy: "..")
+        guard parts.count == 2, isE164(parts[0]), isE164(parts[1]), parts[0].count == parts[1].count,
+              let a = UInt64(parts[0].dropFirst()), let b = UInt64(parts[1].dropFirst()), a <= b
+        else { throw r.error("range must be '+FIRST..+LAST' with numbers of equal length, FIRST <= LAST, got '\(text)'") }
+        return CalleeList(storage: .range(prefix: "+", start: a, count: b - a + 1, width: parts[0].count - 1))
+    }
+
+    static func isE164(_ s: String) -> Bool {
+        s.hasPrefix("+") && s.count >= 4 && s.count <= 16 && s.dropFirst().allSatisfy(\.isNumber)
+    }
+}

@@ -1,0 +1,24 @@
+/// A problem with a scenario file, located by file, line, column and YAML path
+/// (`load.rate`, `callees.range`), so the user can go straight to it.
+public struct ScenarioError: Error, CustomStringConvertible, Sendable {
+    public var file: String
+    public var line: Int?
+    public var column: Int?
+    public var path: String
+    public var message: String
+
+    public init(file: String, line: Int? = nil, column: Int? = nil, path: String, message: String) {
+        self.file = file
+        self.line = line
+        self.column = column
+        self.path = path
+        self.message = message
+    }
+
+    public var description: String {
+        var location = file
+        if let line { location += ":\(line)" }
+        if let column { location += ":\(column)" }
+        return "\(location): \(path.isEmpty ? "(document)" : path): \(message)"
+    }
+}

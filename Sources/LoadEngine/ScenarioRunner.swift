@@ -1,0 +1,223 @@
+import Foundation
+import MetaMock
+import NIOCore
+import NIOPosix
+import SIPCore
+import SIPTransport
+import WasimCerts
+
+/// Options given on the command line, over the scenario file.
+public struct RunOptions: Sendable {
+    /// Overrides the scenario's target (`sip:127.0.0.1:5061;transport=tls`).
+    public var target: SIPURI?
+    public var resultsRoot: String
+    public var certsDirectory: String
+    /// Called about once a second with a progress line.
+    public var progress: (@Sendable (String) -> Void)?
+
+    public init(target: SIPURI? = nil, resultsRoot: String = "Results", certsDirectory: String = "Certs",
+                progress: (@Sendable (String) -> Void)? = nil)
+    {
+        self.target = target
+        self.resultsRoot = resultsRoot
+        self.certsDirectory = certsDirectory
+        self.progress = progress
+    }
+}
+
+/// What a run produced.
+public struct RunResult: Sendable {
+    public var summary: RunSummary
+    public var directory: String
+    public var mockLedger: [MockCallRecord]?
+}
+
+/// Runs a scenario: starts the embedded mock when the scenario has no target, spreads the calls over every
+/// event loop (one `CallShard` each), waits for them, and writes the results.
+public struct ScenarioRunner {
+    public let scenario: Scenario
+    public let options: RunOptions
+
+    public init(scenario: Scenario, options: RunOptions) {
+        self.scenario = scenario
+        self.options = options
+    }
+
+    public func run() async throws -> RunResult {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        var mock: MetaMockServer?
+        do {
+            let result = try await run(group: group, mockOut: &mock)
+            await mock?.stop()
+            try await group.shutdownGracefully()
+            return result
+        } catch {
+            await mock?.stop()
+            try? await group.shutdownGracefully()
+            throw error
+        }
+    }
+
+    private func run(group: MultiThreadedEventLoopGroup, mockOut: inout MetaMockServer?) async throws -> RunResult {
+        let startedAt = Date()
+        let cpuStart = ProcessCPU.seconds()
+        var transport = scenario.transport
+        var destination: SIPDestination
+        var caFile = scenario.caFile
+        var targetDescription: String
+        let password = try resolvePassword()
+
+        if let uri = options.target ?? { if case .uri(let u) = scenario.target { return u } else { return nil } }() {
+            if let t = uri.transport, let kind = SIPTransportKind(token: t) { transport = kind }
+            destination = SIPDestination(transport: transport, host: uri.host, port: uri.port ?? transport.defaultPort,
+                                         serverName: scenario.serverName)
+            targetDescription = uri.description
+            if caFile == nil, transport == .tls { caFile = TestCertificateAuthority(directory: options.certsDirectory).caFile }
+        } else {
+            let server = try await MetaMockServer(configuration: .default, group: group, certsDirectory: options.certsDirectory)
+            mockOut = server
+            let bound = try await server.start(.ephemeral())
+            let address: SocketAddress?
+            switch transport {
+            case .tls: address = bound.tls
+            case .tcp: address = bound.tcp
+            case .udp: address = bound.udp
+            }
+            destination = SIPDestination(transport: transport, host: "127.0.0.1", port: address?.port ?? 0, serverName: scenario.serverName)
+            caFile = caFile ?? server.caFile
+            targetDescription = "embedded mock (sip:127.0.0.1:\(destination.port);transport=\(transport.rawValue))"
+        }
+
+        let shardsBox = ShardBox()
+        let clientTLS = transport == .tls ? TLSClientSettings(caFile: caFile) : nil
+        let stack = try await SIPTransportStack(group: group, advertisedHost: scenario.localHost, clientTLS: clientTLS) { _ in nil }
+        if transport == .udp { try await stack.openClientUDP(host: "127.0.0.1") }
+
+        let loops = stack.eventLoops
+        let runStart = NIODeadline.now() + .milliseconds(20)
+        var futures: [EventLoopFuture<ShardStatistics>] = []
+        for (i, loop) in loops.enumerated() {
+            let plan = CallShard.Plan(shardIndex: i, shardCount: loops.count, scenario: scenario, password: password,
+                                      destination: destination, targetDomain: scenario.serverName, runStart: runStart)
+            let bound = stack.endpoint(on: loop)
+            let future = try await loop.submit {
+                let endpoint = bound.value
+                let promise = loop.makePromise(of: ShardStatistics.self)
+                let shard = CallShard(plan: plan, endpoint: endpoint, promise: promise)
+                endpoint.handler = shard
+                shard.start()
+                shardsBox.add(NIOLoopBound(shard, eventLoop: loop))
+                return promise.futureResult
+            }.get()
+            futures.append(future)
+        }
+        let progressTask = startProgress(shards: shardsBox)
+        var statistics = ShardStatistics()
+        for future in futures { statistics.merge(try await future.get()) }
+        progressTask?.cancel()
+        let endedAt = Date()
+        let transportStats = try await stack.statistics()
+        let lastError = try await stack.onEveryEndpoint { $0.lastTransportError }.compactMap { $0 }.last
+        await stack.shutdown()
+
+        let elapsed = max(endedAt.timeIntervalSince(startedAt), 0.001)
+        let targetRate: Double
+        switch scenario.arrivals {
+        case .constant(let rate): targetRate = rate
+        case .burst(let size, let every): targetRate = every > 0 ? Double(size) / every : Double(size)
+        }
+        let iso = ISO8601DateFormatter()
+        let summary = RunSummary(
+            scenario: scenario.name, startedAt: iso.string(from: startedAt), endedAt: iso.string(from: endedAt),
+            interrupted: false, target: targetDescription, transport: transport.rawValue,
+            calls: .init(attempted: statistics.attempted, connected: statistics.connected, failed: statistics.failed,
+                         dropped: scenario.totalCalls - statistics.attempted),
+            responses: statistics.responses,
+            latencyMs: .init(setup: .init(statistics.setup), setupFromIntended: .init(statistics.setupFromIntended),
+                             postDial: .init(statistics.postDial), auth: .init(statistics.auth), startLag: .init(statistics.startLag)),
+            rate: .init(targetCPS: targetRate, achievedCPS: Double(statistics.attempted) / elapsed),
+            concurrency: .init(max: statistics.maxConcurrent),
+            generator: .init(cpuSeconds: ProcessCPU.seconds() - cpuStart, retransmissions: transportStats.retransmissionsSent,
+                             transportErrors: transportStats.transportErrors, lastTransportError: lastError),
+            passed: statistics.failed == 0 && statistics.attempted == scenario.totalCalls)
+
+        let writer = try ResultsWriter(root: options.resultsRoot, scenario: scenario.name, startedAt: startedAt)
+        try writer.writeSummary(summary)
+        try writer.writeCalls(statistics.records)
+        var ledger: [MockCallRecord]? = nil
+        if let mock = mockOut {
+            ledger = try await mock.ledger()
+            try writer.write("mock-ledger.jsonl", text: MockCallLedger.jsonLines(ledger!))
+        }
+        return RunResult(summary: summary, directory: writer.directory, mockLedger: ledger)
+    }
+
+    func resolvePassword() throws -> String {
+        switch scenario.password {
+        case .literal(let s): return s
+        case .fromMock:
+            guard let business = MockConfiguration.default.business(number: scenario.businessNumber) else {
+                throw ScenarioError(file: scenario.file, path: "business.password",
+                                    message: "{ from: mock }: the mock has no business \(scenario.businessNumber)")
+            }
+            return business.sipPassword
+        case .environment(let name):
+            guard let value = ProcessInfo.processInfo.environment[name], !value.isEmpty else {
+                throw ScenarioError(file: scenario.file, path: "business.password", message: "environment variable \(name) is not set")
+            }
+            return value
+        case .file(let path):
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ScenarioError(file: scenario.file, path: "business.password", message: "cannot read password file \(path)")
+            }
+            return text.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+    }
+
+    private func startProgress(shards: ShardBox) -> Task<Void, Never>? {
+        guard let progress = options.progress else { return nil }
+        let total = scenario.totalCalls
+        return Task {
+            let start = Date()
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                if Task.isCancelled { break }
+                var started = 0, active = 0, connected = 0, failed = 0
+                for shard in shards.all {
+                    let s = try? await shard.eventLoop.submit { (shard.value.statistics.attempted, shard.value.active, shard.value.statistics.connected, shard.value.statistics.failed) }.get()
+                    if let s { started += s.0; active += s.1; connected += s.2; failed += s.3 }
+                }
+                progress(String(format: "%5.1fs  started %d/%d  active %d  connected %d  failed %d",
+                                Date().timeIntervalSince(start), started, total, active, connected, failed))
+            }
+        }
+    }
+}
+
+/// Shards collected from their loops for progress reporting.
+final class ShardBox: @unchecked Sendable {
+    private let lock = NSLock()
+    private var items: [NIOLoopBound<CallShard>] = []
+
+    func add(_ shard: NIOLoopBound<CallShard>) {
+        lock.lock()
+        items.append(shard)
+        lock.unlock()
+    }
+
+    var all: [NIOLoopBound<CallShard>] {
+        lock.lock()
+        defer { lock.unlock() }
+        return items
+    }
+}
+
+/// CPU time of this process (user + system).
+enum ProcessCPU {
+    static func seconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6
+            + Double(usage.ru_stime.tv_sec) + Double(usage.ru_stime.tv_usec) / 1e6
+    }
+}

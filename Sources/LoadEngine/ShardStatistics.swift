@@ -1,0 +1,61 @@
+import Histogram
+import NIOCore
+
+/// One finished call, for calls.csv.
+public struct CallRecord: Sendable, Hashable {
+    public var index: Int
+    public var callID: String
+    public var callee: String
+    /// Offsets from the run start, in milliseconds.
+    public var intendedStartMs: Double
+    public var actualStartMs: Double
+    public var status: Int
+    public var reason: String
+    public var setupMs: Double?
+    public var postDialMs: Double?
+    public var authMs: Double?
+    public var hangup: String
+}
+
+/// The measurements of one event loop's calls: histograms in microseconds, counts per response.
+/// Merged across loops at the end (no shared state while running).
+public struct ShardStatistics: Sendable {
+    public var setup = ShardStatistics.makeHistogram()
+    public var setupFromIntended = ShardStatistics.makeHistogram()
+    public var postDial = ShardStatistics.makeHistogram()
+    public var auth = ShardStatistics.makeHistogram()
+    public var startLag = ShardStatistics.makeHistogram()
+    public var responses: [String: Int] = [:]
+    public var attempted = 0
+    public var connected = 0
+    public var failed = 0
+    public var maxConcurrent = 0
+    public var records: [CallRecord] = []
+
+    public init() {}
+
+    static func makeHistogram() -> Histogram<UInt64> {
+        Histogram<UInt64>(lowestDiscernibleValue: 1, highestTrackableValue: 3_600_000_000, numberOfSignificantValueDigits: .three)
+    }
+
+    static func micros(_ t: TimeAmount) -> UInt64 { UInt64(max(0, t.nanoseconds / 1000)) }
+
+    mutating func record(_ t: TimeAmount?, in histogram: WritableKeyPath<ShardStatistics, Histogram<UInt64>>) {
+        guard let t else { return }
+        _ = self[keyPath: histogram].record(Self.micros(t))
+    }
+
+    public mutating func merge(_ other: ShardStatistics) {
+        setup.add(other.setup)
+        setupFromIntended.add(other.setupFromIntended)
+        postDial.add(other.postDial)
+        auth.add(other.auth)
+        startLag.add(other.startLag)
+        for (k, v) in other.responses { responses[k, default: 0] += v }
+        attempted += other.attempted
+        connected += other.connected
+        failed += other.failed
+        maxConcurrent += other.maxConcurrent
+        records += other.records
+    }
+}

@@ -1,0 +1,128 @@
+import Yams
+
+/// A node of a YAML document with its path and position, and typed readers that fail with a
+/// `ScenarioError` naming the file, line and path. Unknown keys are errors (a typo must never be ignored).
+struct YAMLValue {
+    let node: Node
+    let path: String
+    let file: String
+
+    func error(_ message: String) -> ScenarioError {
+        ScenarioError(file: file, line: node.mark?.line, column: node.mark?.column, path: path, message: message)
+    }
+
+    private func child(_ key: String, _ node: Node) -> YAMLValue {
+        YAMLValue(node: node, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+    }
+
+    /// The mapping's entries, rejecting keys not in `allowed` (with a suggestion for a near miss).
+    func mapping(allowed: [String]) throws -> [String: YAMLValue] {
+        guard case .mapping(let mapping) = node else { throw error("expected a mapping, found \(kind)") }
+        var result: [String: YAMLValue] = [:]
+        for (keyNode, valueNode) in mapping {
+            guard let key = keyNode.string else { throw error("mapping keys must be strings") }
+            guard allowed.contains(key) else {
+                let keyValue = YAMLValue(node: keyNode, path: path.isEmpty ? key : "\(path).\(key)", file: file)
+                let hint = Self.nearest(key, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
+                throw keyValue.error("unknown key '\(key)'\(hint); allowed: \(allowed.joined(separator: ", "))")
+            }
+            result[key] = child(key, valueNode)
+        }
+        return result
+    }
+
+    func sequence() throws -> [YAMLValue] {
+        guard case .sequence(let seq) = node else { throw error("expected a list, found \(kind)") }
+        return seq.enumerated().map { YAMLValue(node: $0.element, path: "\(path)[\($0.offset)]", file: file) }
+    }
+
+    func string() throws -> String {
+        guard case .scalar(let scalar) = node else { throw error("expected a string, found \(kind)") }
+        return scalar.string
+    }
+
+    func int(min: Int = Int.min, max: Int = Int.max) throws -> Int {
+        guard let text = try? string(), let value = Int(text.replacingOccurrences(of: "_", with: "")) else {
+            throw error("expected a whole number, found '\((try? string()) ?? kind)'")
+        }
+        guard value >= min && value <= max else { throw error("\(value) is out of range \(min)...\(max)") }
+        return value
+    }
+
+    func double() throws -> Double {
+        guard let text = try? string(), let value = Double(text) else { throw error("expected a number, found '\((try? string()) ?? kind)'") }
+        return value
+    }
+
+    func bool() throws -> Bool {
+        switch try string().lowercased() {
+        case "true", "yes", "on": return true
+        case "false", "no", "off": return false
+        default: throw error("expected true or false")
+        }
+    }
+
+    /// A duration with a unit: `250ms`, `5s`, `2m`, `1h`; a bare number is seconds.
+    func seconds() throws -> Double {
+        let text = try string().trimmingCharacters(in: .whitespaces)
+        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000_001), ("s", 1), ("m", 60), ("h", 3600)]
+        for (suffix, factor) in units where text.hasSuffix(suffix) {
+            if let value = Double(text.dropLast(suffix.count)), value >= 0 { return value * factor }
+        }
+        if let value = Double(text), value >= 0 { return value }
+        throw error("expected a duration like 500ms, 5s or 2m, found '\(text)'")
+    }
+
+    /// A rate `N/s` (or `N/m`); a bare number is per second.
+    func ratePerSecond() throws -> Double {
+        let text = try string().replacingOccurrences(of: " ", with: "")
+        var value: Double?
+        if text.hasSuffix("/s") { value = Double(text.dropLast(2)) }
+        else if text.hasSuffix("/m") { value = Double(text.dropLast(2)).map { $0 / 60 } }
+        else { value = Double(text) }
+        guard let value, value > 0 else { throw error("expected a rate like 200/s, found '\(text)'") }
+        return value
+    }
+
+    /// One of `choices`.
+    func choice(_ choices: [String]) throws -> String {
+        let text = try string()
+        guard choices.contains(text) else {
+            let hint = Self.nearest(text, in: choices).map { " (did you mean '\($0)'?)" } ?? ""
+            throw error("'\(text)' is not one of \(choices.joined(separator: ", "))\(hint)")
+        }
+        return text
+    }
+
+    var kind: String {
+        switch node {
+        case .scalar: return "a scalar"
+        case .mapping: return "a mapping"
+        case .sequence: return "a list"
+        case .alias: return "an alias"
+        }
+    }
+
+    /// The closest allowed word within edit distance 2.
+    static func nearest(_ word: String, in words: [String]) -> String? {
+        let scored = words.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }.filter { $0.1 <= 2 }
+        return scored.min { $0.1 < $1.1 }?.0
+    }
+
+    static func editDistance(_ a: String, _ b: String) -> Int {
+        let x = Array(a), y = Array(b)
+        if x.isEmpty { return y.count }
+        if y.isEmpty { return x.count }
+        var previous = Array(0...y.count)
+        for i in 1...x.count {
+            var current = [i] + Array(repeating: 0, count: y.count)
+            for j in 1...y.count {
+                current[j] = Swift.min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (x[i - 1] == y[j - 1] ? 0 : 1))
+            }
+            previous = current
+        }
+        return previous[y.count]
+    }
+}
+
+import Foundation

@@ -1,0 +1,49 @@
+import SIPCore
+
+/// Shapes responses the way Meta's endpoint writes them (spec §2.1, §2.2): its Record-Route entries
+/// prepended, `Allow`, `X-FB-External-Domain`, a UUID To-tag, and the reason of a rejection repeated in
+/// `Warning: 399 wa.meta.vc "<text>"`.
+struct MetaResponseShaping {
+    let configuration: MockConfiguration
+    static let allow = "INVITE, ACK, BYE, CANCEL, NOTIFY, OPTIONS"
+
+    func response(to request: SIPRequest, status: Int, reason: String? = nil, toTag: String?) -> SIPResponse {
+        var response = SIPResponse(to: request, status: status, reason: reason, toTag: toTag)
+        if request.method == .invite {
+            // Meta prepends its two Record-Route entries, then copies the request's own (spec §2.1).
+            for rr in request.headers.values(.recordRoute).reversed() { response.headers.prepend(.recordRoute, String(rr)) }
+            for rr in configuration.recordRoutes.reversed() { response.headers.prepend(.recordRoute, rr) }
+            moveViasFirst(&response)
+        }
+        if status != 100 {
+            response.headers.add(.allow, Self.allow)
+            response.headers.add("X-FB-External-Domain", configuration.domain)
+        }
+        return response
+    }
+
+    func rejection(to request: SIPRequest, status: Int, reason: String, toTag: String) -> SIPResponse {
+        var response = response(to: request, status: status, reason: reason, toTag: toTag)
+        if status >= 400 && status != 407 {
+            let text = reason.replacingOccurrences(of: "\"", with: "'")
+            response.headers.add(.warning, "399 \(configuration.domain) \"\(text)\"")
+        }
+        return response
+    }
+
+    /// Keeps Via lines first, as Meta's samples order them (Via, Record-Route, Call-ID, From, To, CSeq).
+    private func moveViasFirst(_ response: inout SIPResponse) {
+        let fields = response.headers.fields
+        let ordered = fields.filter { $0.name == .via } + fields.filter { $0.name != .via }
+        response.headers = SIPHeaders(ordered)
+    }
+
+    /// A UUID-v4-shaped To-tag, as Meta's are.
+    static func uuidTag() -> String {
+        var g = SystemRandomNumberGenerator()
+        func hex(_ n: Int) -> String {
+            (0..<n).map { _ in String(UInt8.random(in: 0...15, using: &g), radix: 16) }.joined()
+        }
+        return "\(hex(8))-\(hex(4))-4\(hex(3))-\(["8", "9", "a", "b"].randomElement()!)\(hex(3))-\(hex(12))"
+    }
+}

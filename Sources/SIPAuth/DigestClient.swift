@@ -1,0 +1,50 @@
+import SIPCore
+
+/// Answers Digest challenges as a UAC (RFC 3261 §22.2): picks the strongest challenge it supports, counts
+/// `nc` per nonce, and makes a fresh `cnonce` per answer.
+public struct DigestClient: Sendable {
+    public var username: String
+    public var password: String
+    private var nonceCounts: [String: UInt32] = [:]
+
+    public init(username: String, password: String) {
+        self.username = username
+        self.password = password
+    }
+
+    /// The credentials header (name and value) answering the best challenge of `response`, or nil when it
+    /// carries no Digest challenge we support.
+    public mutating func authorize(
+        _ response: SIPResponse, method: SIPMethod, uri: String,
+        cnonce: String
+    ) -> (header: SIPHeaderName, value: String)? {
+        guard let best = DigestChallenge.all(in: response).first else { return nil }
+        let credentials = answer(best.challenge, method: method, uri: uri, cnonce: cnonce)
+        return (best.proxy ? .proxyAuthorization : .authorization, credentials.headerValue)
+    }
+
+    /// Credentials for one challenge.
+    public mutating func answer(_ challenge: DigestChallenge, method: SIPMethod, uri: String, cnonce: String) -> DigestCredentials {
+        let qop = challenge.qopOptions.contains("auth") ? "auth" : nil
+        var nc: String? = nil
+        var usedCnonce: String? = nil
+        if qop != nil || challenge.algorithm.isSession {
+            let count = (nonceCounts[challenge.nonce] ?? 0) + 1
+            nonceCounts[challenge.nonce] = count
+            nc = qop == nil ? nil : DigestClient.formatNC(count)
+            usedCnonce = cnonce
+        }
+        let response = DigestComputation.response(
+            algorithm: challenge.algorithm, username: username, realm: challenge.realm, password: password,
+            method: method.rawValue, uri: uri, nonce: challenge.nonce, nc: nc, cnonce: usedCnonce, qop: qop)
+        return DigestCredentials(
+            username: username, realm: challenge.realm, nonce: challenge.nonce, uri: uri, response: response,
+            algorithm: challenge.algorithm, cnonce: usedCnonce, opaque: challenge.opaque, qop: qop, nc: nc)
+    }
+
+    /// `nc-value = 8LHEX`.
+    public static func formatNC(_ count: UInt32) -> String {
+        let hex = String(count, radix: 16)
+        return String(repeating: "0", count: max(0, 8 - hex.count)) + hex
+    }
+}

@@ -1,0 +1,114 @@
+import Crypto
+import SIPCore
+
+/// How a server challenges and checks Digest credentials.
+public struct DigestServerPolicy: Sendable {
+    public var realm: String
+    /// Challenges offered, in order (Meta: SHA-256 then MD5, or MD5 alone).
+    public var algorithms: [DigestAlgorithm]
+    /// Seconds a nonce stays valid; past it the server answers with a fresh challenge and `stale=true`.
+    public var nonceLifetime: UInt64
+
+    public init(realm: String, algorithms: [DigestAlgorithm] = [.md5], nonceLifetime: UInt64 = 300) {
+        self.realm = realm
+        self.algorithms = algorithms
+        self.nonceLifetime = nonceLifetime
+    }
+}
+
+/// The outcome of checking credentials.
+public enum DigestVerdict: Sendable, Equatable {
+    case accepted
+    /// The nonce is ours but expired: challenge again with `stale=true` (RFC 2617 §3.2.1).
+    case stale
+    /// Wrong response, unknown or forged nonce, realm mismatch, or a replayed `nc`. The reason says which.
+    case rejected(String)
+}
+
+/// Issues nonces and verifies credentials (RFC 2617 §3.2.1/§3.2.2, RFC 7616 §3.3/§3.4). Nonces are
+/// stateless and self-authenticating (`issued-time | salt | HMAC`), 16 lowercase hex characters like
+/// Meta's, so any shard can check any nonce; replay tracking (`nc` must grow) is kept per instance, and one
+/// instance lives on each event loop. Time is passed in (seconds), never read.
+public struct DigestServer: Sendable {
+    public let policy: DigestServerPolicy
+    private let secret: [UInt8]
+    private var highestNC: [String: (nc: UInt32, issued: UInt64)] = [:]
+    private var lastPrune: UInt64 = 0
+
+    public init(policy: DigestServerPolicy, secret: [UInt8]) {
+        self.policy = policy
+        self.secret = secret
+    }
+
+    /// Challenges for a 401/407, one per configured algorithm, sharing one nonce.
+    public func challenges(now: UInt64, salt: UInt16, opaque: String, stale: Bool = false) -> [DigestChallenge] {
+        let nonce = makeNonce(now: now, salt: salt)
+        return policy.algorithms.map {
+            DigestChallenge(realm: policy.realm, nonce: nonce, opaque: opaque, algorithm: $0, qopOptions: ["auth"], stale: stale)
+        }
+    }
+
+    func makeNonce(now: UInt64, salt: UInt16) -> String {
+        let time = UInt32(truncatingIfNeeded: now) & 0xFF_FFFF
+        let head = hex(UInt64(time), digits: 6) + hex(UInt64(salt), digits: 4)
+        return head + mac(head)
+    }
+
+    private func mac(_ head: String) -> String {
+        let code = HMAC<SHA256>.authenticationCode(for: Array(head.utf8), using: SymmetricKey(data: secret))
+        return Array(code.prefix(3)).hexString
+    }
+
+    private func hex(_ value: UInt64, digits: Int) -> String {
+        let s = String(value, radix: 16)
+        return String(repeating: "0", count: max(0, digits - s.count)) + s
+    }
+
+    /// Checks `credentials` for `method`; `password` is the one configured for `credentials.username`
+    /// (nil when the user is unknown).
+    public mutating func verify(_ credentials: DigestCredentials, method: SIPMethod, password: String?, now: UInt64) -> DigestVerdict {
+        let nonce = credentials.nonce
+        guard nonce.utf8.count == 16, mac(String(nonce.prefix(10))) == String(nonce.suffix(6)),
+              let issued = UInt32(nonce.prefix(6), radix: 16)
+        else { return .rejected("nonce was not issued by this server") }
+        guard credentials.realm == policy.realm else { return .rejected("realm '\(credentials.realm)' is not '\(policy.realm)'") }
+        guard policy.algorithms.contains(credentials.algorithm) else {
+            return .rejected("algorithm \(credentials.algorithm.rawValue) was not offered")
+        }
+        guard let password else { return .rejected("unknown user '\(credentials.username)'") }
+        let expected = DigestComputation.response(
+            algorithm: credentials.algorithm, username: credentials.username, realm: credentials.realm,
+            password: password, method: method.rawValue, uri: credentials.uri, nonce: nonce, nc: credentials.nc,
+            cnonce: credentials.cnonce, qop: credentials.qop)
+        guard constantTimeEqual(expected, credentials.response.lowercased()) else {
+            return .rejected("digest response does not match")
+        }
+        let age = (UInt32(truncatingIfNeeded: now) &- issued) & 0xFF_FFFF
+        if UInt64(age) > policy.nonceLifetime { return .stale }
+        if credentials.qop != nil {
+            guard let ncText = credentials.nc, let nc = UInt32(ncText, radix: 16), nc > 0 else {
+                return .rejected("qop=auth without a valid nc")
+            }
+            if let seen = highestNC[nonce], nc <= seen.nc {
+                return .rejected("nc \(ncText) replayed for this nonce")
+            }
+            highestNC[nonce] = (nc, now)
+            prune(now: now)
+        }
+        return .accepted
+    }
+
+    private mutating func prune(now: UInt64) {
+        guard now >= lastPrune + policy.nonceLifetime else { return }
+        lastPrune = now
+        highestNC = highestNC.filter { now < $0.value.issued + policy.nonceLifetime * 2 }
+    }
+
+    private func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<x.count { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+}

@@ -1,0 +1,241 @@
+import NIOCore
+import SIPCore
+import SIPTransaction
+
+/// Stored per server transaction.
+struct ServerEntry {
+    enum Machine {
+        case invite(InviteServerTransaction)
+        case nonInvite(NonInviteServerTransaction)
+
+        var nextDeadline: NIODeadline? {
+            switch self {
+            case .invite(let m): return m.nextDeadline
+            case .nonInvite(let m): return m.nextDeadline
+            }
+        }
+    }
+
+    var machine: Machine
+    let flow: SIPFlow
+    var scheduled: NIODeadline? = nil
+}
+
+/// Stored per client transaction.
+struct ClientEntry {
+    enum Machine {
+        case invite(InviteClientTransaction)
+        case nonInvite(NonInviteClientTransaction)
+
+        var nextDeadline: NIODeadline? {
+            switch self {
+            case .invite(let m): return m.nextDeadline
+            case .nonInvite(let m): return m.nextDeadline
+            }
+        }
+    }
+
+    var machine: Machine
+    let flow: SIPFlow
+    let handler: (ClientTransactionEvent) -> Void
+    var scheduled: NIODeadline? = nil
+}
+
+/// An outgoing stream connection of the pool.
+enum PooledConnection {
+    case connecting([(SIPFlow?, String?) -> Void])
+    case ready(SIPFlow)
+}
+
+extension SIPEndpoint {
+    /// Sends a request in a new client transaction towards `destination`, over a pooled connection (one per
+    /// destination and `connectionTag`). A top Via with a new branch is added unless the request has one
+    /// (a CANCEL reuses its INVITE's). `handler` gets provisional and final responses, or the failure.
+    public func sendRequest(_ request: SIPRequest, to destination: SIPDestination,
+                            handler: @escaping (ClientTransactionEvent) -> Void)
+    {
+        eventLoop.preconditionInEventLoop()
+        flow(for: destination) { [self] flow, failure in
+            guard let flow else {
+                statistics.transportErrors += 1
+                handler(.transportError(failure ?? "no connection"))
+                return
+            }
+            sendRequest(request, on: flow, handler: handler)
+        }
+    }
+
+    /// Sends a request in a new client transaction on an existing flow (a dialog's connection).
+    public func sendRequest(_ request: SIPRequest, on flow: SIPFlow, handler: @escaping (ClientTransactionEvent) -> Void) {
+        var request = request
+        if !request.headers.contains(.via) { request.headers.prepend(.via, makeVia(flow: flow).description) }
+        if !request.headers.contains(.maxForwards) { request.headers.add(.maxForwards, "70") }
+        guard let key = TransactionKey.client(forRequest: request) else {
+            handler(.transportError("request without a Via branch or CSeq"))
+            return
+        }
+        let time = now()
+        let reliable = flow.transport.isReliable
+        let machine: ClientEntry.Machine
+        let start: [TransactionAction]
+        if request.method == .invite {
+            let m = InviteClientTransaction(request: request, reliable: reliable, timers: timers, now: time)
+            start = m.startActions
+            machine = .invite(m)
+        } else {
+            let m = NonInviteClientTransaction(request: request, reliable: reliable, timers: timers, now: time)
+            start = m.startActions
+            machine = .nonInvite(m)
+        }
+        clientTransactions[key] = ClientEntry(machine: machine, flow: flow, handler: handler)
+        performClient(start, key: key, initial: true)
+    }
+
+    /// Sends a request with no transaction: the ACK for a 2xx (RFC 3261 §13.2.2.4), sent by the UAC core.
+    public func sendAck(_ ack: SIPRequest, on flow: SIPFlow) {
+        var ack = ack
+        if !ack.headers.contains(.via) { ack.headers.prepend(.via, makeVia(flow: flow).description) }
+        if !ack.headers.contains(.maxForwards) { ack.headers.add(.maxForwards, "70") }
+        send(.request(ack), on: flow)
+    }
+
+    /// Via for a request leaving on `flow`: our advertised host, the local port, a new branch, `rport`
+    /// (RFC 3581), and `alias` on streams (RFC 5923) as Meta's own requests carry.
+    public func makeVia(flow: SIPFlow) -> SIPVia {
+        let port = flow.channel.localAddress?.port
+        var via = SIPVia(transport: flow.transport.viaToken, host: advertisedHost, port: port, branch: identifiers.branch())
+        if flow.transport.isReliable { via.parameters.items.append(SIPParameter("alias", nil)) }
+        return via
+    }
+
+    func performClient(_ actions: [TransactionAction], key: TransactionKey, initial: Bool = false) {
+        guard let entry = clientTransactions[key] else { return }
+        for action in actions {
+            switch action {
+            case .send(let message):
+                send(message, on: entry.flow, retransmission: !initial && !isAck(message))
+            case .deliverResponse(let response):
+                entry.handler(.response(response))
+            case .timeout:
+                statistics.transactionTimeouts += 1
+                entry.handler(.timeout)
+            case .transportError:
+                statistics.transportErrors += 1
+                entry.handler(.transportError("transport failed"))
+            case .terminated:
+                clientTransactions[key] = nil
+                return
+            case .deliverAck:
+                break
+            }
+        }
+        scheduleClientWake(key)
+    }
+
+    private func isAck(_ message: SIPMessage) -> Bool {
+        if case .request(let r) = message { return r.method == .ack }
+        return false
+    }
+
+    func scheduleClientWake(_ key: TransactionKey) {
+        guard let entry = clientTransactions[key], let deadline = entry.machine.nextDeadline else { return }
+        if let scheduled = entry.scheduled, scheduled <= deadline { return }
+        clientTransactions[key]!.scheduled = deadline
+        eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
+            guard var entry = clientTransactions[key] else { return }
+            entry.scheduled = nil
+            let actions: [TransactionAction]
+            switch entry.machine {
+            case .invite(var m): actions = m.timeout(now: now()); entry.machine = .invite(m)
+            case .nonInvite(var m): actions = m.timeout(now: now()); entry.machine = .nonInvite(m)
+            }
+            clientTransactions[key] = entry
+            performClient(actions, key: key)
+        }
+    }
+
+    /// A stream connection closed: its client transactions fail (RFC 3261 §8.1.3.1 transport error) and it
+    /// leaves the pool.
+    func connectionClosed(_ channel: any Channel) {
+        for (destination, pooled) in connections {
+            if case .ready(let flow) = pooled, ObjectIdentifier(flow.channel) == ObjectIdentifier(channel) {
+                connections[destination] = nil
+            }
+        }
+        let affected = clientTransactions.filter { ObjectIdentifier($0.value.flow.channel) == ObjectIdentifier(channel) }.map(\.key)
+        for key in affected {
+            guard var entry = clientTransactions[key] else { continue }
+            let actions: [TransactionAction]
+            switch entry.machine {
+            case .invite(var m): actions = m.transportFailed(); entry.machine = .invite(m)
+            case .nonInvite(var m): actions = m.transportFailed(); entry.machine = .nonInvite(m)
+            }
+            clientTransactions[key] = entry
+            performClient(actions, key: key)
+        }
+    }
+
+    /// The flow for a destination: this loop's UDP socket, or a pooled stream connection (opened on demand;
+    /// callers that arrive while it is connecting wait for it).
+    public func flow(for destination: SIPDestination, _ completion: @escaping (SIPFlow?, String?) -> Void) {
+        if destination.transport == .udp {
+            guard let udp = udpChannel else { completion(nil, "no UDP socket on this endpoint"); return }
+            do {
+                let address = try SocketAddress(ipAddress: destination.host, port: destination.port)
+                completion(SIPFlow(transport: .udp, channel: udp, remote: address), nil)
+            } catch {
+                completion(nil, "UDP destination must be an IP address: \(destination.host)")
+            }
+            return
+        }
+        switch connections[destination] {
+        case .ready(let flow):
+            completion(flow, nil)
+        case .connecting(var waiters):
+            waiters.append(completion)
+            connections[destination] = .connecting(waiters)
+        case nil:
+            guard let connector else { completion(nil, "no connector for \(destination.transport)"); return }
+            connections[destination] = .connecting([completion])
+            let future = connector(destination, self)
+            future.hop(to: eventLoop).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
+                guard case .connecting(let waiters) = connections[destination] else { return }
+                switch result {
+                case .success(let channel):
+                    let remote = channel.remoteAddress ?? (try! SocketAddress(ipAddress: "0.0.0.0", port: 0))
+                    let flow = SIPFlow(transport: destination.transport, channel: channel, remote: remote)
+                    connections[destination] = .ready(flow)
+                    for waiter in waiters { waiter(flow, nil) }
+                case .failure(let error):
+                    connections[destination] = nil
+                    for waiter in waiters { waiter(nil, "\(destination): \(error)") }
+                }
+            }
+        }
+    }
+
+    /// Closes every pooled outgoing connection.
+    public func closeConnections() {
+        for (_, pooled) in connections {
+            if case .ready(let flow) = pooled { flow.channel.close(promise: nil) }
+        }
+        connections.removeAll()
+    }
+}
+
+extension TransactionKey {
+    /// Key of the client transaction a request we send creates.
+    static func client(forRequest request: SIPRequest) -> TransactionKey? {
+        guard let via = try? request.topVia(), let branch = via.branch, let cseq = try? request.cseq() else { return nil }
+        return TransactionKey(branch: branch, method: cseq.method)
+    }
+}
+
+extension SIPEndpoint {
+    /// Closes the pooled connection to one destination (a user agent's own connection, at call end).
+    public func closeConnection(to destination: SIPDestination) {
+        if case .ready(let flow) = connections.removeValue(forKey: destination) {
+            flow.channel.close(promise: nil)
+        }
+    }
+}

@@ -1,0 +1,251 @@
+import NIOCore
+import SIPCore
+import SIPTransaction
+
+/// The SIP transaction layer of one event loop: it owns that loop's client and server transactions, their
+/// timers and its outgoing connections, and hands requests to its `SIPRequestHandler`. Everything here runs
+/// on `eventLoop` only, so there is no lock and no actor hop per message; a process has one endpoint per loop.
+public final class SIPEndpoint {
+    public let eventLoop: any EventLoop
+    public let timers: SIPTimers
+    /// The host written in Via sent-by and in Contact.
+    public let advertisedHost: String
+    public let limits: SIPParserLimits
+    public weak var handler: (any SIPRequestHandler)?
+    public internal(set) var statistics = SIPEndpointStatistics()
+    /// The last transport failure seen (TLS handshake errors, say), for reports.
+    public internal(set) var lastTransportError: String?
+    public var identifiers = SIPIdentifiers()
+    /// Opens a stream connection for a destination; set by `SIPTransportStack`.
+    var connector: ((SIPDestination, SIPEndpoint) -> EventLoopFuture<any Channel>)?
+    /// This loop's UDP socket for requests sent over UDP.
+    var udpChannel: (any Channel)?
+    /// Called for every message sent or received (traces); nil costs nothing.
+    public var tracer: ((SIPTraceEvent) -> Void)?
+    let now: () -> NIODeadline
+
+    var serverTransactions: [TransactionKey: ServerEntry] = [:]
+    var clientTransactions: [TransactionKey: ClientEntry] = [:]
+    var connections: [SIPDestination: PooledConnection] = [:]
+
+    public init(eventLoop: any EventLoop, advertisedHost: String, timers: SIPTimers = .rfc3261,
+                limits: SIPParserLimits = .default, now: @escaping () -> NIODeadline = { NIODeadline.now() })
+    {
+        self.eventLoop = eventLoop
+        self.advertisedHost = advertisedHost
+        self.timers = timers
+        self.limits = limits
+        self.now = now
+    }
+
+    public var activeTransactionCount: Int { serverTransactions.count + clientTransactions.count }
+
+    // MARK: - Receiving
+
+    /// Entry point for every parsed message from any transport.
+    public func receive(_ message: SIPMessage, flow: SIPFlow) {
+        eventLoop.preconditionInEventLoop()
+        statistics.messagesReceived += 1
+        tracer?(SIPTraceEvent(direction: .received, message: message, flow: flow))
+        switch message {
+        case .request(let request):
+            do {
+                try SIPMessageValidator.validate(message)
+            } catch {
+                rejectMalformed(request, error: error, flow: flow)
+                return
+            }
+            receiveRequest(request, flow: flow)
+        case .response(let response):
+            receiveResponse(response)
+        }
+    }
+
+    /// A message that failed framing or parsing. On UDP it is dropped and counted; a request whose
+    /// Via, From, To, Call-ID and CSeq could still be read gets a 400 naming the error.
+    public func receiveMalformed(_ error: SIPParseError, flow: SIPFlow) {
+        statistics.malformedReceived += 1
+    }
+
+    func rejectMalformed(_ request: SIPRequest, error: SIPParseError, flow: SIPFlow) {
+        statistics.malformedReceived += 1
+        guard request.method != .ack, request.headers.contains(.via) else { return }
+        // RFC 3261 §8.2.2 / §21.4.1: explain the problem in the reason phrase.
+        let reason = error.responseStatus == 400 ? "Bad Request (\(error.detail))" : nil
+        var response = SIPResponse(to: request, status: error.responseStatus, reason: reason?.replacingNewlines())
+        response.headers.add(.server, "wasim")
+        statistics.badRequestsAnswered += 1
+        send(.response(response), on: flow, retransmission: false)
+    }
+
+    func receiveRequest(_ request: SIPRequest, flow: SIPFlow) {
+        guard let key = TransactionKey.server(for: request) ?? TransactionKey.rfc2543(request) else {
+            statistics.malformedReceived += 1
+            return
+        }
+        let time = now()
+        if request.method == .ack {
+            guard var entry = serverTransactions[key], case .invite(var machine) = entry.machine else {
+                handler?.endpoint(self, didReceiveAck: request, flow: flow)
+                return
+            }
+            let actions = machine.receive(request, now: time)
+            entry.machine = .invite(machine)
+            serverTransactions[key] = entry
+            performServer(actions, key: key, flow: entry.flow, retransmission: true)
+            return
+        }
+        if var entry = serverTransactions[key] {
+            // A retransmission (RFC 3261 §17.2.3 matched it to an existing transaction).
+            let actions: [TransactionAction]
+            switch entry.machine {
+            case .invite(var m): actions = m.receive(request, now: time); entry.machine = .invite(m)
+            case .nonInvite(var m): actions = m.receive(request, now: time); entry.machine = .nonInvite(m)
+            }
+            serverTransactions[key] = entry
+            performServer(actions, key: key, flow: entry.flow, retransmission: true)
+            return
+        }
+        let reliable = flow.transport.isReliable
+        if request.method == .invite {
+            serverTransactions[key] = ServerEntry(machine: .invite(InviteServerTransaction(request: request, reliable: reliable, timers: timers, now: time)), flow: flow)
+        } else {
+            serverTransactions[key] = ServerEntry(machine: .nonInvite(NonInviteServerTransaction(request: request, reliable: reliable, timers: timers, now: time)), flow: flow)
+        }
+        if request.method == .cancel {
+            receiveCancel(request, key: key, flow: flow)
+            return
+        }
+        handler?.endpoint(self, didReceive: request, transaction: key, flow: flow)
+    }
+
+    /// RFC 3261 §9.2: a CANCEL matches the INVITE server transaction with the same branch and sent-by. It
+    /// is answered 200 when that transaction is still Proceeding, 481 otherwise.
+    func receiveCancel(_ request: SIPRequest, key: TransactionKey, flow: SIPFlow) {
+        let inviteKey = TransactionKey(branch: key.branch, sentBy: key.sentBy, method: .invite)
+        var proceeding = false
+        if let entry = serverTransactions[inviteKey], case .invite(let m) = entry.machine, m.state == .proceeding {
+            proceeding = true
+        }
+        respond(SIPResponse(to: request, status: proceeding ? 200 : 481, toTag: identifiers.tag()), to: key)
+        handler?.endpoint(self, didReceiveCancel: request, invite: proceeding ? inviteKey : nil, flow: flow)
+    }
+
+    func receiveResponse(_ response: SIPResponse) {
+        guard let key = TransactionKey.client(for: response), var entry = clientTransactions[key] else {
+            statistics.strayMessages += 1
+            return
+        }
+        let time = now()
+        let actions: [TransactionAction]
+        switch entry.machine {
+        case .invite(var m): actions = m.receive(response, now: time); entry.machine = .invite(m)
+        case .nonInvite(var m): actions = m.receive(response, now: time); entry.machine = .nonInvite(m)
+        }
+        clientTransactions[key] = entry
+        performClient(actions, key: key)
+    }
+
+    // MARK: - Server side
+
+    /// Sends a response through its server transaction, which retransmits it as RFC 3261 §17.2 requires.
+    public func respond(_ response: SIPResponse, to key: ServerTransactionID) {
+        eventLoop.preconditionInEventLoop()
+        guard var entry = serverTransactions[key] else { return }
+        let time = now()
+        let actions: [TransactionAction]
+        switch entry.machine {
+        case .invite(var m): actions = m.respond(response, now: time); entry.machine = .invite(m)
+        case .nonInvite(var m): actions = m.respond(response, now: time); entry.machine = .nonInvite(m)
+        }
+        serverTransactions[key] = entry
+        performServer(actions, key: key, flow: entry.flow, retransmission: false)
+    }
+
+    /// The request of a server transaction (to build a response later).
+    public func request(of key: ServerTransactionID) -> SIPRequest? {
+        switch serverTransactions[key]?.machine {
+        case .invite(let m): return m.request
+        case .nonInvite(let m): return m.request
+        case nil: return nil
+        }
+    }
+
+    /// True when an INVITE server transaction has not yet sent a final response.
+    public func isProceeding(_ key: ServerTransactionID) -> Bool {
+        if case .invite(let m) = serverTransactions[key]?.machine { return m.state == .proceeding }
+        return false
+    }
+
+    func performServer(_ actions: [TransactionAction], key: TransactionKey, flow: SIPFlow, retransmission: Bool) {
+        for action in actions {
+            switch action {
+            case .send(let message):
+                send(message, on: flow, retransmission: retransmission)
+            case .deliverAck(let ack):
+                handler?.endpoint(self, didReceiveAck: ack, flow: flow)
+            case .timeout:
+                statistics.transactionTimeouts += 1
+                handler?.endpoint(self, ackTimeoutFor: key)
+            case .terminated:
+                serverTransactions[key] = nil
+                return
+            case .deliverResponse, .transportError:
+                break
+            }
+        }
+        scheduleServerWake(key)
+    }
+
+    func scheduleServerWake(_ key: TransactionKey) {
+        guard let entry = serverTransactions[key], let deadline = entry.machine.nextDeadline else { return }
+        if let scheduled = entry.scheduled, scheduled <= deadline { return }
+        serverTransactions[key]!.scheduled = deadline
+        eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
+            guard var entry = serverTransactions[key] else { return }
+            entry.scheduled = nil
+            let actions: [TransactionAction]
+            switch entry.machine {
+            case .invite(var m): actions = m.timeout(now: now()); entry.machine = .invite(m)
+            case .nonInvite(var m): actions = m.timeout(now: now()); entry.machine = .nonInvite(m)
+            }
+            serverTransactions[key] = entry
+            performServer(actions, key: key, flow: entry.flow, retransmission: true)
+        }
+    }
+
+    // MARK: - Sending
+
+    /// Serializes and writes one message on a flow.
+    public func send(_ message: SIPMessage, on flow: SIPFlow, retransmission: Bool = false) {
+        var buffer = flow.channel.allocator.buffer(capacity: 1024)
+        SIPSerializer.write(message, into: &buffer)
+        statistics.messagesSent += 1
+        if retransmission { statistics.retransmissionsSent += 1 }
+        tracer?(SIPTraceEvent(direction: .sent, message: message, flow: flow))
+        flow.write(buffer)
+    }
+}
+
+/// One message crossing the endpoint, for traces.
+public struct SIPTraceEvent {
+    public enum Direction: String, Sendable { case sent, received }
+    public var direction: Direction
+    public var message: SIPMessage
+    public var flow: SIPFlow
+}
+
+extension String {
+    func replacingNewlines() -> String {
+        String(self.map { $0 == "\r" || $0 == "\n" ? " " : $0 })
+    }
+}
+
+extension TransactionKey {
+    /// RFC 3261 §17.2.3: requests without the magic cookie are matched on the RFC 2543 fields.
+    static func rfc2543(_ request: SIPRequest) -> TransactionKey? {
+        guard let callID = request.callID, let cseq = try? request.cseq(), let from = try? request.from() else { return nil }
+        let via = (try? request.topVia())?.description ?? ""
+        return TransactionKey(branch: "rfc2543|\(callID)|\(cseq.sequence)|\(from.tag ?? "")|\(via)", method: request.method)
+    }
+}

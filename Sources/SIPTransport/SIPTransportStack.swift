@@ -1,0 +1,256 @@
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import NIOTLS
+#if canImport(Glibc)
+import Glibc
+#endif
+import SIPCore
+import SIPTransaction
+
+/// One SIP endpoint per event loop of a group, the listeners that feed them (UDP, TCP, TLS) and the
+/// connector for outgoing stream connections. UDP listens with one socket per loop on the same port
+/// (SO_REUSEPORT), so the kernel spreads peers across cores; TCP/TLS connections are spread by the server
+/// bootstrap. Each connection stays on its loop, with that loop's endpoint.
+public final class SIPTransportStack: Sendable {
+    public let group: any EventLoopGroup
+    public let advertisedHost: String
+    private let endpoints: [ObjectIdentifier: NIOLoopBound<SIPEndpoint>]
+    private let loops: [any EventLoop]
+    private let clientTLS: NIOSSLContext?
+    private let serverTLS: NIOSSLContext?
+    private let limits: SIPParserLimits
+    private let listeners: NIOLockedValueBox<[any Channel]> = NIOLockedValueBox([])
+
+    /// Creates the endpoints. `makeHandler` runs once on each loop and returns that loop's TU.
+    public init(
+        group: any EventLoopGroup, advertisedHost: String, timers: SIPTimers = .rfc3261,
+        limits: SIPParserLimits = .default, clientTLS: TLSClientSettings? = nil, serverTLS: TLSServerSettings? = nil,
+        makeHandler: @escaping @Sendable (SIPEndpoint) -> (any SIPRequestHandler)?
+    ) async throws {
+        self.group = group
+        self.advertisedHost = advertisedHost
+        self.limits = limits
+        self.clientTLS = try clientTLS?.makeContext()
+        self.serverTLS = try serverTLS?.makeContext()
+        var endpoints: [ObjectIdentifier: NIOLoopBound<SIPEndpoint>] = [:]
+        var loops: [any EventLoop] = []
+        for loop in group.makeIterator() {
+            let bound = try await loop.submit {
+                let endpoint = SIPEndpoint(eventLoop: loop, advertisedHost: advertisedHost, timers: timers, limits: limits)
+                endpoint.handler = makeHandler(endpoint)
+                return NIOLoopBound(endpoint, eventLoop: loop)
+            }.get()
+            endpoints[ObjectIdentifier(loop)] = bound
+            loops.append(loop)
+        }
+        self.endpoints = endpoints
+        self.loops = loops
+        for loop in loops {
+            let stack = self
+            try await loop.submit { stack.endpoints[ObjectIdentifier(loop)]!.value.connector = { destination, endpoint in stack.connect(destination, endpoint: endpoint) } }.get()
+        }
+    }
+
+    /// The endpoints' loops, in order; a load generator assigns user agents round-robin over them.
+    public var eventLoops: [any EventLoop] { loops }
+
+    /// The endpoint of `loop` (use `.value` only on that loop).
+    public func endpoint(on loop: any EventLoop) -> NIOLoopBound<SIPEndpoint> {
+        endpoints[ObjectIdentifier(loop)]!
+    }
+
+    /// Runs `body` on every loop with its endpoint and collects the results.
+    public func onEveryEndpoint<T: Sendable>(_ body: @escaping @Sendable (SIPEndpoint) -> T) async throws -> [T] {
+        var results: [T] = []
+        for loop in loops {
+            let bound = endpoint(on: loop)
+            results.append(try await loop.submit { body(bound.value) }.get())
+        }
+        return results
+    }
+
+    /// Sums the statistics of every endpoint.
+    public func statistics() async throws -> SIPEndpointStatistics {
+        var total = SIPEndpointStatistics()
+        for s in try await onEveryEndpoint({ $0.statistics }) { total.add(s) }
+        return total
+    }
+
+    // MARK: - Listening
+
+    /// Binds one UDP socket per loop on `host:port` (port 0 picks one port for all). Returns the address.
+    @discardableResult
+    public func listenUDP(host: String, port: Int) async throws -> SocketAddress {
+        var boundPort = port
+        var first: SocketAddress?
+        for loop in loops {
+            let bound = endpoint(on: loop)
+            let channel = try await DatagramBootstrap(group: loop)
+                .channelOption(.socketOption(.so_reuseaddr), value: 1)
+                .channelOption(ChannelOptions.Types.SocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_REUSEPORT)), value: 1)
+                .channelOption(.socketOption(.so_rcvbuf), value: 4 * 1024 * 1024)
+                .channelOption(.socketOption(.so_sndbuf), value: 4 * 1024 * 1024)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(DatagramSIPHandler(endpoint: bound.value))
+                    }
+                }
+                .bind(host: host, port: boundPort).get()
+            if first == nil {
+                first = channel.localAddress
+                boundPort = channel.localAddress?.port ?? port
+            }
+            listeners.withLockedValue { $0.append(channel) }
+        }
+        return first!
+    }
+
+    /// Listens for TCP (`tls: false`) or TLS connections.
+    @discardableResult
+    public func listenStream(host: String, port: Int, tls: Bool) async throws -> SocketAddress {
+        let transport: SIPTransportKind = tls ? .tls : .tcp
+        if tls && serverTLS == nil { throw SIPTransportError.noServerCertificate }
+        let channel = try await ServerBootstrap(group: group)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .serverChannelOption(.backlog, value: 4096)
+            .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try self.addStreamHandlers(channel, transport: transport, serverName: nil, isServer: true)
+                }
+            }
+            .bind(host: host, port: port).get()
+        listeners.withLockedValue { $0.append(channel) }
+        return channel.localAddress!
+    }
+
+    /// Binds this process's client-side UDP sockets (port 0 on each loop) for sending UDP requests.
+    public func openClientUDP(host: String = "0.0.0.0") async throws {
+        for loop in loops {
+            let bound = endpoint(on: loop)
+            let channel = try await DatagramBootstrap(group: loop)
+                .channelOption(.socketOption(.so_rcvbuf), value: 4 * 1024 * 1024)
+                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        try channel.pipeline.syncOperations.addHandler(DatagramSIPHandler(endpoint: bound.value))
+                    }
+                }
+                .bind(host: host, port: 0).get()
+            listeners.withLockedValue { $0.append(channel) }
+        }
+    }
+
+    private func addStreamHandlers(_ channel: any Channel, transport: SIPTransportKind, serverName: String?, isServer: Bool) throws {
+        let ops = channel.pipeline.syncOperations
+        if transport == .tls {
+            if isServer {
+                try ops.addHandler(NIOSSLServerHandler(context: serverTLS!))
+            } else {
+                guard let clientTLS else { throw SIPTransportError.noClientTLS }
+                try ops.addHandler(NIOSSLClientHandler(context: clientTLS, serverHostname: serverName))
+            }
+        }
+        try ops.addHandler(ByteToMessageHandler(SIPStreamDecoder(limits: limits)))
+        try ops.addHandler(StreamSIPHandler(endpoint: endpoint(on: channel.eventLoop).value, transport: transport))
+    }
+
+    /// Opens a stream connection on the endpoint's own loop. For TLS the returned future completes after
+    /// the handshake, so a certificate failure is reported as the connection's failure.
+    func connect(_ destination: SIPDestination, endpoint: SIPEndpoint) -> EventLoopFuture<any Channel> {
+        let loop = endpoint.eventLoop
+        let stack = self
+        let connected = ClientBootstrap(group: loop)
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .connectTimeout(.seconds(5))
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try stack.addStreamHandlers(channel, transport: destination.transport,
+                                                serverName: destination.serverName ?? destination.host, isServer: false)
+                }
+            }
+            .connect(host: destination.host, port: destination.port)
+        guard destination.transport == .tls else { return connected }
+        return connected.flatMap { channel in
+            channel.pipeline.handler(type: NIOSSLClientHandler.self).flatMap { tlsHandler in
+                let promise = channel.eventLoop.makePromise(of: (any Channel).self)
+                do {
+                    // After the TLS handler: it fires the handshake event towards the tail.
+                    try channel.pipeline.syncOperations.addHandler(HandshakeWaiter(promise: promise), position: .after(tlsHandler))
+                } catch {
+                    promise.fail(error)
+                }
+                // A handshake that never completes must fail the connection, not hang its callers.
+                let timeout = channel.eventLoop.scheduleTask(in: .seconds(10)) {
+                    promise.fail(SIPTransportError.handshakeTimeout)
+                    channel.close(promise: nil)
+                }
+                promise.futureResult.whenComplete { _ in timeout.cancel() }
+                return promise.futureResult
+            }
+        }
+    }
+
+    /// Closes listeners and pooled connections.
+    public func shutdown() async {
+        let channels = listeners.withLockedValue { channels in
+            defer { channels.removeAll() }
+            return channels
+        }
+        for channel in channels { try? await channel.close() }
+        _ = try? await onEveryEndpoint { $0.closeConnections() }
+    }
+}
+
+/// Errors of the transport stack itself.
+public enum SIPTransportError: Error, CustomStringConvertible {
+    case noServerCertificate
+    case noClientTLS
+    case handshakeTimeout
+
+    public var description: String {
+        switch self {
+        case .noServerCertificate: return "TLS listener needs a server certificate"
+        case .noClientTLS: return "TLS destination needs client TLS settings"
+        case .handshakeTimeout: return "TLS handshake did not complete within 10 s"
+        }
+    }
+}
+
+/// Completes a promise when the TLS handshake finishes (or fails), so connection setup includes it.
+final class HandshakeWaiter: ChannelInboundHandler, RemovableChannelHandler {
+    typealias InboundIn = NIOAny
+    let promise: EventLoopPromise<any Channel>
+    var done = false
+
+    init(promise: EventLoopPromise<any Channel>) { self.promise = promise }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if case TLSUserEvent.handshakeCompleted = event, !done {
+            done = true
+            promise.succeed(context.channel)
+            context.pipeline.syncOperations.removeHandler(context: context, promise: nil)
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if !done {
+            done = true
+            promise.fail(error)
+        }
+        // Pass it on: the stream handler counts it and closes the connection.
+        context.fireErrorCaught(error)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        if !done {
+            done = true
+            promise.fail(ChannelError.eof)
+        }
+        context.fireChannelInactive()
+    }
+}

@@ -1,0 +1,91 @@
+import ArgumentParser
+import Foundation
+import MetaMock
+import NIOCore
+import NIOPosix
+
+/// `wasim mock`: run the mock of Meta's endpoint until interrupted.
+struct MockCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "mock",
+        abstract: "Run the mock of Meta's WhatsApp SIP endpoint (TLS 5061; UDP and TCP 5060 for lab peers)."
+    )
+
+    @Option(help: "Address to listen on.")
+    var host: String = "127.0.0.1"
+
+    @Option(name: .customLong("tls-port"), help: "TLS port (Meta's: 5061); 0 picks a free one.")
+    var tlsPort: Int = 5061
+
+    @Option(name: .customLong("udp-port"), help: "UDP port for lab peers; -1 disables.")
+    var udpPort: Int = 5060
+
+    @Option(name: .customLong("tcp-port"), help: "TCP port for lab peers; -1 disables.")
+    var tcpPort: Int = 5060
+
+    @Option(help: "Folder of the test CA and certificates (made when missing).")
+    var certs: String = "Certs"
+
+    @Option(help: "Write the call ledger (JSON lines) here on exit.")
+    var ledger: String?
+
+    func run() async throws {
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let configuration = MockConfiguration.default
+        let server = try await MetaMockServer(configuration: configuration, group: group, certsDirectory: certs)
+        let bound = try await server.start(MockListenAddresses(
+            host: host, tlsPort: tlsPort, udpPort: udpPort < 0 ? nil : udpPort, tcpPort: tcpPort < 0 ? nil : tcpPort))
+        for business in configuration.businesses {
+            print("business \(business.number) (phone number id \(business.phoneNumberID)): SIP server \(business.sipServerHostname), digest user \(business.digestUsername), password \(business.sipPassword)")
+        }
+        print("domain \(configuration.domain); CA \(server.caFile)")
+        if let a = bound.tls { print("listening TLS \(a)") }
+        if let a = bound.udp { print("listening UDP \(a)") }
+        if let a = bound.tcp { print("listening TCP \(a)") }
+        fflush(nil)
+        await waitForSignal()
+        print("stopping")
+        if let ledger {
+            let records = try await server.ledger()
+            try MockCallLedger.jsonLines(records).write(toFile: ledger, atomically: true, encoding: .utf8)
+        }
+        await server.stop()
+        try await group.shutdownGracefully()
+    }
+}
+
+/// Suspends until SIGINT or SIGTERM.
+func waitForSignal() async {
+    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+        let once = SignalOnce(continuation)
+        for sig in [SIGINT, SIGTERM] {
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
+            source.setEventHandler { once.fire() }
+            source.resume()
+            once.keep(source)
+        }
+    }
+}
+
+final class SignalOnce: @unchecked Sendable {
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
+
+    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
+
+    func keep(_ source: any DispatchSourceSignal) {
+        lock.lock()
+        sources.append(source)
+        lock.unlock()
+    }
+
+    func fire() {
+        lock.lock()
+        let c = continuation
+        continuation = nil
+        lock.unlock()
+        c?.resume()
+    }
+}

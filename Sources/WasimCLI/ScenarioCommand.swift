@@ -1,0 +1,58 @@
+import ArgumentParser
+import Foundation
+import LoadEngine
+import SIPCore
+
+/// `wasim scenario FILE.yaml`: run a scenario and write Results/.
+struct ScenarioCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scenario",
+        abstract: "Run a YAML scenario against the embedded mock or a SIP target, and write Results/<scenario>-<UTC>/."
+    )
+
+    @Argument(help: "Path to the scenario YAML.")
+    var file: String
+
+    @Option(help: "Send to this SIP URI instead of the scenario's target, e.g. 'sip:127.0.0.1:5061;transport=tls'.")
+    var target: String?
+
+    @Option(help: "Folder for run results.")
+    var results: String = "Results"
+
+    @Option(help: "Folder of the test CA and certificates (made when missing).")
+    var certs: String = "Certs"
+
+    func run() async throws {
+        let scenario: Scenario
+        var targetURI: SIPURI? = nil
+        do {
+            scenario = try ScenarioLoader.load(path: file)
+            if let target {
+                do { targetURI = try SIPURI(target) } catch {
+                    throw ValidationError("--target '\(target)' is not a SIP URI: \(error)")
+                }
+            }
+        } catch let error as ScenarioError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let options = RunOptions(target: targetURI, resultsRoot: results, certsDirectory: certs) { line in
+            print(line)
+        }
+        let result: RunResult
+        do {
+            result = try await ScenarioRunner(scenario: scenario, options: options).run()
+        } catch let error as ScenarioError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        let s = result.summary
+        print("""
+            \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed, \(s.calls.dropped) not started
+            setup latency ms: p50 \(s.latencyMs.setup.p50)  p90 \(s.latencyMs.setup.p90)  p99 \(s.latencyMs.setup.p99)  max \(s.latencyMs.setup.max)
+            responses: \(s.responses.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+            results: \(result.directory)
+            """)
+        if !s.passed { throw ExitCode(1) }
+    }
+}
