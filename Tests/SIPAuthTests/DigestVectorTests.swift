@@ -1,0 +1,90 @@
+import NIOCore
+import SIPAuth
+import SIPCore
+import Testing
+
+/// Digest computation against the published vectors, and the client/server exchange.
+@Suite("Digest authentication")
+struct DigestVectorTests {
+    /// RFC 2617 §3.5: "Mufasa" / "Circle Of Life", qop=auth.
+    @Test func rfc2617Mufasa() {
+        let response = DigestComputation.response(
+            algorithm: .md5, username: "Mufasa", realm: "testrealm@host.com", password: "Circle Of Life",
+            method: "GET", uri: "/dir/index.html", nonce: "dcd98b7102dd2f0e8b11d0f600bfb0c093",
+            nc: "00000001", cnonce: "0a4f113b", qop: "auth")
+        #expect(response == "6629fae49393a05397450978507c4ef1")
+    }
+
+    /// RFC 7616 §3.9.1, MD5.
+    @Test func rfc7616MD5() {
+        let response = DigestComputation.response(
+            algorithm: .md5, username: "Mufasa", realm: "http-auth@example.org", password: "Circle of Life",
+            method: "GET", uri: "/dir/index.html", nonce: "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+            nc: "00000001", cnonce: "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", qop: "auth")
+        #expect(response == "8ca523f5e9506fed4657c9700eebdbec")
+    }
+
+    /// RFC 7616 §3.9.1, SHA-256.
+    @Test func rfc7616SHA256() {
+        let response = DigestComputation.response(
+            algorithm: .sha256, username: "Mufasa", realm: "http-auth@example.org", password: "Circle of Life",
+            method: "GET", uri: "/dir/index.html", nonce: "7ypf/xlj9XXwfDPEoM4URrv/xwf94BcCAzFZH4GiTo0v",
+            nc: "00000001", cnonce: "f2/wE4q74E6zIJEtWaHKaf5wv/H5QzzpXusqGemxURZJ", qop: "auth")
+        #expect(response == "753927fa0e85d155564e2e272a28d1802ca10daf4496794697cf8db5856cb6c1")
+    }
+
+    /// Meta's 407 sample parses, and the client picks SHA-256 over MD5 when both are offered (RFC 8760).
+    @Test func picksStrongestChallenge() throws {
+        var response = SIPResponse(statusCode: 407)
+        response.headers.add(.proxyAuthenticate, "Digest realm=\"wa.meta.vc\",nonce=\"419ac2415577f8e1\",opaque=\"440badfc05072367\",algorithm=MD5,qop=\"auth\"")
+        response.headers.add(.proxyAuthenticate, "Digest realm=\"wa.meta.vc\",nonce=\"419ac2415577f8e1\",opaque=\"440badfc05072367\",algorithm=SHA-256,qop=\"auth\"")
+        let all = DigestChallenge.all(in: response)
+        #expect(all.map(\.challenge.algorithm) == [.sha256, .md5])
+        #expect(all.allSatisfy { $0.proxy })
+        var client = DigestClient(username: "15550100001", password: "pw")
+        let answered = client.authorize(response, method: .invite, uri: "sip:+15550200000@wa.meta.vc;transport=tls", cnonce: "abc")
+        let auth = try #require(answered)
+        #expect(auth.header == .proxyAuthorization)
+        let credentials = try DigestCredentials(parsing: Substring(auth.value))
+        #expect(credentials.algorithm == .sha256 && credentials.nc == "00000001" && credentials.opaque == "440badfc05072367")
+        #expect(credentials.username == "15550100001" && credentials.realm == "wa.meta.vc")
+    }
+
+    /// The server verifies what the client computes, rejects a wrong password and replayed nc, and reports
+    /// an expired nonce as stale; time is injected.
+    @Test func serverVerification() throws {
+        var server = DigestServer(policy: DigestServerPolicy(realm: "wa.meta.vc", algorithms: [.sha256, .md5], nonceLifetime: 300),
+                                  secret: Array("test-secret".utf8))
+        let challenges = server.challenges(now: 1000, salt: 7, opaque: "0123456789abcdef")
+        #expect(challenges.count == 2 && challenges[0].nonce.count == 16)
+        #expect(challenges[0].nonce.allSatisfy { $0.isHexDigit && !$0.isUppercase })
+        var client = DigestClient(username: "15550100001", password: "secret")
+        let good = client.answer(challenges[1], method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "c1")
+        #expect(server.verify(good, method: .invite, password: "secret", now: 1010) == .accepted)
+        // Same nc again: replay.
+        if case .rejected = server.verify(good, method: .invite, password: "secret", now: 1011) {} else { Issue.record("replay accepted") }
+        // Next nc is fine.
+        let next = client.answer(challenges[1], method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "c2")
+        #expect(next.nc == "00000002")
+        #expect(server.verify(next, method: .invite, password: "secret", now: 1012) == .accepted)
+        // Wrong password.
+        var wrong = DigestClient(username: "15550100001", password: "nope")
+        let bad = wrong.answer(challenges[0], method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "c3")
+        #expect(server.verify(bad, method: .invite, password: "secret", now: 1013) == .rejected("digest response does not match"))
+        // Expired nonce: stale.
+        let late = client.answer(challenges[0], method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "c4")
+        #expect(server.verify(late, method: .invite, password: "secret", now: 1000 + 301) == .stale)
+        // A nonce we never issued.
+        var forged = good
+        forged.nonce = "0003e80007abcdef"
+        if case .rejected = server.verify(forged, method: .invite, password: "secret", now: 1014) {} else { Issue.record("forged nonce accepted") }
+    }
+
+    @Test func credentialsRoundTrip() throws {
+        let text = "Digest username=\"17125550259\", realm=\"wa.meta.vc\", nonce=\"2a487cb01d4ed43b\", uri=\"sip:+12195550714@wa.meta.vc;transport=tls\", response=\"0b7b6a1d5ac8e2f8a4d5d5f2b4d2c0c9\", algorithm=MD5, cnonce=\"5a8f\", opaque=\"725a06fb2cd89a32\", qop=auth, nc=00000002"
+        let c = try DigestCredentials(parsing: Substring(text))
+        #expect(c.nc == "00000002" && c.uri == "sip:+12195550714@wa.meta.vc;transport=tls" && c.qop == "auth")
+        let again = try DigestCredentials(parsing: Substring(c.headerValue))
+        #expect(again == c)
+    }
+}
