@@ -78,7 +78,7 @@ final class MetaMockCore: SIPRequestHandler {
         switch policy.evaluate(request, digest: &digest, now: clock.monotonicSeconds()) {
         case .challenge(let stale):
             challengesSent += 1
-            var response = shaping.response(to: request, status: 407, toTag: MetaResponseShaping.uuidTag())
+            var response = shaping.response(to: request, status: 407, toTag: MetaResponseShaping.uuidTag(), flow: flow)
             let salt = UInt16.random(in: 0...UInt16.max)
             let opaque = String(format: "%016llx", UInt64.random(in: 0...UInt64.max))
             for challenge in digest.challenges(now: clock.monotonicSeconds(), salt: salt, opaque: opaque, stale: stale) {
@@ -90,14 +90,14 @@ final class MetaMockCore: SIPRequestHandler {
             ledger.open(MockCallRecord(callID: callID, direction: .bic, from: from, to: request.uri.description,
                                        startedAt: clock.wallNow(), finalStatus: status, reason: reason, rule: rule))
             ledger.close(callID) { $0.endedAt = clock.wallNow() }
-            endpoint.respond(shaping.rejection(to: request, status: status, reason: reason, toTag: MetaResponseShaping.uuidTag()), to: transaction)
+            endpoint.respond(shaping.rejection(to: request, status: status, reason: reason, toTag: MetaResponseShaping.uuidTag(), flow: flow), to: transaction)
         case .accept:
             let from = (try? request.from())?.uri.description ?? ""
             ledger.open(MockCallRecord(callID: callID, direction: .bic, from: from, to: request.uri.description, startedAt: clock.wallNow()))
-            endpoint.respond(shaping.response(to: request, status: 100, toTag: nil), to: transaction)
+            endpoint.respond(shaping.response(to: request, status: 100, toTag: nil, flow: flow), to: transaction)
             let toTag = MetaResponseShaping.uuidTag()
             if configuration.sendRinging {
-                endpoint.respond(shaping.response(to: request, status: 180, toTag: toTag), to: transaction)
+                endpoint.respond(shaping.response(to: request, status: 180, toTag: toTag, flow: flow), to: transaction)
             }
             let delay = configuration.answerDelayMilliseconds
             if delay <= 0 {
@@ -117,9 +117,10 @@ final class MetaMockCore: SIPRequestHandler {
     private func answer(_ request: SIPRequest, transaction: ServerTransactionID, toTag: String, flow: SIPFlow, endpoint: SIPEndpoint) {
         guard endpoint.isProceeding(transaction) else { return }
         let callID = String(request.callID ?? "")
-        var response = shaping.response(to: request, status: 200, toTag: toTag)
+        var response = shaping.response(to: request, status: 200, toTag: toTag, flow: flow)
         let user = request.uri.userNumber.map(String.init) ?? ""
-        response.headers.add(.contact, "<sip:\(user)@\(configuration.domain);transport=tls;ob;X-FB-Sip-Smc-Tier=collaboration.sip_gateway.sip.prod>;isfocus")
+        let transport = configuration.labRouteHost == nil ? "tls" : flow.transport.rawValue
+        response.headers.add(.contact, "<sip:\(user)@\(shaping.contactHost(flow));transport=\(transport);ob;X-FB-Sip-Smc-Tier=collaboration.sip_gateway.sip.prod>;isfocus")
         response.headers.add(.supported, "timer")
         response.headers.add(.contentType, "application/sdp")
         response.body = ByteBuffer(string: MockSessionDescription.answer(to: request.body, host: endpoint.advertisedHost))
@@ -145,7 +146,7 @@ final class MetaMockCore: SIPRequestHandler {
         let pending = ringing.removeValue(forKey: callID)
         pending?.scheduled?.cancel()
         // RFC 3261 §9.2: the INVITE is answered 487 Request Terminated.
-        endpoint.respond(shaping.response(to: inviteRequest, status: 487, toTag: pending?.toTag ?? MetaResponseShaping.uuidTag()), to: invite)
+        endpoint.respond(shaping.response(to: inviteRequest, status: 487, toTag: pending?.toTag ?? MetaResponseShaping.uuidTag(), flow: flow), to: invite)
         ledger.close(callID) {
             $0.finalStatus = 487
             $0.reason = "Request Terminated"

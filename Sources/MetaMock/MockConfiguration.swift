@@ -37,6 +37,10 @@ public struct MockConfiguration: Sendable, Codable, Hashable {
     public var sendRinging: Bool
     /// The two Record-Route entries Meta prepends to its responses.
     public var recordRoutes: [String]
+    /// Lab setting: when set, Record-Route and Contact name this host (with the port and transport the
+    /// request came in on) instead of Meta's hosts, so that peers which follow the route set (baresip,
+    /// Kamailio) send ACK and BYE back to the mock rather than to names that resolve to Meta.
+    public var labRouteHost: String?
 
     public init(
         domain: String = "wa.meta.vc",
@@ -45,7 +49,8 @@ public struct MockConfiguration: Sendable, Codable, Hashable {
         nonceLifetimeSeconds: UInt64 = 300,
         answerDelayMilliseconds: Int = 0,
         sendRinging: Bool = false,
-        recordRoutes: [String] = ["<sip:onevc-sip-proxy.fbinfra.net:8191;transport=tls;lr>", "<sip:wa.meta.vc;transport=tls;lr>"]
+        recordRoutes: [String] = ["<sip:onevc-sip-proxy.fbinfra.net:8191;transport=tls;lr>", "<sip:wa.meta.vc;transport=tls;lr>"],
+        labRouteHost: String? = nil
     ) {
         self.domain = domain
         self.businesses = businesses
@@ -54,6 +59,7 @@ public struct MockConfiguration: Sendable, Codable, Hashable {
         self.answerDelayMilliseconds = answerDelayMilliseconds
         self.sendRinging = sendRinging
         self.recordRoutes = recordRoutes
+        self.labRouteHost = labRouteHost
     }
 
     /// The business of the default configuration; `wasim scenario` uses it out of the box.

@@ -27,6 +27,9 @@ public final class SIPEndpoint {
     var serverTransactions: [TransactionKey: ServerEntry] = [:]
     var clientTransactions: [TransactionKey: ClientEntry] = [:]
     var connections: [SIPDestination: PooledConnection] = [:]
+    /// INVITE server transactions that sent a 2xx, by Call-ID and CSeq number: the ACK for a 2xx has its own
+    /// branch (RFC 3261 §13.2.2.4), so it is matched to the dialog's INVITE this way (RFC 6026 §8.7).
+    var acceptedInvites: [AcceptedInviteKey: TransactionKey] = [:]
 
     public init(eventLoop: any EventLoop, advertisedHost: String, timers: SIPTimers = .rfc3261,
                 limits: SIPParserLimits = .default, now: @escaping () -> NIODeadline = { NIODeadline.now() })
@@ -85,14 +88,18 @@ public final class SIPEndpoint {
         }
         let time = now()
         if request.method == .ack {
-            guard var entry = serverTransactions[key], case .invite(var machine) = entry.machine else {
+            var matched = key
+            if serverTransactions[key] == nil, let accepted = AcceptedInviteKey(request), let inviteKey = acceptedInvites[accepted] {
+                matched = inviteKey
+            }
+            guard var entry = serverTransactions[matched], case .invite(var machine) = entry.machine else {
                 handler?.endpoint(self, didReceiveAck: request, flow: flow)
                 return
             }
             let actions = machine.receive(request, now: time)
             entry.machine = .invite(machine)
-            serverTransactions[key] = entry
-            performServer(actions, key: key, flow: entry.flow, retransmission: true)
+            serverTransactions[matched] = entry
+            performServer(actions, key: matched, flow: entry.flow, retransmission: true)
             return
         }
         if var entry = serverTransactions[key] {
@@ -159,6 +166,9 @@ public final class SIPEndpoint {
         case .nonInvite(var m): actions = m.respond(response, now: time); entry.machine = .nonInvite(m)
         }
         serverTransactions[key] = entry
+        if response.isSuccess, case .invite(let m) = entry.machine, let accepted = AcceptedInviteKey(m.request) {
+            acceptedInvites[accepted] = key
+        }
         performServer(actions, key: key, flow: entry.flow, retransmission: false)
     }
 
@@ -188,6 +198,9 @@ public final class SIPEndpoint {
                 statistics.transactionTimeouts += 1
                 handler?.endpoint(self, ackTimeoutFor: key)
             case .terminated:
+                if case .invite(let m) = serverTransactions[key]?.machine, let accepted = AcceptedInviteKey(m.request) {
+                    acceptedInvites[accepted] = nil
+                }
                 serverTransactions[key] = nil
                 return
             case .deliverResponse, .transportError:
@@ -224,6 +237,18 @@ public final class SIPEndpoint {
         if retransmission { statistics.retransmissionsSent += 1 }
         tracer?(SIPTraceEvent(direction: .sent, message: message, flow: flow))
         flow.write(buffer)
+    }
+}
+
+/// Call-ID and CSeq number of an INVITE, to match the ACK of its 2xx.
+struct AcceptedInviteKey: Hashable {
+    var callID: String
+    var sequence: UInt32
+
+    init?(_ request: SIPRequest) {
+        guard let callID = request.callID, let cseq = try? request.cseq() else { return nil }
+        self.callID = String(callID)
+        self.sequence = cseq.sequence
     }
 }
 

@@ -14,8 +14,17 @@ struct CertsCommand: ParsableCommand {
     @Option(name: .customLong("host"), help: "Extra host to issue a certificate for (repeatable).")
     var hosts: [String] = []
 
+    @Option(name: .customLong("ip"), help: "IPv4 address to add to the certificates' subjectAltName (repeatable; for peers that verify by IP).")
+    var ipAddresses: [String] = []
+
+    @Flag(help: "Issue the host certificates again (keeps the CA).")
+    var force = false
+
     func run() throws {
-        let authority = TestCertificateAuthority(directory: out)
+        let authority = TestCertificateAuthority(directory: out, ipAddresses: ipAddresses)
+        if force {
+            for host in TestCertificateAuthority.defaultHosts + hosts { try authority.issue(host: host) }
+        }
         let issued = try authority.ensure(hosts: TestCertificateAuthority.defaultHosts + hosts)
         print("CA: \(authority.caFile)")
         for (host, cert) in issued.sorted(by: { $0.key < $1.key }) {

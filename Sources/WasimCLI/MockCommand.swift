@@ -29,9 +29,13 @@ struct MockCommand: AsyncParsableCommand {
     @Option(help: "Write the call ledger (JSON lines) here on exit.")
     var ledger: String?
 
+    @Option(name: .customLong("lab-route-host"), help: "Lab use: put this host in Record-Route and Contact instead of Meta's hosts, so peers that follow the route set (baresip, Kamailio) reach the mock.")
+    var labRouteHost: String?
+
     func run() async throws {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
-        let configuration = MockConfiguration.default
+        var configuration = MockConfiguration.default
+        configuration.labRouteHost = labRouteHost
         let server = try await MetaMockServer(configuration: configuration, group: group, certsDirectory: certs)
         let bound = try await server.start(MockListenAddresses(
             host: host, tlsPort: tlsPort, udpPort: udpPort < 0 ? nil : udpPort, tcpPort: tcpPort < 0 ? nil : tcpPort))

@@ -13,11 +13,18 @@ public struct IssuedCertificate: Sendable, Hashable {
 
 /// Makes a test CA and server certificates (ECDSA P-256, SHA-256) with real X.509 extensions, so that
 /// peers verify them exactly as they would a public chain: basicConstraints, keyUsage, extendedKeyUsage,
-/// subjectAltName (DNS names and 127.0.0.1), subject/authority key identifiers.
+/// subjectAltName (DNS names; IP addresses only when asked, since an IP SAN lets a client that connects to
+/// that address accept the certificate whatever name it expected), subject/authority key identifiers.
 public struct TestCertificateAuthority: Sendable {
     public let directory: String
 
-    public init(directory: String) { self.directory = directory }
+    /// IP addresses added to every issued certificate's subjectAltName (none by default).
+    public var ipAddresses: [String] = []
+
+    public init(directory: String, ipAddresses: [String] = []) {
+        self.directory = directory
+        self.ipAddresses = ipAddresses
+    }
 
     public var caFile: String { path("ca.pem") }
     public var caKeyFile: String { path("ca.key.pem") }
@@ -91,7 +98,10 @@ public struct TestCertificateAuthority: Sendable {
             CommonName(host)
         }
         var names: [GeneralName] = ([host] + extraNames).map { .dnsName($0) }
-        names.append(.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1])))
+        for ip in ipAddresses {
+            let octets = ip.split(separator: ".").compactMap { UInt8($0) }
+            if octets.count == 4 { names.append(.ipAddress(ASN1OctetString(contentBytes: ArraySlice(octets)))) }
+        }
         let caSKI = try caCert.extensions.subjectKeyIdentifier?.keyIdentifier
         let now = Date()
         let cert = try Certificate(

@@ -1,0 +1,103 @@
+import Foundation
+
+/// Runs a third-party peer (sipp, openssl, baresip) as a child process without blocking a thread: output
+/// goes to a file, exit is awaited through the termination handler, and a deadline kills it.
+struct ExternalProcess {
+    struct Result {
+        var status: Int32
+        var output: String
+        var timedOut: Bool
+    }
+
+    static func run(_ executable: String, _ arguments: [String], directory: URL? = nil, stdin: String? = nil,
+                    timeout: Double = 60) async throws -> Result
+    {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("wasim-proc-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL)
+        process.standardOutput = out
+        process.standardError = out
+        let input = Pipe()
+        process.standardInput = input
+        let finished = Finished()
+        process.terminationHandler = { _ in finished.signal() }
+        try process.run()
+        if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
+        try? input.fileHandleForWriting.close()
+        var timedOut = false
+        let deadline = Date().addingTimeInterval(timeout)
+        while !finished.isSet {
+            if Date() > deadline {
+                timedOut = true
+                process.terminate()
+                try await Task.sleep(nanoseconds: 200_000_000)
+                if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+                break
+            }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        while process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
+        try? out.close()
+        let output = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        try? FileManager.default.removeItem(at: outURL)
+        return Result(status: process.terminationStatus, output: output, timedOut: timedOut)
+    }
+
+    /// Starts a long-running peer; stop it with `terminate()`.
+    static func start(_ executable: String, _ arguments: [String], directory: URL? = nil) throws -> (Process, URL) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let directory { process.currentDirectoryURL = directory }
+        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("wasim-peer-\(UUID().uuidString).log")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        let out = try FileHandle(forWritingTo: outURL)
+        process.standardOutput = out
+        process.standardError = out
+        process.standardInput = Pipe()
+        try process.run()
+        return (process, outURL)
+    }
+}
+
+final class Finished: @unchecked Sendable {
+    private let lock = NSLock()
+    private var done = false
+    func signal() { lock.lock(); done = true; lock.unlock() }
+    var isSet: Bool { lock.lock(); defer { lock.unlock() }; return done }
+}
+
+/// Third-party peers the interop tests start. In CI (`WASIM_REQUIRE_PEERS=1`) a missing one is a failure,
+/// never a silent skip.
+enum Peers {
+    static func path(_ name: String) -> String? {
+        for dir in ["/usr/bin", "/usr/sbin", "/usr/local/bin"] {
+            let p = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: p) { return p }
+        }
+        return nil
+    }
+
+    static var required: Bool { ProcessInfo.processInfo.environment["WASIM_REQUIRE_PEERS"] == "1" }
+
+    /// True when the test may run: the peer is installed, or peers are required (so the test fails loudly).
+    static func available(_ name: String) -> Bool { path(name) != nil || required }
+}
+
+/// A fresh folder under the system temporary directory, removed by `remove()`.
+struct TemporaryDirectory {
+    let url: URL
+
+    init() throws {
+        url = FileManager.default.temporaryDirectory.appendingPathComponent("wasim-test-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: url, withIntermediateDirectories: true)
+    }
+
+    var path: String { url.path }
+
+    func remove() { try? FileManager.default.removeItem(at: url) }
+}

@@ -1,0 +1,88 @@
+import Foundation
+import MetaMock
+import NIOCore
+import NIOPosix
+import SIPCore
+import SIPTransport
+
+/// The mock started in-process on 127.0.0.1 with ephemeral ports and its own certificates folder.
+final class MockHarness: @unchecked Sendable {
+    let group: MultiThreadedEventLoopGroup
+    let server: MetaMockServer
+    let bound: MockBoundAddresses
+    let directory: TemporaryDirectory
+
+    var tlsPort: Int { bound.tls!.port! }
+    var udpPort: Int { bound.udp!.port! }
+    var tcpPort: Int { bound.tcp!.port! }
+    var certs: String { directory.path }
+
+    static func start(configuration: MockConfiguration = .default, threads: Int = 2) async throws -> MockHarness {
+        let directory = try TemporaryDirectory()
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
+        let server = try await MetaMockServer(configuration: configuration, group: group, certsDirectory: directory.path)
+        let bound = try await server.start(.ephemeral())
+        return MockHarness(group: group, server: server, bound: bound, directory: directory)
+    }
+
+    private init(group: MultiThreadedEventLoopGroup, server: MetaMockServer, bound: MockBoundAddresses, directory: TemporaryDirectory) {
+        self.group = group
+        self.server = server
+        self.bound = bound
+        self.directory = directory
+    }
+
+    func stop() async {
+        await server.stop()
+        try? await group.shutdownGracefully()
+        directory.remove()
+    }
+}
+
+/// A client-side transport stack for sending single requests in tests.
+final class TestClient: @unchecked Sendable {
+    let group: MultiThreadedEventLoopGroup
+    let stack: SIPTransportStack
+
+    init(tls: TLSClientSettings?) async throws {
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        stack = try await SIPTransportStack(group: group, advertisedHost: "127.0.0.1", clientTLS: tls) { _ in nil }
+        try await stack.openClientUDP(host: "127.0.0.1")
+    }
+
+    /// Sends one request and returns its final response, or the failure text.
+    func send(_ request: SIPRequest, to destination: SIPDestination) async throws -> Result<SIPResponse, TestFailure> {
+        let loop = stack.eventLoops[0]
+        let bound = stack.endpoint(on: loop)
+        let promise = loop.makePromise(of: Result<SIPResponse, TestFailure>.self)
+        loop.execute {
+            bound.value.sendRequest(request, to: destination) { event in
+                switch event {
+                case .response(let r) where r.statusCode >= 200: promise.succeed(.success(r))
+                case .response: break
+                case .timeout: promise.succeed(.failure(TestFailure(text: "timeout")))
+                case .transportError(let why): promise.succeed(.failure(TestFailure(text: why)))
+                }
+            }
+        }
+        return try await promise.futureResult.get()
+    }
+
+    func stop() async {
+        await stack.shutdown()
+        try? await group.shutdownGracefully()
+    }
+}
+
+struct TestFailure: Error, Equatable { var text: String }
+
+enum Requests {
+    static func options(_ transport: SIPTransportKind, callID: String = UUID().uuidString) -> SIPRequest {
+        var h = SIPHeaders()
+        h.add(.from, "<sip:+15550100001@sip.example.com>;tag=\(UInt32.random(in: 1...UInt32.max))")
+        h.add(.to, "<sip:wa.meta.vc>")
+        h.add(.callID, callID)
+        h.add(.cseq, "1 OPTIONS")
+        return SIPRequest(method: .options, uri: try! SIPURI("sip:wa.meta.vc;transport=\(transport.rawValue)"), headers: h)
+    }
+}
