@@ -26,14 +26,14 @@ final class MetaMockCore: SIPRequestHandler {
     var challengesSent = 0
     let clock: MockClock
 
-    init(configuration: MockConfiguration, secret: [UInt8], clock: MockClock) {
+    init(configuration: MockConfiguration, secret: [UInt8], shard: Int, clock: MockClock) {
         self.configuration = configuration
         self.policy = BICInvitePolicy(configuration: configuration)
         self.shaping = MetaResponseShaping(configuration: configuration)
         self.digest = DigestServer(
             policy: DigestServerPolicy(realm: configuration.domain, algorithms: configuration.digestAlgorithms,
                                        nonceLifetime: configuration.nonceLifetimeSeconds),
-            secret: secret)
+            secret: secret, shard: shard)
         self.clock = clock
     }
 
@@ -79,9 +79,8 @@ final class MetaMockCore: SIPRequestHandler {
         case .challenge(let stale):
             challengesSent += 1
             var response = shaping.response(to: request, status: 407, toTag: MetaResponseShaping.uuidTag(), flow: flow)
-            let salt = UInt16.random(in: 0...UInt16.max)
             let opaque = String(format: "%016llx", UInt64.random(in: 0...UInt64.max))
-            for challenge in digest.challenges(now: clock.monotonicSeconds(), salt: salt, opaque: opaque, stale: stale) {
+            for challenge in digest.challenges(now: clock.monotonicSeconds(), opaque: opaque, stale: stale) {
                 response.headers.add(.proxyAuthenticate, challenge.headerValue)
             }
             endpoint.respond(response, to: transaction)

@@ -61,7 +61,7 @@ public final class MetaMockServer: Sendable {
             timers: timers,
             serverTLS: TLSServerSettings(certificateChainFile: cert.chainFile, privateKeyFile: cert.keyFile)
         ) { endpoint in
-            let core = MetaMockCore(configuration: configuration, secret: secretCopy, clock: clock)
+            let core = MetaMockCore(configuration: configuration, secret: secretCopy, shard: collected.count, clock: clock)
             collected.append(NIOLoopBound(core, eventLoop: endpoint.eventLoop))
             return core
         }
@@ -114,6 +114,12 @@ final class NIOLockedValueBoxHolder<T: Sendable>: @unchecked Sendable {
         lock.lock()
         items.append(item)
         lock.unlock()
+    }
+
+    var count: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return items.count
     }
 
     var values: [T] {

@@ -26,33 +26,47 @@ public enum DigestVerdict: Sendable, Equatable {
 }
 
 /// Issues nonces and verifies credentials (RFC 2617 §3.2.1/§3.2.2, RFC 7616 §3.3/§3.4). Nonces are
-/// stateless and self-authenticating (`issued-time | salt | HMAC`), 16 lowercase hex characters like
-/// Meta's, so any shard can check any nonce; replay tracking (`nc` must grow) is kept per instance, and one
-/// instance lives on each event loop. Time is passed in (seconds), never read.
+/// stateless and self-authenticating, 16 lowercase hex characters like Meta's:
+///
+///     ttttt  iiiii  mmmmmm
+///     time   issuer HMAC-SHA256(secret, time|issuer), 3 bytes
+///     20 bit 20 bit (shard index: 4 bits, counter: 16 bits)
+///
+/// so any shard can check any nonce, and no two challenges of one second share a nonce (a shared nonce
+/// would make the second client's `nc=00000001` look like a replay). Replay tracking (`nc` must grow) is
+/// kept per instance, one instance per event loop. Time is passed in (seconds), never read.
 public struct DigestServer: Sendable {
     public let policy: DigestServerPolicy
     private let secret: [UInt8]
     private var highestNC: [String: (nc: UInt32, issued: UInt64)] = [:]
     private var lastPrune: UInt64 = 0
+    private let shard: UInt32
+    private var counter: UInt32 = 0
 
-    public init(policy: DigestServerPolicy, secret: [UInt8]) {
+    /// - Parameter shard: this instance's index (0–15) among the event loops, part of every nonce.
+    public init(policy: DigestServerPolicy, secret: [UInt8], shard: Int = 0) {
         self.policy = policy
         self.secret = secret
+        self.shard = UInt32(shard & 0xF)
     }
 
-    /// Challenges for a 401/407, one per configured algorithm, sharing one nonce.
-    public func challenges(now: UInt64, salt: UInt16, opaque: String, stale: Bool = false) -> [DigestChallenge] {
-        let nonce = makeNonce(now: now, salt: salt)
+    /// Challenges for a 401/407, one per configured algorithm, sharing one new nonce.
+    public mutating func challenges(now: UInt64, opaque: String, stale: Bool = false) -> [DigestChallenge] {
+        counter = (counter &+ 1) & 0xFFFF
+        let nonce = makeNonce(now: now, issuer: shard << 16 | counter)
         return policy.algorithms.map {
             DigestChallenge(realm: policy.realm, nonce: nonce, opaque: opaque, algorithm: $0, qopOptions: ["auth"], stale: stale)
         }
     }
 
-    func makeNonce(now: UInt64, salt: UInt16) -> String {
-        let time = UInt32(truncatingIfNeeded: now) & 0xFF_FFFF
-        let head = hex(UInt64(time), digits: 6) + hex(UInt64(salt), digits: 4)
+    func makeNonce(now: UInt64, issuer: UInt32) -> String {
+        let time = UInt32(truncatingIfNeeded: now) & Self.timeMask
+        let head = hex(UInt64(time), digits: 5) + hex(UInt64(issuer & 0xF_FFFF), digits: 5)
         return head + mac(head)
     }
+
+    /// Issue time is kept modulo 2^20 s (about 12 days), far above any nonce lifetime.
+    static let timeMask: UInt32 = 0xF_FFFF
 
     private func mac(_ head: String) -> String {
         let code = HMAC<SHA256>.authenticationCode(for: Array(head.utf8), using: SymmetricKey(data: secret))
@@ -69,7 +83,7 @@ public struct DigestServer: Sendable {
     public mutating func verify(_ credentials: DigestCredentials, method: SIPMethod, password: String?, now: UInt64) -> DigestVerdict {
         let nonce = credentials.nonce
         guard nonce.utf8.count == 16, mac(String(nonce.prefix(10))) == String(nonce.suffix(6)),
-              let issued = UInt32(nonce.prefix(6), radix: 16)
+              let issued = UInt32(nonce.prefix(5), radix: 16)
         else { return .rejected("nonce was not issued by this server") }
         guard credentials.realm == policy.realm else { return .rejected("realm '\(credentials.realm)' is not '\(policy.realm)'") }
         guard policy.algorithms.contains(credentials.algorithm) else {
@@ -83,7 +97,7 @@ public struct DigestServer: Sendable {
         guard constantTimeEqual(expected, credentials.response.lowercased()) else {
             return .rejected("digest response does not match")
         }
-        let age = (UInt32(truncatingIfNeeded: now) &- issued) & 0xFF_FFFF
+        let age = (UInt32(truncatingIfNeeded: now) &- issued) & Self.timeMask
         if UInt64(age) > policy.nonceLifetime { return .stale }
         if credentials.qop != nil {
             guard let ncText = credentials.nc, let nc = UInt32(ncText, radix: 16), nc > 0 else {

@@ -55,7 +55,7 @@ struct DigestVectorTests {
     @Test func serverVerification() throws {
         var server = DigestServer(policy: DigestServerPolicy(realm: "wa.meta.vc", algorithms: [.sha256, .md5], nonceLifetime: 300),
                                   secret: Array("test-secret".utf8))
-        let challenges = server.challenges(now: 1000, salt: 7, opaque: "0123456789abcdef")
+        let challenges = server.challenges(now: 1000, opaque: "0123456789abcdef")
         #expect(challenges.count == 2 && challenges[0].nonce.count == 16)
         #expect(challenges[0].nonce.allSatisfy { $0.isHexDigit && !$0.isUppercase })
         var client = DigestClient(username: "15550100001", password: "secret")
@@ -76,8 +76,20 @@ struct DigestVectorTests {
         #expect(server.verify(late, method: .invite, password: "secret", now: 1000 + 301) == .stale)
         // A nonce we never issued.
         var forged = good
-        forged.nonce = "0003e80007abcdef"
+        forged.nonce = "003e80000700cdef"
         if case .rejected = server.verify(forged, method: .invite, password: "secret", now: 1014) {} else { Issue.record("forged nonce accepted") }
+    }
+
+    /// Nonces issued in the same second by one shard, or by two shards, never repeat.
+    @Test func noncesAreUniqueWithinASecond() {
+        var a = DigestServer(policy: DigestServerPolicy(realm: "r"), secret: [1, 2, 3], shard: 0)
+        var b = DigestServer(policy: DigestServerPolicy(realm: "r"), secret: [1, 2, 3], shard: 1)
+        var seen = Set<String>()
+        for _ in 0..<5000 {
+            seen.insert(a.challenges(now: 42, opaque: "o")[0].nonce)
+            seen.insert(b.challenges(now: 42, opaque: "o")[0].nonce)
+        }
+        #expect(seen.count == 10_000)
     }
 
     @Test func credentialsRoundTrip() throws {

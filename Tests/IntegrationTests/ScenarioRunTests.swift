@@ -1,0 +1,147 @@
+import Foundation
+import LoadEngine
+import MetaMock
+import SIPCore
+import Testing
+
+/// `wasim scenario` end to end: the embedded mock, a separate mock via `--target`, result files.
+@Suite("Scenario runs", .serialized)
+struct ScenarioRunTests {
+    static func scenario(_ transport: String, calls: Int = 30, target: String? = nil) throws -> Scenario {
+        try ScenarioLoader.parse("""
+            name: run-\(transport)
+            \(target.map { "target: \"\($0)\"" } ?? "target: embedded")
+            business: { number: "+15550100001", domain: sip.example.com, password: { from: mock } }
+            transport: { protocol: \(transport), server_name: wa.meta.vc }
+            callees: { range: "+15550200000..+15550200009" }
+            load: { arrivals: burst, burst: { size: 10, every: 200ms }, total_calls: \(calls) }
+            call: { hold: 100ms }
+            """, file: "inline.yaml")
+    }
+
+    @Test(arguments: ["tls", "tcp", "udp"])
+    func embeddedMock(_ transport: String) async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let result = try await ScenarioRunner(scenario: try Self.scenario(transport), options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
+        let s = result.summary
+        #expect(s.calls.attempted == 30 && s.calls.connected == 30 && s.calls.failed == 0, "\(s.responses)")
+        #expect(s.responses == ["200 OK": 30])
+        #expect(s.latencyMs.setup.count == 30 && s.latencyMs.setup.p50 > 0)
+        #expect(s.latencyMs.auth.count == 30)
+        #expect(s.passed)
+        #expect(s.schemaVersion == 1 && s.transport == transport)
+        // Files.
+        for file in ["summary.json", "calls.csv", "mock-ledger.jsonl"] {
+            #expect(FileManager.default.fileExists(atPath: result.directory + "/" + file), "\(file)")
+        }
+        let csv = try String(contentsOfFile: result.directory + "/calls.csv", encoding: .utf8)
+        #expect(csv.split(separator: "\n").count == 31)
+        let ledger = try #require(result.mockLedger)
+        #expect(ledger.count == 30 && ledger.allSatisfy { $0.endedBy == "business" && $0.finalStatus == 200 })
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: result.directory + "/summary.json"))) as? [String: Any]
+        #expect((json?["latency_ms"] as? [String: Any])?["setup"] != nil)
+    }
+
+    /// `--target` sends the same scenario to a separately started mock.
+    @Test func externalMockTarget() async throws {
+        let mock = try await MockHarness.start()
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var options = RunOptions(resultsRoot: dir.path, certsDirectory: mock.certs)
+        options.target = try SIPURI("sip:127.0.0.1:\(mock.tlsPort);transport=tls")
+        let result = try await ScenarioRunner(scenario: try Self.scenario("tls", calls: 20), options: options).run()
+        let ledger = try await mock.server.ledger()
+        await mock.stop()
+        #expect(result.summary.calls.connected == 20)
+        #expect(ledger.count == 20)
+        #expect(result.mockLedger == nil)
+    }
+
+    /// A target that does not answer: calls fail with a transport error, the run still ends and reports.
+    @Test func unreachableTargetFailsCleanly() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let port = try FreePort.tcp()
+        var options = RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)
+        options.target = try SIPURI("sip:127.0.0.1:\(port);transport=tcp")
+        let result = try await ScenarioRunner(scenario: try Self.scenario("tcp", calls: 5), options: options).run()
+        #expect(result.summary.calls.failed == 5)
+        #expect(result.summary.responses.keys.allSatisfy { $0.hasPrefix("503 ") })
+        #expect(!result.summary.passed)
+    }
+}
+
+/// Scenario files: every mistake names the file, line and YAML path.
+@Suite("Scenario validation")
+struct ScenarioValidationTests {
+    func error(_ yaml: String) -> ScenarioError? {
+        do {
+            _ = try ScenarioLoader.parse(yaml, file: "bad.yaml")
+            return nil
+        } catch let e as ScenarioError {
+            return e
+        } catch {
+            return nil
+        }
+    }
+
+    @Test func misspeltKey() throws {
+        let e = try #require(error("""
+            name: x
+            callees: { list: ["+15550200000"] }
+            load:
+              total_calls: 5
+              rtae: 10/s
+            """))
+        #expect(e.file == "bad.yaml" && e.line == 5 && e.path == "load.rtae")
+        #expect(e.message.contains("did you mean 'rate'"))
+        #expect(e.description.hasPrefix("bad.yaml:5:"))
+    }
+
+    @Test func wrongType() throws {
+        let e = try #require(error("""
+            name: x
+            callees: { list: ["+15550200000"] }
+            load: { total_calls: many }
+            """))
+        #expect(e.path == "load.total_calls" && e.line == 3)
+        #expect(e.message.contains("whole number"))
+    }
+
+    @Test func unknownArrivalPattern() throws {
+        let e = try #require(error("""
+            name: x
+            callees: { list: ["+15550200000"] }
+            load: { arrivals: tsunami, total_calls: 5 }
+            """))
+        #expect(e.path == "load.arrivals" && e.message.contains("constant, burst"))
+    }
+
+    @Test func badRangeAndMissingKeys() throws {
+        let range = try #require(error("""
+            name: x
+            callees: { range: "+1555..+1554" }
+            load: { total_calls: 5 }
+            """))
+        #expect(range.path == "callees.range")
+        let missing = try #require(error("name: x\nload: { total_calls: 5 }\n"))
+        #expect(missing.message.contains("callees"))
+        let yaml = try #require(error("name: [unclosed\n"))
+        #expect(yaml.message.contains("not valid YAML") && yaml.line != nil)
+    }
+
+    @Test func durationsAndRates() throws {
+        let s = try ScenarioLoader.parse("""
+            name: ok
+            callees: { range: "+15550200000..+15550200099" }
+            load: { rate: 120/m, total_calls: 5, max_concurrent: 3 }
+            call: { hold: { uniform: [500ms, 2s] } }
+            seed: 7
+            """, file: "ok.yaml")
+        #expect(s.arrivals == .constant(rate: 2))
+        #expect(s.hold == .uniform(0.5, 2))
+        #expect(s.callees.count == 100 && s.callees.callee(99) == "+15550200099" && s.callees.callee(100) == "+15550200000")
+        #expect(s.maxConcurrent == 3 && s.seed == 7 && s.transport == .tls)
+    }
+}
