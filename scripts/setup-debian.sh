@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages wasim's tests and lab peers use, when missing. Needs root (or sudo).
+# Swift itself (6.x) is not a Debian package: it must already be on PATH.
+set -euo pipefail
+
+packages=(pkg-config libssl-dev libsrtp2-dev sip-tester baresip sipsak tshark kamailio kamailio-tls-modules openssl)
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+command -v swift >/dev/null || { echo "error: swift is not on PATH (install a Swift 6 toolchain)"; exit 2; }
