@@ -100,9 +100,18 @@ public struct InviteClientTransaction: Sendable {
         return [.transportError, .terminated]
     }
 
+    /// RFC 3261 §9.1: the CANCEL for this INVITE: same Request-URI, Call-ID, From, To, CSeq number and Route,
+    /// and a single Via equal to the INVITE's top Via (same branch), so the server matches it to the INVITE.
+    /// Only meaningful once a provisional response arrived (§9.1: a UAC SHOULD NOT cancel before that).
+    public func makeCancel() -> SIPRequest { derivedRequest(.cancel, to: request.headers[.to]) }
+
     /// §17.1.1.3: the ACK for a non-2xx response: Request-URI, Call-ID, From, CSeq number and Route of the
     /// INVITE, To of the response, one Via equal to the INVITE's top Via.
-    func makeAck(for response: SIPResponse) -> SIPRequest {
+    func makeAck(for response: SIPResponse) -> SIPRequest { derivedRequest(.ack, to: response.headers[.to]) }
+
+    /// ACK and CANCEL share their shape: the INVITE's top Via only, its Max-Forwards, From, Call-ID and
+    /// Route, the given To, and the INVITE's CSeq number with their own method.
+    private func derivedRequest(_ method: SIPMethod, to: Substring?) -> SIPRequest {
         var headers = SIPHeaders()
         if let via = request.headers[.via] {
             headers.add(.via, via.utf8.contains(UInt8(ascii: ",")) ? SIPHeaders.splitList(via)[0] : via)
@@ -113,9 +122,9 @@ public struct InviteClientTransaction: Sendable {
             default: break
             }
         }
-        if let to = response.headers[.to] { headers.add(.to, to) }
+        if let to { headers.add(.to, to) }
         let sequence = (try? request.cseq().sequence) ?? 1
-        headers.add(.cseq, "\(sequence) ACK")
-        return SIPRequest(method: .ack, uri: request.uri, headers: headers)
+        headers.add(.cseq, "\(sequence) \(method.rawValue)")
+        return SIPRequest(method: method, uri: request.uri, headers: headers)
     }
 }

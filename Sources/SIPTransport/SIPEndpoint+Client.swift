@@ -4,6 +4,7 @@ import SIPTransaction
 
 /// Stored per server transaction.
 struct ServerEntry {
+    /// Either server machine, with one entry point per input so the endpoint does not switch on the kind.
     enum Machine {
         case invite(InviteServerTransaction)
         case nonInvite(NonInviteServerTransaction)
@@ -12,6 +13,34 @@ struct ServerEntry {
             switch self {
             case .invite(let m): return m.nextDeadline
             case .nonInvite(let m): return m.nextDeadline
+            }
+        }
+
+        var request: SIPRequest {
+            switch self {
+            case .invite(let m): return m.request
+            case .nonInvite(let m): return m.request
+            }
+        }
+
+        mutating func receive(_ request: SIPRequest, now: NIODeadline) -> [TransactionAction] {
+            switch self {
+            case .invite(var m): defer { self = .invite(m) }; return m.receive(request, now: now)
+            case .nonInvite(var m): defer { self = .nonInvite(m) }; return m.receive(request, now: now)
+            }
+        }
+
+        mutating func respond(_ response: SIPResponse, now: NIODeadline) -> [TransactionAction] {
+            switch self {
+            case .invite(var m): defer { self = .invite(m) }; return m.respond(response, now: now)
+            case .nonInvite(var m): defer { self = .nonInvite(m) }; return m.respond(response, now: now)
+            }
+        }
+
+        mutating func timeout(now: NIODeadline) -> [TransactionAction] {
+            switch self {
+            case .invite(var m): defer { self = .invite(m) }; return m.timeout(now: now)
+            case .nonInvite(var m): defer { self = .nonInvite(m) }; return m.timeout(now: now)
             }
         }
     }
@@ -23,6 +52,7 @@ struct ServerEntry {
 
 /// Stored per client transaction.
 struct ClientEntry {
+    /// Either client machine, with one entry point per input.
     enum Machine {
         case invite(InviteClientTransaction)
         case nonInvite(NonInviteClientTransaction)
@@ -31,6 +61,27 @@ struct ClientEntry {
             switch self {
             case .invite(let m): return m.nextDeadline
             case .nonInvite(let m): return m.nextDeadline
+            }
+        }
+
+        mutating func receive(_ response: SIPResponse, now: NIODeadline) -> [TransactionAction] {
+            switch self {
+            case .invite(var m): defer { self = .invite(m) }; return m.receive(response, now: now)
+            case .nonInvite(var m): defer { self = .nonInvite(m) }; return m.receive(response, now: now)
+            }
+        }
+
+        mutating func timeout(now: NIODeadline) -> [TransactionAction] {
+            switch self {
+            case .invite(var m): defer { self = .invite(m) }; return m.timeout(now: now)
+            case .nonInvite(var m): defer { self = .nonInvite(m) }; return m.timeout(now: now)
+            }
+        }
+
+        mutating func transportFailed() -> [TransactionAction] {
+            switch self {
+            case .invite(var m): defer { self = .invite(m) }; return m.transportFailed()
+            case .nonInvite(var m): defer { self = .nonInvite(m) }; return m.transportFailed()
             }
         }
     }
@@ -142,14 +193,9 @@ extension SIPEndpoint {
         if let scheduled = entry.scheduled, scheduled <= deadline { return }
         clientTransactions[key]!.scheduled = deadline
         eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
-            guard var entry = clientTransactions[key] else { return }
-            entry.scheduled = nil
-            let actions: [TransactionAction]
-            switch entry.machine {
-            case .invite(var m): actions = m.timeout(now: now()); entry.machine = .invite(m)
-            case .nonInvite(var m): actions = m.timeout(now: now()); entry.machine = .nonInvite(m)
-            }
-            clientTransactions[key] = entry
+            guard clientTransactions[key] != nil else { return }
+            clientTransactions[key]!.scheduled = nil
+            let actions = clientTransactions[key]!.machine.timeout(now: now())
             performClient(actions, key: key)
         }
     }
@@ -163,14 +209,8 @@ extension SIPEndpoint {
             }
         }
         let affected = clientTransactions.filter { ObjectIdentifier($0.value.flow.channel) == ObjectIdentifier(channel) }.map(\.key)
-        for key in affected {
-            guard var entry = clientTransactions[key] else { continue }
-            let actions: [TransactionAction]
-            switch entry.machine {
-            case .invite(var m): actions = m.transportFailed(); entry.machine = .invite(m)
-            case .nonInvite(var m): actions = m.transportFailed(); entry.machine = .nonInvite(m)
-            }
-            clientTransactions[key] = entry
+        for key in affected where clientTransactions[key] != nil {
+            let actions = clientTransactions[key]!.machine.transportFailed()
             performClient(actions, key: key)
         }
     }

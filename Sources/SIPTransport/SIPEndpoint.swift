@@ -92,24 +92,17 @@ public final class SIPEndpoint {
             if serverTransactions[key] == nil, let accepted = AcceptedInviteKey(request), let inviteKey = acceptedInvites[accepted] {
                 matched = inviteKey
             }
-            guard var entry = serverTransactions[matched], case .invite(var machine) = entry.machine else {
+            guard let entry = serverTransactions[matched], case .invite = entry.machine else {
                 handler?.endpoint(self, didReceiveAck: request, flow: flow)
                 return
             }
-            let actions = machine.receive(request, now: time)
-            entry.machine = .invite(machine)
-            serverTransactions[matched] = entry
+            let actions = serverTransactions[matched]!.machine.receive(request, now: time)
             performServer(actions, key: matched, flow: entry.flow, retransmission: true)
             return
         }
-        if var entry = serverTransactions[key] {
+        if let entry = serverTransactions[key] {
             // A retransmission (RFC 3261 §17.2.3 matched it to an existing transaction).
-            let actions: [TransactionAction]
-            switch entry.machine {
-            case .invite(var m): actions = m.receive(request, now: time); entry.machine = .invite(m)
-            case .nonInvite(var m): actions = m.receive(request, now: time); entry.machine = .nonInvite(m)
-            }
-            serverTransactions[key] = entry
+            let actions = serverTransactions[key]!.machine.receive(request, now: time)
             performServer(actions, key: key, flow: entry.flow, retransmission: true)
             return
         }
@@ -139,17 +132,11 @@ public final class SIPEndpoint {
     }
 
     func receiveResponse(_ response: SIPResponse) {
-        guard let key = TransactionKey.client(for: response), var entry = clientTransactions[key] else {
+        guard let key = TransactionKey.client(for: response), clientTransactions[key] != nil else {
             statistics.strayMessages += 1
             return
         }
-        let time = now()
-        let actions: [TransactionAction]
-        switch entry.machine {
-        case .invite(var m): actions = m.receive(response, now: time); entry.machine = .invite(m)
-        case .nonInvite(var m): actions = m.receive(response, now: time); entry.machine = .nonInvite(m)
-        }
-        clientTransactions[key] = entry
+        let actions = clientTransactions[key]!.machine.receive(response, now: now())
         performClient(actions, key: key)
     }
 
@@ -158,14 +145,8 @@ public final class SIPEndpoint {
     /// Sends a response through its server transaction, which retransmits it as RFC 3261 §17.2 requires.
     public func respond(_ response: SIPResponse, to key: ServerTransactionID) {
         eventLoop.preconditionInEventLoop()
-        guard var entry = serverTransactions[key] else { return }
-        let time = now()
-        let actions: [TransactionAction]
-        switch entry.machine {
-        case .invite(var m): actions = m.respond(response, now: time); entry.machine = .invite(m)
-        case .nonInvite(var m): actions = m.respond(response, now: time); entry.machine = .nonInvite(m)
-        }
-        serverTransactions[key] = entry
+        guard let entry = serverTransactions[key] else { return }
+        let actions = serverTransactions[key]!.machine.respond(response, now: now())
         if response.isSuccess, case .invite(let m) = entry.machine, let accepted = AcceptedInviteKey(m.request) {
             acceptedInvites[accepted] = key
         }
@@ -173,13 +154,7 @@ public final class SIPEndpoint {
     }
 
     /// The request of a server transaction (to build a response later).
-    public func request(of key: ServerTransactionID) -> SIPRequest? {
-        switch serverTransactions[key]?.machine {
-        case .invite(let m): return m.request
-        case .nonInvite(let m): return m.request
-        case nil: return nil
-        }
-    }
+    public func request(of key: ServerTransactionID) -> SIPRequest? { serverTransactions[key]?.machine.request }
 
     /// True when an INVITE server transaction has not yet sent a final response.
     public func isProceeding(_ key: ServerTransactionID) -> Bool {
@@ -198,7 +173,9 @@ public final class SIPEndpoint {
                 statistics.transactionTimeouts += 1
                 handler?.endpoint(self, ackTimeoutFor: key)
             case .terminated:
-                if case .invite(let m) = serverTransactions[key]?.machine, let accepted = AcceptedInviteKey(m.request) {
+                if let request = serverTransactions[key]?.machine.request, request.method == .invite,
+                   let accepted = AcceptedInviteKey(request)
+                {
                     acceptedInvites[accepted] = nil
                 }
                 serverTransactions[key] = nil
@@ -215,15 +192,10 @@ public final class SIPEndpoint {
         if let scheduled = entry.scheduled, scheduled <= deadline { return }
         serverTransactions[key]!.scheduled = deadline
         eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
-            guard var entry = serverTransactions[key] else { return }
-            entry.scheduled = nil
-            let actions: [TransactionAction]
-            switch entry.machine {
-            case .invite(var m): actions = m.timeout(now: now()); entry.machine = .invite(m)
-            case .nonInvite(var m): actions = m.timeout(now: now()); entry.machine = .nonInvite(m)
-            }
-            serverTransactions[key] = entry
-            performServer(actions, key: key, flow: entry.flow, retransmission: true)
+            guard let flow = serverTransactions[key]?.flow else { return }
+            serverTransactions[key]!.scheduled = nil
+            let actions = serverTransactions[key]!.machine.timeout(now: now())
+            performServer(actions, key: key, flow: flow, retransmission: true)
         }
     }
 

@@ -86,4 +86,15 @@ struct InviteClientTransactionTests {
         #expect(try ack.topVia().branch == "z9hG4bKtx1")
         #expect(ack.callID == "tx-test")
     }
+
+    /// §9.1: CANCEL shares the INVITE's branch, Call-ID, From, To and CSeq number.
+    @Test func cancelMatchesTheInvite() throws {
+        let tx = InviteClientTransaction(request: TX.request(.invite), reliable: true, now: TX.t0)
+        let cancel = tx.makeCancel()
+        #expect(cancel.method == .cancel && cancel.uri == tx.request.uri)
+        #expect(try cancel.cseq() == SIPCSeq(1, .cancel))
+        #expect(try cancel.topVia().branch == (try tx.request.topVia().branch))
+        #expect(cancel.headers[.to] == tx.request.headers[.to] && cancel.headers[.from] == tx.request.headers[.from])
+        #expect(TransactionKey.server(for: cancel)?.branch == TransactionKey.server(for: tx.request)?.branch)
+    }
 }

@@ -1,0 +1,54 @@
+import Foundation
+import Testing
+
+/// The `wasim` executable as users run it: exit codes and messages.
+@Suite("wasim command line", .serialized)
+struct CLITests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static var binary: String { root.appendingPathComponent(".build/debug/wasim").path }
+    /// Built by `swift build --build-tests`; required (never skipped) when the peers are.
+    static var available: Bool { FileManager.default.isExecutableFile(atPath: binary) || Peers.required }
+
+    @Test(.enabled(if: CLITests.available))
+    func brokenScenarioExitsTwoNamingFileLineAndPath() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = dir.path + "/broken.yaml"
+        try "name: broken\ncallees: { list: [\"+15550200000\"] }\nload:\n  total_calls: 3\n  arivals: burst\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try await ExternalProcess.run(Self.binary, ["scenario", file, "--results", dir.path, "--certs", dir.path], timeout: 30)
+        #expect(result.status == 2)
+        #expect(result.output.contains("\(file):5:3: load.arivals: unknown key 'arivals' (did you mean 'arrivals'?)"), "\(result.output)")
+    }
+
+    @Test(.enabled(if: CLITests.available))
+    func basicScenarioPassesAndWritesResults() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let scenario = Self.root.appendingPathComponent("Scenarios/bic-basic.yaml").path
+        let result = try await ExternalProcess.run(Self.binary, ["scenario", scenario, "--results", dir.path, "--certs", dir.path], timeout: 60)
+        #expect(result.status == 0, "\(result.output.suffix(1000))")
+        #expect(result.output.contains("bic-basic: 20 calls, 20 connected, 0 failed"))
+        let runs = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("bic-basic-") }
+        #expect(runs.count == 1)
+        let summary = try Data(contentsOf: URL(fileURLWithPath: "\(dir.path)/\(runs[0])/summary.json"))
+        let json = try JSONSerialization.jsonObject(with: summary) as? [String: Any]
+        #expect((json?["responses"] as? [String: Int])?["200 OK"] == 20)
+    }
+
+    /// A target that refuses every call makes the run fail with exit 1.
+    @Test(.enabled(if: CLITests.available))
+    func failedCallsExitOne() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = dir.path + "/wrong-domain.yaml"
+        try """
+            name: wrong-domain
+            business: { number: "+15550100001", domain: not-configured.example.net, password: { from: mock } }
+            callees: { list: ["+15550200000"] }
+            load: { total_calls: 2, rate: 10/s }
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try await ExternalProcess.run(Self.binary, ["scenario", file, "--results", dir.path, "--certs", dir.path], timeout: 60)
+        #expect(result.status == 1)
+        #expect(result.output.contains("403 SIP server not-configured.example.net from INVITE does not match any SIP server configured for phone number id 100000000000001 ×2"), "\(result.output.suffix(800))")
+    }
+}
