@@ -39,15 +39,17 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
+        /// YAML files read with every error located by file, line and path (scenarios, mock configuration).
+        .target(name: "WasimYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
         /// The mock of Meta's WhatsApp SIP endpoint (wa.meta.vc).
         .target(name: "MetaMock", dependencies: [
-            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "WasimCerts",
+            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "WasimCerts", "WasimYAML",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         /// Scenario files, the call generator and results.
         .target(name: "LoadEngine", dependencies: [
-            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "MetaMock", "WasimCerts",
+            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "MetaMock", "WasimCerts", "WasimYAML",
             .product(name: "Yams", package: "Yams"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
@@ -55,7 +57,7 @@ let package = Package(
         ]),
         /// The `wasim` command line.
         .executableTarget(name: "WasimCLI", dependencies: [
-            "LoadEngine", "MetaMock", "WasimCerts", "SIPCore",
+            "LoadEngine", "MetaMock", "WasimCerts", "SIPCore", "WasimYAML",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,7 +1,11 @@
 import Foundation
 import SIPCore
 import SIPTransport
+import WasimYAML
 import Yams
+
+/// Errors in scenario files (file, line, column, YAML path).
+public typealias ScenarioError = ConfigFileError
 
 /// A checked scenario: everything `wasim scenario` needs, with defaults applied.
 public struct Scenario: Sendable {
@@ -58,11 +62,16 @@ public struct Scenario: Sendable {
     public var maxConcurrent: Int
     public var hold: Hold
     public var seed: UInt64
+    /// The embedded mock's configuration file, when not the default.
+    public var mockConfigFile: String?
+    /// Expected counts per final response ("403 No Approved Call Permission Found": 1); the run fails when
+    /// the counts differ.
+    public var expectedResponses: [String: Int]
 }
 
 /// Parses and validates scenario files.
 public enum ScenarioLoader {
-    static let topKeys = ["name", "description", "target", "mock", "business", "transport", "callees", "load", "seed", "call"]
+    static let topKeys = ["name", "description", "target", "mock", "business", "transport", "callees", "load", "seed", "call", "expect"]
 
     public static func load(path: String) throws -> Scenario {
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
@@ -72,16 +81,7 @@ public enum ScenarioLoader {
     }
 
     public static func parse(_ text: String, file: String) throws -> Scenario {
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else { throw ScenarioError(file: file, path: "", message: "the file is empty") }
-            root = node
-        } catch let error as ScenarioError {
-            throw error
-        } catch let error as YamlError {
-            throw ScenarioError(file: file, line: yamlLine(error), path: "", message: "not valid YAML: \(error)")
-        }
-        let doc = YAMLValue(node: root, path: "", file: file)
+        let doc = try YAMLValue.document(text, file: file)
         let top = try doc.mapping(allowed: topKeys)
         guard let nameValue = top["name"] else { throw doc.error("missing required key 'name'") }
         let name = try nameValue.string()
@@ -96,8 +96,27 @@ public enum ScenarioLoader {
                 do { target = .uri(try SIPURI(text)) } catch { throw t.error("'\(text)' is neither 'embedded' nor a SIP URI: \(error)") }
             }
         }
+        var mockConfigFile: String? = nil
         if let mock = top["mock"], try mock.string() != "default" {
-            throw mock.error("only the default mock configuration is available in this version")
+            // Relative to the scenario file.
+            let path = try mock.string()
+            let resolved = path.hasPrefix("/") ? path : ((file as NSString).deletingLastPathComponent as NSString).appendingPathComponent(path)
+            guard FileManager.default.fileExists(atPath: resolved) else { throw mock.error("mock configuration \(resolved) does not exist") }
+            mockConfigFile = resolved
+        }
+        var expectedResponses: [String: Int] = [:]
+        if let e = top["expect"] {
+            let m = try e.mapping(allowed: ["responses"])
+            if let r = m["responses"] {
+                guard case .mapping(let mapping) = r.node else { throw r.error("expected a mapping of \"<code> <reason>\": count") }
+                for (k, v) in mapping {
+                    guard let key = k.string, let first = key.split(separator: " ").first, Int(first) != nil else {
+                        throw r.error("keys are \"<code> <reason>\", like \"200 OK\"")
+                    }
+                    guard let count = v.string.flatMap({ Int($0) }), count >= 0 else { throw r.error("count for '\(key)' must be a whole number") }
+                    expectedResponses[key] = count
+                }
+            }
         }
 
         // business
@@ -166,7 +185,8 @@ public enum ScenarioLoader {
             file: file, name: name, description: try top["description"]?.string(), target: target,
             businessNumber: number, businessDomain: domain, password: password, transport: transport,
             connections: connections, caFile: caFile, serverName: serverName, localHost: localHost, callees: callees,
-            arrivals: arrivals, totalCalls: totalCalls, maxConcurrent: maxConcurrent, hold: hold, seed: seed)
+            arrivals: arrivals, totalCalls: totalCalls, maxConcurrent: maxConcurrent, hold: hold, seed: seed,
+            mockConfigFile: mockConfigFile, expectedResponses: expectedResponses)
     }
 
     static func secret(_ v: YAMLValue) throws -> Scenario.Secret {
@@ -191,15 +211,6 @@ public enum ScenarioLoader {
         let low = try bounds[0].seconds(), high = try bounds[1].seconds()
         guard low <= high else { throw u.error("uniform min must not exceed max") }
         return .uniform(low, high)
-    }
-
-    static func yamlLine(_ error: YamlError) -> Int? {
-        switch error {
-        case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _):
-            return mark.line
-        default:
-            return nil
-        }
     }
 }
 

@@ -74,7 +74,7 @@ public struct ScenarioRunner {
             targetDescription = uri.description
             if caFile == nil, transport == .tls { caFile = TestCertificateAuthority(directory: options.certsDirectory).caFile }
         } else {
-            let server = try await MetaMockServer(configuration: .default, group: group, certsDirectory: options.certsDirectory)
+            let server = try await MetaMockServer(configuration: try mockConfiguration(), group: group, certsDirectory: options.certsDirectory)
             mockOut = server
             let bound = try await server.start(.ephemeral())
             let address: SocketAddress?
@@ -139,7 +139,9 @@ public struct ScenarioRunner {
             concurrency: .init(max: statistics.maxConcurrent),
             generator: .init(cpuSeconds: ProcessCPU.seconds() - cpuStart, retransmissions: transportStats.retransmissionsSent,
                              transportErrors: transportStats.transportErrors, lastTransportError: lastError),
-            passed: statistics.failed == 0 && statistics.attempted == scenario.totalCalls)
+            passed: scenario.expectedResponses.isEmpty
+                ? statistics.failed == 0 && statistics.attempted == scenario.totalCalls
+                : statistics.responses == scenario.expectedResponses)
 
         let writer = try ResultsWriter(root: options.resultsRoot, scenario: scenario.name, startedAt: startedAt)
         try writer.writeSummary(summary)
@@ -152,11 +154,17 @@ public struct ScenarioRunner {
         return RunResult(summary: summary, directory: writer.directory, mockLedger: ledger)
     }
 
+    /// The embedded mock's configuration: the scenario's `mock:` file, or the default.
+    func mockConfiguration() throws -> MockConfiguration {
+        guard let file = scenario.mockConfigFile else { return .default }
+        return try MockConfigLoader.load(path: file)
+    }
+
     func resolvePassword() throws -> String {
         switch scenario.password {
         case .literal(let s): return s
         case .fromMock:
-            guard let business = MockConfiguration.default.business(number: scenario.businessNumber) else {
+            guard let business = try mockConfiguration().business(number: scenario.businessNumber) else {
                 throw ScenarioError(file: scenario.file, path: "business.password",
                                     message: "{ from: mock }: the mock has no business \(scenario.businessNumber)")
             }

@@ -5,23 +5,30 @@ import SIPCore
 public enum BICDecision: Sendable, Equatable {
     /// Challenge for credentials (407 with Proxy-Authenticate).
     case challenge(stale: Bool)
-    /// Reject with Meta's status and reason (the reason also goes in `Warning: 399`).
+    /// Reject with Meta's status and reason (the reason also goes in `Warning: 399`); `rule` names the check.
     case reject(status: Int, reason: String, rule: String)
-    /// Authenticated and allowed: ring the user.
-    case accept(business: MockConfiguration.Business)
+    /// Authenticated and admitted (now active for its pair): ring the user.
+    case accept(business: MockConfiguration.Business, user: MockConfiguration.UserGroup, pair: MockCallState.Pair)
 }
 
 /// Meta's checks on a BIC INVITE, in the order of `meta-sip-spec.md` §10: Request-URI, credentials, From
-/// number, From host, digest. Pure apart from the digest server's replay table, which the caller owns.
+/// number, From host, app authorization, digest, duplicate call, permission, 24 h connected-call limit,
+/// concurrency. Every texts is Meta's where Meta documents one. Time is passed in.
 public struct BICInvitePolicy: Sendable {
     public let configuration: MockConfiguration
 
     public init(configuration: MockConfiguration) { self.configuration = configuration }
 
-    public func evaluate(_ request: SIPRequest, digest: inout DigestServer, now: UInt64) -> BICDecision {
+    /// - Parameters:
+    ///   - monotonic: seconds, for nonce ages.
+    ///   - wall: seconds since the epoch as the mock's (possibly scaled) clock reads, for permissions and limits.
+    ///   - startedAt: the mock's start on the same clock (temporary permissions count from it).
+    public func evaluate(_ request: SIPRequest, digest: inout DigestServer, state: MockCallState,
+                         monotonic: UInt64, wall: Double, startedAt: Double) -> BICDecision
+    {
         // 1. An IP literal or a sips: Request-URI → 404 (spec §1, §2.2).
         if request.uri.isSecure || request.uri.hostIsIPLiteral || !request.uri.isSIP {
-            return .reject(status: 404, reason: "Not Found", rule: "request-uri")
+            return .reject(status: 404, reason: "Not Found", rule: "request-uri: IP literal or sips: scheme")
         }
         // 2. No credentials → 407.
         guard let authorization = request.headers[.proxyAuthorization] ?? request.headers[.authorization] else {
@@ -31,29 +38,56 @@ public struct BICInvitePolicy: Sendable {
         guard let from = try? request.from(), let number = from.uri.userNumber.map(String.init),
               let business = configuration.business(number: number)
         else {
-            return .reject(status: 400, reason: "Asset not found, invalid business phone number", rule: "from-number")
+            return .reject(status: 400, reason: "Asset not found, invalid business phone number", rule: "from-number: not a business")
         }
-        // 4. From host must match the configured SIP server hostname (a subdomain of it also matches).
-        let host = from.uri.host.lowercased()
-        let configured = business.sipServerHostname.lowercased()
-        if host != configured && !host.hasSuffix("." + configured) {
+        // 4. From host must match the configured SIP server hostname.
+        if !configuration.fromHostMatches(from.uri.host, configured: business.sipServerHostname) {
             return .reject(
                 status: 403,
                 reason: "SIP server \(from.uri.host) from INVITE does not match any SIP server configured for phone number id \(business.phoneNumberID)",
-                rule: "from-domain")
+                rule: "from-domain: \(from.uri.host) vs \(business.sipServerHostname) (\(configuration.domainMatch.rawValue))")
+        }
+        // 5. The app that configured the SIP server must be authorized on the number.
+        if business.sipServerApp?.authorized != true {
+            return .reject(
+                status: 403,
+                reason: "The app \(business.sipServerAppID) configured for SIP server \(business.sipServerHostname) is not authorized for phone number id \(business.phoneNumberID)",
+                rule: "app-not-authorized")
         }
         // 6. Digest: a wrong answer is 403, not a new challenge (spec §2.2).
         guard let credentials = try? DigestCredentials(parsing: authorization) else {
-            return .reject(status: 403, reason: "Forbidden", rule: "digest-malformed")
+            return .reject(status: 403, reason: "Forbidden", rule: "digest: malformed credentials")
         }
         let password = configuration.business(digestUsername: credentials.username)?.sipPassword
-        switch digest.verify(credentials, method: request.method, password: password, now: now) {
-        case .accepted:
-            return .accept(business: business)
-        case .stale:
-            return .challenge(stale: true)
-        case .rejected(let why):
-            return .reject(status: 403, reason: "Forbidden", rule: "digest: \(why)")
+        switch digest.verify(credentials, method: request.method, password: password, now: monotonic) {
+        case .accepted: break
+        case .stale: return .challenge(stale: true)
+        case .rejected(let why): return .reject(status: 403, reason: "Forbidden", rule: "digest: \(why)")
+        }
+        // 7–10. Duplicate call, permission, the 24 h limit, concurrency.
+        let user = request.uri.userNumber.map(String.init) ?? ""
+        let pair = MockCallState.Pair(business: business.number, user: user)
+        let noPermission = BICDecision.reject(status: 403, reason: "No Approved Call Permission Found", rule: "permission")
+        guard let group = configuration.userGroup(user) else { return noPermission }
+        switch group.permission {
+        case .none: return noPermission
+        case .temporary(let after) where wall >= startedAt + after: return noPermission
+        default: break
+        }
+        switch state.admit(pair, now: wall, limits: configuration.limits) {
+        case .admitted:
+            return .accept(business: business, user: group, pair: pair)
+        case .duplicate:
+            return .reject(status: 403, reason: "Forbidden", rule: "duplicate: a call between \(business.number) and \(user) is active")
+        case .revoked:
+            return .reject(status: 403, reason: "No Approved Call Permission Found", rule: "permission: revoked after unanswered calls")
+        case .dailyLimit:
+            return .reject(status: 403, reason: "Business Initiated Connected Call Per Day Limit Hit",
+                           rule: "limit: \(configuration.limits.connectedBICPer24h) connected calls in 24 h")
+        case .concurrency:
+            let status = configuration.limits.concurrencyLimitStatus
+            return .reject(status: status, reason: SIPStatus.defaultReason(status),
+                           rule: "concurrency: \(configuration.limits.concurrentPerNumber) calls up for \(business.number)")
         }
     }
 }

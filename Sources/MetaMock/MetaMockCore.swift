@@ -5,36 +5,52 @@ import SIPCore
 import SIPTransaction
 import SIPTransport
 
-/// The mock's transaction user on one event loop: Meta's BIC pipeline, in-dialog handling and the
-/// answers Meta gives to everything else (spec §2–§4). Its state (dialogs, ledger, digest replay table)
-/// belongs to its loop alone.
+/// The mock's transaction user on one event loop: Meta's BIC pipeline, the user's scripted outcome,
+/// in-dialog handling and the answers Meta gives to everything else (spec §2–§4, §7). Dialogs, the ledger
+/// and the digest replay table belong to its loop alone; per-pair limits live in the shared `MockCallState`.
 final class MetaMockCore: SIPRequestHandler {
-    struct Dialog {
-        var dialog: SIPDialog
+    /// A call from admission to its end.
+    struct Call {
+        var pair: MockCallState.Pair
+        var transaction: ServerTransactionID
+        var toTag: String
         var flow: SIPFlow
+        var pending: Scheduled<Void>?
+        var dialog: SIPDialog?
         var confirmed = false
     }
+
+    /// What the user does, drawn from the group's behaviour weights.
+    enum UserOutcome: String { case answer, decline, noAnswer = "no_answer", unreachable }
 
     let configuration: MockConfiguration
     let policy: BICInvitePolicy
     let shaping: MetaResponseShaping
+    let state: MockCallState
+    let clock: MockClock
+    let startedAt: Double
+    let log: @Sendable (String) -> Void
     var digest: DigestServer
     var ledger = MockCallLedger()
-    var dialogs: [String: Dialog] = [:]
-    /// INVITE transactions waiting for the user to answer, by Call-ID.
-    var ringing: [String: (transaction: ServerTransactionID, toTag: String, scheduled: Scheduled<Void>?)] = [:]
+    var calls: [String: Call] = [:]
     var challengesSent = 0
-    let clock: MockClock
+    var random: SplitMix64
 
-    init(configuration: MockConfiguration, secret: [UInt8], shard: Int, clock: MockClock) {
+    init(configuration: MockConfiguration, secret: [UInt8], shard: Int, state: MockCallState, clock: MockClock,
+         startedAt: Double, log: @escaping @Sendable (String) -> Void)
+    {
         self.configuration = configuration
         self.policy = BICInvitePolicy(configuration: configuration)
         self.shaping = MetaResponseShaping(configuration: configuration)
+        self.state = state
+        self.clock = clock
+        self.startedAt = startedAt
+        self.log = log
         self.digest = DigestServer(
             policy: DigestServerPolicy(realm: configuration.domain, algorithms: configuration.digestAlgorithms,
                                        nonceLifetime: configuration.nonceLifetimeSeconds),
             secret: secret, shard: shard)
-        self.clock = clock
+        self.random = SplitMix64(seed: configuration.seed &+ UInt64(shard) &* 0x9E37_79B9_7F4A_7C15)
     }
 
     func endpoint(_ endpoint: SIPEndpoint, didReceive request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow) {
@@ -47,13 +63,13 @@ final class MetaMockCore: SIPRequestHandler {
         case .invite:
             receiveInvite(request, transaction: transaction, flow: flow, endpoint: endpoint)
         case .bye:
-            guard dialogs[callID] != nil, toTag == dialogs[callID]?.dialog.id.localTag else {
+            // A BYE must match a dialog: Call-ID and our tag (spec §3: a mangled route gets 404 from Meta;
+            // an unknown dialog gets 481, RFC 3261 §15.1.2).
+            guard let call = calls[callID], call.dialog != nil, toTag == call.toTag else {
                 endpoint.respond(shaping.response(to: request, status: 481, toTag: nil), to: transaction)
                 return
             }
-            dialogs[callID] = nil
-            ledger.close(callID) {
-                $0.endedAt = clock.wallNow()
+            end(callID, ending: .connected) {
                 $0.endedBy = "business"
             }
             endpoint.respond(shaping.response(to: request, status: 200, toTag: nil), to: transaction)
@@ -65,7 +81,7 @@ final class MetaMockCore: SIPRequestHandler {
             response.headers.add(.accept, "application/sdp")
             endpoint.respond(response, to: transaction)
         case .notify:
-            let known = dialogs[callID] != nil
+            let known = calls[callID]?.dialog != nil
             endpoint.respond(shaping.response(to: request, status: known ? 200 : 481, toTag: nil), to: transaction)
         default:
             // RFC 3261 §8.2.1: 405 with the Allow list.
@@ -75,7 +91,10 @@ final class MetaMockCore: SIPRequestHandler {
 
     private func receiveInvite(_ request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow, endpoint: SIPEndpoint) {
         let callID = String(request.callID ?? "")
-        switch policy.evaluate(request, digest: &digest, now: clock.monotonicSeconds()) {
+        let decision = policy.evaluate(request, digest: &digest, state: state, monotonic: clock.monotonicSeconds(),
+                                       wall: clock.wallNow(), startedAt: startedAt)
+        let from = (try? request.from())?.uri.description ?? ""
+        switch decision {
         case .challenge(let stale):
             challengesSent += 1
             var response = shaping.response(to: request, status: 407, toTag: MetaResponseShaping.uuidTag(), flow: flow)
@@ -85,78 +104,129 @@ final class MetaMockCore: SIPRequestHandler {
             }
             endpoint.respond(response, to: transaction)
         case .reject(let status, let reason, let rule):
-            let from = (try? request.from())?.uri.description ?? ""
+            log("rejected \(callID) \(from) → \(request.uri): \(status) \(reason) [\(rule)]")
             ledger.open(MockCallRecord(callID: callID, direction: .bic, from: from, to: request.uri.description,
                                        startedAt: clock.wallNow(), finalStatus: status, reason: reason, rule: rule))
             ledger.close(callID) { $0.endedAt = clock.wallNow() }
             endpoint.respond(shaping.rejection(to: request, status: status, reason: reason, toTag: MetaResponseShaping.uuidTag(), flow: flow), to: transaction)
-        case .accept:
-            let from = (try? request.from())?.uri.description ?? ""
+        case .accept(_, let user, let pair):
             ledger.open(MockCallRecord(callID: callID, direction: .bic, from: from, to: request.uri.description, startedAt: clock.wallNow()))
             endpoint.respond(shaping.response(to: request, status: 100, toTag: nil, flow: flow), to: transaction)
             let toTag = MetaResponseShaping.uuidTag()
-            if configuration.sendRinging {
+            calls[callID] = Call(pair: pair, transaction: transaction, toTag: toTag, flow: flow)
+            let outcome = draw(user.behaviour)
+            ledger.update(callID) { $0.userOutcome = outcome.rawValue }
+            if configuration.sendRinging, outcome != .unreachable {
                 endpoint.respond(shaping.response(to: request, status: 180, toTag: toTag, flow: flow), to: transaction)
             }
-            let delay = configuration.answerDelayMilliseconds
-            if delay <= 0 {
-                answer(request, transaction: transaction, toTag: toTag, flow: flow, endpoint: endpoint)
-            } else {
-                let scheduled = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .milliseconds(Int64(delay))) { [self] in
-                    guard ringing[callID] != nil else { return }
-                    ringing[callID] = nil
-                    answer(request, transaction: transaction, toTag: toTag, flow: flow, endpoint: endpoint)
+            let behaviour = user.behaviour
+            let delay: Double
+            switch outcome {
+            case .answer, .decline:
+                delay = behaviour.answerAfter.lowerBound + (behaviour.answerAfter.upperBound - behaviour.answerAfter.lowerBound) * random.nextUnit()
+            case .noAnswer: delay = configuration.ringTimeoutSeconds
+            case .unreachable: delay = 0
+            }
+            let act = { [self] in
+                calls[callID]?.pending = nil
+                switch outcome {
+                case .answer: answer(request, callID: callID, endpoint: endpoint)
+                case .decline: fail(request, callID: callID, status: 486, reason: "User declined the call", ending: .declined, endpoint: endpoint)
+                case .noAnswer, .unreachable:
+                    fail(request, callID: callID, status: 480, reason: "Temporarily Unavailable", ending: .unanswered, endpoint: endpoint)
                 }
-                ringing[callID] = (transaction, toTag, scheduled)
+            }
+            if delay <= 0 {
+                act()
+            } else {
+                calls[callID]?.pending = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { act() }
             }
         }
     }
 
+    private func draw(_ b: MockConfiguration.Behaviour) -> UserOutcome {
+        let total = b.answer + b.decline + b.noAnswer + b.unreachable
+        var x = random.nextUnit() * total
+        for (weight, outcome) in [(b.answer, UserOutcome.answer), (b.decline, .decline), (b.noAnswer, .noAnswer)] {
+            if x < weight { return outcome }
+            x -= weight
+        }
+        return .unreachable
+    }
+
     /// The user answers: 200 OK with Meta's headers and an SDP answer; the dialog is made now (RFC 3261 §12.1.1).
-    private func answer(_ request: SIPRequest, transaction: ServerTransactionID, toTag: String, flow: SIPFlow, endpoint: SIPEndpoint) {
-        guard endpoint.isProceeding(transaction) else { return }
-        let callID = String(request.callID ?? "")
-        var response = shaping.response(to: request, status: 200, toTag: toTag, flow: flow)
+    private func answer(_ request: SIPRequest, callID: String, endpoint: SIPEndpoint) {
+        guard let call = calls[callID], endpoint.isProceeding(call.transaction) else { return }
+        var response = shaping.response(to: request, status: 200, toTag: call.toTag, flow: call.flow)
         let user = request.uri.userNumber.map(String.init) ?? ""
-        let transport = configuration.labRouteHost == nil ? "tls" : flow.transport.rawValue
-        response.headers.add(.contact, "<sip:\(user)@\(shaping.contactHost(flow));transport=\(transport);ob;X-FB-Sip-Smc-Tier=collaboration.sip_gateway.sip.prod>;isfocus")
+        let transport = configuration.labRouteHost == nil ? "tls" : call.flow.transport.rawValue
+        response.headers.add(.contact, "<sip:\(user)@\(shaping.contactHost(call.flow));transport=\(transport);ob;X-FB-Sip-Smc-Tier=collaboration.sip_gateway.sip.prod>;isfocus")
         response.headers.add(.supported, "timer")
         response.headers.add(.contentType, "application/sdp")
         response.body = ByteBuffer(string: MockSessionDescription.answer(to: request.body, host: endpoint.advertisedHost))
-        if let dialog = try? SIPDialog(uas: request, localTag: toTag) {
-            dialogs[callID] = Dialog(dialog: dialog, flow: flow)
-        }
+        calls[callID]?.dialog = try? SIPDialog(uas: request, localTag: call.toTag)
+        state.connected(call.pair, now: clock.wallNow())
         ledger.update(callID) {
             $0.answeredAt = clock.wallNow()
             $0.finalStatus = 200
             $0.reason = "OK"
+            $0.countedTowardsLimit = true
         }
-        endpoint.respond(response, to: transaction)
+        endpoint.respond(response, to: call.transaction)
+    }
+
+    /// The user declined, did not answer or was unreachable.
+    private func fail(_ request: SIPRequest, callID: String, status: Int, reason: String, ending: MockCallState.Ending, endpoint: SIPEndpoint) {
+        guard let call = calls[callID], endpoint.isProceeding(call.transaction) else { return }
+        endpoint.respond(shaping.rejection(to: request, status: status, reason: reason, toTag: call.toTag, flow: call.flow), to: call.transaction)
+        end(callID, ending: ending) {
+            $0.finalStatus = status
+            $0.reason = reason
+        }
+    }
+
+    /// Closes a call everywhere: shared state (with the streak), ledger, local table.
+    private func end(_ callID: String, ending: MockCallState.Ending, _ update: (inout MockCallRecord) -> Void) {
+        guard let call = calls.removeValue(forKey: callID) else { return }
+        call.pending?.cancel()
+        if let event = state.ended(call.pair, ending, limits: configuration.limits) {
+            switch event {
+            case .nudge(let n): log("streak: \(n) unanswered or declined calls from \(call.pair.business) to \(call.pair.user): the user is asked to reconsider")
+            case .revoked(let n): log("streak: \(n) unanswered or declined calls from \(call.pair.business) to \(call.pair.user): permission revoked")
+            }
+        }
+        ledger.close(callID) {
+            update(&$0)
+            $0.endedAt = clock.wallNow()
+        }
     }
 
     func endpoint(_ endpoint: SIPEndpoint, didReceiveAck request: SIPRequest, flow: SIPFlow) {
-        guard let callID = request.callID.map(String.init), dialogs[callID] != nil else { return }
-        dialogs[callID]!.confirmed = true
+        guard let callID = request.callID.map(String.init), calls[callID]?.dialog != nil else { return }
+        calls[callID]!.confirmed = true
     }
 
     func endpoint(_ endpoint: SIPEndpoint, didReceiveCancel request: SIPRequest, invite: ServerTransactionID?, flow: SIPFlow) {
         guard let invite, let inviteRequest = endpoint.request(of: invite) else { return }
         let callID = String(inviteRequest.callID ?? "")
-        let pending = ringing.removeValue(forKey: callID)
-        pending?.scheduled?.cancel()
+        let toTag = calls[callID]?.toTag ?? MetaResponseShaping.uuidTag()
         // RFC 3261 §9.2: the INVITE is answered 487 Request Terminated.
-        endpoint.respond(shaping.response(to: inviteRequest, status: 487, toTag: pending?.toTag ?? MetaResponseShaping.uuidTag(), flow: flow), to: invite)
-        ledger.close(callID) {
+        endpoint.respond(shaping.response(to: inviteRequest, status: 487, toTag: toTag, flow: flow), to: invite)
+        end(callID, ending: .other) {
             $0.finalStatus = 487
             $0.reason = "Request Terminated"
-            $0.endedAt = clock.wallNow()
         }
     }
 
-    func endpoint(_ endpoint: SIPEndpoint, ackTimeoutFor transaction: ServerTransactionID) {}
+    /// No ACK for our final response (Timer H): Meta drops the dialog.
+    func endpoint(_ endpoint: SIPEndpoint, ackTimeoutFor transaction: ServerTransactionID) {
+        guard let (callID, _) = calls.first(where: { $0.value.transaction == transaction }) else { return }
+        end(callID, ending: .other) { $0.rule = "no ACK for the final response (Timer H)" }
+    }
 }
 
-/// Time as the mock sees it: wall-clock seconds for the ledger, monotonic seconds for nonces. Injectable.
+/// Time as the mock sees it: wall-clock seconds for permissions, limits and the ledger, monotonic seconds
+/// for nonces. Injectable; `scaled` runs the wall clock faster for demonstrations.
 public struct MockClock: Sendable {
     public var wallNow: @Sendable () -> Double
     public var monotonicSeconds: @Sendable () -> UInt64
@@ -169,4 +239,29 @@ public struct MockClock: Sendable {
     public static let system = MockClock(
         wallNow: { Date().timeIntervalSince1970 },
         monotonicSeconds: { NIODeadline.now().uptimeNanoseconds / 1_000_000_000 })
+
+    /// The system clock running `factor` times faster from now on (`wasim mock --time-scale`).
+    public static func scaled(_ factor: Double) -> MockClock {
+        let origin = Date().timeIntervalSince1970
+        return MockClock(
+            wallNow: { origin + (Date().timeIntervalSince1970 - origin) * factor },
+            monotonicSeconds: { NIODeadline.now().uptimeNanoseconds / 1_000_000_000 })
+    }
+}
+
+/// A small seeded generator so that the users' random outcomes repeat with the configuration's seed.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+
+    init(seed: UInt64) { state = seed }
+
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -41,8 +41,12 @@ public final class MetaMockServer: Sendable {
     public let caFile: String
     private let cores: [NIOLoopBound<MetaMockCore>]
 
+    /// Shared per-pair and per-number state (limits, active calls, streaks).
+    public let state: MockCallState
+
     public init(configuration: MockConfiguration = .default, group: any EventLoopGroup, certsDirectory: String,
-                timers: SIPTimers = .rfc3261, clock: MockClock = .system) async throws
+                timers: SIPTimers = .rfc3261, clock: MockClock = .system,
+                log: @escaping @Sendable (String) -> Void = { _ in }) async throws
     {
         self.configuration = configuration
         let authority = TestCertificateAuthority(directory: certsDirectory)
@@ -56,12 +60,16 @@ public final class MetaMockServer: Sendable {
         for i in secret.indices { secret[i] = UInt8.random(in: 0...255) }
         let secretCopy = secret
         let collected = NIOLockedValueBoxHolder<NIOLoopBound<MetaMockCore>>()
+        let state = MockCallState()
+        self.state = state
+        let startedAt = clock.wallNow()
         stack = try await SIPTransportStack(
             group: group, advertisedHost: configuration.domain == "wa.meta.vc" ? "127.0.0.1" : configuration.domain,
             timers: timers,
             serverTLS: TLSServerSettings(certificateChainFile: cert.chainFile, privateKeyFile: cert.keyFile)
         ) { endpoint in
-            let core = MetaMockCore(configuration: configuration, secret: secretCopy, shard: collected.count, clock: clock)
+            let core = MetaMockCore(configuration: configuration, secret: secretCopy, shard: collected.count, state: state,
+                                    clock: clock, startedAt: startedAt, log: log)
             collected.append(NIOLoopBound(core, eventLoop: endpoint.eventLoop))
             return core
         }

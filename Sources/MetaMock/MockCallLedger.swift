@@ -19,10 +19,15 @@ public struct MockCallRecord: Sendable, Codable, Hashable {
     public var rule: String?
     /// Who ended a connected call: `business` (BYE received) or `meta` (BYE sent).
     public var endedBy: String?
+    /// True when the call counted towards the pair's 24 h connected-call limit.
+    public var countedTowardsLimit: Bool = false
+    /// The user's outcome drawn from the configured behaviour (`answer`, `decline`, `no_answer`, `unreachable`).
+    public var userOutcome: String?
 
     enum CodingKeys: String, CodingKey {
         case callID = "call_id", direction, from, to, startedAt = "started_at", answeredAt = "answered_at"
         case endedAt = "ended_at", finalStatus = "final_status", reason, rule, endedBy = "ended_by"
+        case countedTowardsLimit = "counted_towards_limit", userOutcome = "user_outcome"
     }
 }
 

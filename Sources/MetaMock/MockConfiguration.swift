@@ -1,39 +1,137 @@
 import SIPAuth
 
 /// The mock's configuration. Every value has the documented default of `meta-sip-spec.md` §10, so
-/// `wasim mock` with no file behaves as Meta's endpoint does for the default business.
-public struct MockConfiguration: Sendable, Codable, Hashable {
+/// `wasim mock` with no file behaves as Meta's endpoint does for the default business; `MockConfigLoader`
+/// reads the YAML form, `MockConfigWriter` prints it.
+public struct MockConfiguration: Sendable, Hashable {
+    /// An app with access to a business number; its SIP password is per (number, app).
+    public struct App: Sendable, Hashable {
+        public var appID: String
+        /// Whether the app has `whatsapp_business_messaging` on the number.
+        public var authorized: Bool
+        public var sipPassword: String
+
+        public init(appID: String, authorized: Bool = true, sipPassword: String) {
+            self.appID = appID
+            self.authorized = authorized
+            self.sipPassword = sipPassword
+        }
+    }
+
     /// One business phone number configured for SIP calling.
-    public struct Business: Sendable, Codable, Hashable {
+    public struct Business: Sendable, Hashable {
         /// E.164 with "+", as in the From user part.
         public var number: String
         public var phoneNumberID: String
-        /// SIP password (`sip_user_password`); the digest username is the number without "+".
-        public var sipPassword: String
-        /// Configured SIP server hostname: the From host of BICs must match it (or a subdomain).
+        public var apps: [App]
+        /// The app that configured the SIP server; its password is the digest password.
+        public var sipServerAppID: String
+        /// Configured SIP server hostname: the From host of BICs must match it.
         public var sipServerHostname: String
         public var sipServerPort: Int
+        /// Put in the user part of UIC Request-URIs (RFC 4904 `tgrp`, `trunk-context`).
+        public var requestURIUserParams: [String: String]
+        /// `DTLS` (default) or `SDES`.
+        public var srtpKeyExchange: String
 
-        public init(number: String, phoneNumberID: String, sipPassword: String, sipServerHostname: String, sipServerPort: Int = 5061) {
+        public init(number: String, phoneNumberID: String, apps: [App], sipServerAppID: String? = nil,
+                    sipServerHostname: String, sipServerPort: Int = 5061, requestURIUserParams: [String: String] = [:],
+                    srtpKeyExchange: String = "DTLS")
+        {
             self.number = number
             self.phoneNumberID = phoneNumberID
-            self.sipPassword = sipPassword
+            self.apps = apps
+            self.sipServerAppID = sipServerAppID ?? apps.first?.appID ?? ""
             self.sipServerHostname = sipServerHostname
             self.sipServerPort = sipServerPort
+            self.requestURIUserParams = requestURIUserParams
+            self.srtpKeyExchange = srtpKeyExchange
         }
 
         /// The digest username Meta expects: the number without "+".
         public var digestUsername: String { number.hasPrefix("+") ? String(number.dropFirst()) : number }
+        /// The app that configured the SIP server.
+        public var sipServerApp: App? { apps.first { $0.appID == sipServerAppID } }
+        /// The digest password: that app's SIP password.
+        public var sipPassword: String { sipServerApp?.sipPassword ?? "" }
+    }
+
+    /// A user's call permission for business-initiated calls (spec §7).
+    public enum Permission: Sendable, Hashable {
+        case none
+        /// Valid until this many seconds after the mock's start (7 days = 604800 in production).
+        case temporary(expiresAfter: Double)
+        case permanent
+    }
+
+    /// What a user does when called. Weights need not sum to 1; they are normalised.
+    public struct Behaviour: Sendable, Hashable {
+        public var answer: Double
+        public var decline: Double
+        public var noAnswer: Double
+        public var unreachable: Double
+        /// Seconds between the authenticated INVITE and the answer (uniform in the range).
+        public var answerAfter: ClosedRange<Double>
+
+        public init(answer: Double = 1, decline: Double = 0, noAnswer: Double = 0, unreachable: Double = 0,
+                    answerAfter: ClosedRange<Double> = 0...0)
+        {
+            self.answer = answer
+            self.decline = decline
+            self.noAnswer = noAnswer
+            self.unreachable = unreachable
+            self.answerAfter = answerAfter
+        }
+    }
+
+    /// WhatsApp users: a list or a range of numbers sharing a permission and a behaviour.
+    public struct UserGroup: Sendable, Hashable {
+        public var numbers: NumberSet
+        public var permission: Permission
+        public var behaviour: Behaviour
+
+        public init(numbers: NumberSet, permission: Permission = .permanent, behaviour: Behaviour = Behaviour()) {
+            self.numbers = numbers
+            self.permission = permission
+            self.behaviour = behaviour
+        }
+    }
+
+    /// Limits per business number and per (business number, user) pair (spec §7, §8).
+    public struct Limits: Sendable, Hashable {
+        /// Connected BICs per pair in a rolling 24 h. Meta's error table says 5; its changelog says 100.
+        public var connectedBICPer24h: Int = 5
+        /// Calls up at once per business number.
+        public var concurrentPerNumber: Int = 1000
+        /// Status sent when the concurrency limit is hit (undocumented for SIP; spec §12).
+        public var concurrencyLimitStatus: Int = 503
+        /// Consecutive unanswered or declined BICs per pair: a nudge at `nudge`, permission revoked at `revoke`.
+        public var streakNudge: Int = 2
+        public var streakRevoke: Int = 4
+
+        public init() {}
+    }
+
+    /// Which From hosts match the configured SIP server hostname (spec §2.2 and its conflict).
+    public enum DomainMatch: String, Sendable, Hashable, CaseIterable {
+        /// The From host equals the configured hostname or is a subdomain of it (Meta's SIP page).
+        case subdomainOfConfigured = "subdomain-of-configured"
+        /// The configured hostname equals the From host or is a subdomain of it (Meta's troubleshooting page).
+        case configuredIsSubdomain = "configured-is-subdomain"
+        case exact
     }
 
     public var domain: String
     public var businesses: [Business]
+    public var users: [UserGroup]
+    public var limits: Limits
+    public var domainMatch: DomainMatch
     /// Digest algorithms offered in the 407, in order.
     public var digestAlgorithms: [DigestAlgorithm]
     public var nonceLifetimeSeconds: UInt64
-    /// Delay between the authenticated INVITE and the 200 OK (the user "answers").
-    public var answerDelayMilliseconds: Int
-    /// Send 180 Ringing before the 200 (undocumented for BIC; a setting).
+    /// Seconds a user's phone rings before a no-answer gives 480.
+    public var ringTimeoutSeconds: Double
+    /// Send 180 Ringing before the answer (undocumented for BIC; a setting).
     public var sendRinging: Bool
     /// The two Record-Route entries Meta prepends to its responses.
     public var recordRoutes: [String]
@@ -41,35 +139,107 @@ public struct MockConfiguration: Sendable, Codable, Hashable {
     /// request came in on) instead of Meta's hosts, so that peers which follow the route set (baresip,
     /// Kamailio) send ACK and BYE back to the mock rather than to names that resolve to Meta.
     public var labRouteHost: String?
+    /// Seed of the users' random behaviour.
+    public var seed: UInt64
 
     public init(
         domain: String = "wa.meta.vc",
         businesses: [Business] = [MockConfiguration.defaultBusiness],
+        users: [UserGroup] = MockConfiguration.defaultUsers,
+        limits: Limits = Limits(),
+        domainMatch: DomainMatch = .subdomainOfConfigured,
         digestAlgorithms: [DigestAlgorithm] = [.md5],
         nonceLifetimeSeconds: UInt64 = 300,
-        answerDelayMilliseconds: Int = 0,
+        ringTimeoutSeconds: Double = 30,
         sendRinging: Bool = false,
         recordRoutes: [String] = ["<sip:onevc-sip-proxy.fbinfra.net:8191;transport=tls;lr>", "<sip:wa.meta.vc;transport=tls;lr>"],
-        labRouteHost: String? = nil
+        labRouteHost: String? = nil,
+        seed: UInt64 = 1
     ) {
         self.domain = domain
         self.businesses = businesses
+        self.users = users
+        self.limits = limits
+        self.domainMatch = domainMatch
         self.digestAlgorithms = digestAlgorithms
         self.nonceLifetimeSeconds = nonceLifetimeSeconds
-        self.answerDelayMilliseconds = answerDelayMilliseconds
+        self.ringTimeoutSeconds = ringTimeoutSeconds
         self.sendRinging = sendRinging
         self.recordRoutes = recordRoutes
         self.labRouteHost = labRouteHost
+        self.seed = seed
     }
 
     /// The business of the default configuration; `wasim scenario` uses it out of the box.
     public static let defaultBusiness = Business(
         number: "+15550100001", phoneNumberID: "100000000000001",
-        sipPassword: "wasim-default-sip-password", sipServerHostname: "sip.example.com")
+        apps: [App(appID: "100000000000099", authorized: true, sipPassword: "wasim-default-sip-password")],
+        sipServerHostname: "sip.example.com", requestURIUserParams: ["tgrp": "wacall", "trunk-context": "byoc.example.com"])
+
+    /// Default users: 100,000 numbers with permanent permission who answer at once.
+    public static let defaultUsers = [
+        UserGroup(numbers: NumberSet(range: "+15550200000..+15550299999")!, permission: .permanent, behaviour: Behaviour()),
+    ]
 
     public static let `default` = MockConfiguration()
 
     public func business(number: String) -> Business? { businesses.first { $0.number == number } }
 
     public func business(digestUsername: String) -> Business? { businesses.first { $0.digestUsername == digestUsername } }
+
+    /// The first group that holds `number`; nil for a number the mock does not know (treated as a user
+    /// without permission, as Meta does not tell "not on WhatsApp" apart).
+    public func userGroup(_ number: String) -> UserGroup? { users.first { $0.numbers.contains(number) } }
+
+    /// Whether `host` (a From host) matches the configured SIP server hostname.
+    public func fromHostMatches(_ host: String, configured: String) -> Bool {
+        let h = host.lowercased(), c = configured.lowercased()
+        switch domainMatch {
+        case .exact: return h == c
+        case .subdomainOfConfigured: return h == c || h.hasSuffix("." + c)
+        case .configuredIsSubdomain: return h == c || c.hasSuffix("." + h)
+        }
+    }
+}
+
+/// A set of E.164 numbers: a list, or an inclusive range `"+15550200000..+15550209999"`.
+public struct NumberSet: Sendable, Hashable, CustomStringConvertible {
+    public enum Storage: Sendable, Hashable {
+        case list([String])
+        case range(first: UInt64, last: UInt64, digits: Int)
+    }
+
+    public let storage: Storage
+
+    public init(list: [String]) { storage = .list(list) }
+
+    public init?(range text: String) {
+        let parts = text.components(separatedBy: "..")
+        guard parts.count == 2, parts.allSatisfy(NumberSet.isE164), parts[0].count == parts[1].count,
+              let a = UInt64(parts[0].dropFirst()), let b = UInt64(parts[1].dropFirst()), a <= b
+        else { return nil }
+        storage = .range(first: a, last: b, digits: parts[0].count - 1)
+    }
+
+    public func contains(_ number: String) -> Bool {
+        switch storage {
+        case .list(let l): return l.contains(number)
+        case .range(let first, let last, let digits):
+            guard number.count == digits + 1, number.hasPrefix("+"), let n = UInt64(number.dropFirst()) else { return false }
+            return n >= first && n <= last
+        }
+    }
+
+    public var description: String {
+        switch storage {
+        case .list(let l): return l.joined(separator: ", ")
+        case .range(let first, let last, let digits):
+            func pad(_ n: UInt64) -> String { let s = String(n); return "+" + String(repeating: "0", count: max(0, digits - s.count)) + s }
+            return "\(pad(first))..\(pad(last))"
+        }
+    }
+
+    public static func isE164(_ s: String) -> Bool {
+        s.hasPrefix("+") && s.count >= 4 && s.count <= 16 && s.dropFirst().allSatisfy(\.isNumber)
+    }
 }

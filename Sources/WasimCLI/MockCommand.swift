@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import MetaMock
+import WasimYAML
 import NIOCore
 import NIOPosix
 
@@ -32,16 +33,48 @@ struct MockCommand: AsyncParsableCommand {
     @Option(name: .customLong("lab-route-host"), help: "Lab use: put this host in Record-Route and Contact instead of Meta's hosts, so peers that follow the route set (baresip, Kamailio) reach the mock.")
     var labRouteHost: String?
 
+    @Option(help: "Mock configuration file (YAML); without it the documented default runs.")
+    var config: String?
+
+    @Flag(name: .customLong("print-config"), help: "Print the effective configuration (passwords included) and exit.")
+    var printConfig = false
+
+    @Option(name: .customLong("time-scale"), help: "Run the mock's clock this many times faster (limits, permissions), for demonstrations.")
+    var timeScale: Double = 1
+
+    func validate() throws {
+        guard timeScale > 0 else { throw ValidationError("'--time-scale' must be greater than 0") }
+    }
+
     func run() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         var configuration = MockConfiguration.default
-        configuration.labRouteHost = labRouteHost
-        let server = try await MetaMockServer(configuration: configuration, group: group, certsDirectory: certs)
+        if let config {
+            do {
+                configuration = try MockConfigLoader.load(path: config)
+            } catch let error as ConfigFileError {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                throw ExitCode(2)
+            }
+        }
+        if let labRouteHost { configuration.labRouteHost = labRouteHost }
+        if printConfig {
+            print(MockConfigWriter.yaml(configuration), terminator: "")
+            return
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+        let clock = timeScale == 1 ? MockClock.system : MockClock.scaled(timeScale)
+        let server = try await MetaMockServer(configuration: configuration, group: group, certsDirectory: certs, clock: clock) { line in
+            FileHandle.standardError.write(Data("info: \(line)\n".utf8))
+        }
         let bound = try await server.start(MockListenAddresses(
             host: host, tlsPort: tlsPort, udpPort: udpPort < 0 ? nil : udpPort, tcpPort: tcpPort < 0 ? nil : tcpPort))
         for business in configuration.businesses {
             print("business \(business.number) (phone number id \(business.phoneNumberID)): SIP server \(business.sipServerHostname), digest user \(business.digestUsername), password \(business.sipPassword)")
         }
+        for group in configuration.users {
+            print("users \(group.numbers): permission \(group.permission)")
+        }
+        print("limits: \(configuration.limits.connectedBICPer24h) connected BICs per pair per 24 h, \(configuration.limits.concurrentPerNumber) concurrent per number\(timeScale == 1 ? "" : "; clock ×\(timeScale)")")
         print("domain \(configuration.domain); CA \(server.caFile)")
         if let a = bound.tls { print("listening TLS \(a)") }
         if let a = bound.udp { print("listening UDP \(a)") }

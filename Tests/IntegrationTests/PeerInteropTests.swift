@@ -21,8 +21,11 @@ struct PeerInteropTests {
         let mock = try await MockHarness.start()
         let work = try TemporaryDirectory()
         let port = transport == "u1" ? mock.udpPort : mock.tcpPort
+        // One user per call: Meta refuses a second concurrent call to the same user.
+        let callees = "SEQUENTIAL\n" + (0..<10).map { "+1555020\(String(format: "%04d", $0));" }.joined(separator: "\n") + "\n"
+        try callees.write(toFile: work.path + "/callees.csv", atomically: true, encoding: .utf8)
         let result = try await ExternalProcess.run(sipp, [
-            "-sf", Self.sippScenarioFile, "-s", "+15550200000",
+            "-sf", Self.sippScenarioFile, "-inf", work.path + "/callees.csv",
             "-au", MockConfiguration.defaultBusiness.digestUsername, "-ap", MockConfiguration.defaultBusiness.sipPassword,
             "-t", transport, "-i", "127.0.0.1", "-m", "10", "-r", "20", "-timeout", "30", "-nostdin", "-trace_err",
             "127.0.0.1:\(port)",

@@ -13,7 +13,7 @@ struct ScenarioRunTests {
             \(target.map { "target: \"\($0)\"" } ?? "target: embedded")
             business: { number: "+15550100001", domain: sip.example.com, password: { from: mock } }
             transport: { protocol: \(transport), server_name: wa.meta.vc }
-            callees: { range: "+15550200000..+15550200009" }
+            callees: { range: "+15550200000..+15550200099" }
             load: { arrivals: burst, burst: { size: 10, every: 200ms }, total_calls: \(calls) }
             call: { hold: 100ms }
             """, file: "inline.yaml")

@@ -1,6 +1,6 @@
-/// A problem with a scenario file, located by file, line, column and YAML path
-/// (`load.rate`, `callees.range`), so the user can go straight to it.
-public struct ScenarioError: Error, CustomStringConvertible, Sendable {
+/// A problem with a scenario or mock configuration file, located by file, line, column and YAML path
+/// (`load.rate`, `users[2].permission`), so the user can go straight to it.
+public struct ConfigFileError: Error, CustomStringConvertible, Sendable {
     public var file: String
     public var line: Int?
     public var column: Int?

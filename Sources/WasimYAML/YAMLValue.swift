@@ -1,14 +1,21 @@
+import Foundation
 import Yams
 
 /// A node of a YAML document with its path and position, and typed readers that fail with a
-/// `ScenarioError` naming the file, line and path. Unknown keys are errors (a typo must never be ignored).
-struct YAMLValue {
-    let node: Node
-    let path: String
-    let file: String
+/// `ConfigFileError` naming the file, line and path. Unknown keys are errors (a typo must never be ignored).
+public struct YAMLValue {
+    public let node: Node
+    public let path: String
+    public let file: String
 
-    func error(_ message: String) -> ScenarioError {
-        ScenarioError(file: file, line: node.mark?.line, column: node.mark?.column, path: path, message: message)
+    public init(node: Node, path: String, file: String) {
+        self.node = node
+        self.path = path
+        self.file = file
+    }
+
+    public func error(_ message: String) -> ConfigFileError {
+        ConfigFileError(file: file, line: node.mark?.line, column: node.mark?.column, path: path, message: message)
     }
 
     private func child(_ key: String, _ node: Node) -> YAMLValue {
@@ -16,7 +23,7 @@ struct YAMLValue {
     }
 
     /// The mapping's entries, rejecting keys not in `allowed` (with a suggestion for a near miss).
-    func mapping(allowed: [String]) throws -> [String: YAMLValue] {
+    public func mapping(allowed: [String]) throws -> [String: YAMLValue] {
         guard case .mapping(let mapping) = node else { throw error("expected a mapping, found \(kind)") }
         var result: [String: YAMLValue] = [:]
         for (keyNode, valueNode) in mapping {
@@ -31,17 +38,17 @@ struct YAMLValue {
         return result
     }
 
-    func sequence() throws -> [YAMLValue] {
+    public func sequence() throws -> [YAMLValue] {
         guard case .sequence(let seq) = node else { throw error("expected a list, found \(kind)") }
         return seq.enumerated().map { YAMLValue(node: $0.element, path: "\(path)[\($0.offset)]", file: file) }
     }
 
-    func string() throws -> String {
+    public func string() throws -> String {
         guard case .scalar(let scalar) = node else { throw error("expected a string, found \(kind)") }
         return scalar.string
     }
 
-    func int(min: Int = Int.min, max: Int = Int.max) throws -> Int {
+    public func int(min: Int = Int.min, max: Int = Int.max) throws -> Int {
         guard let text = try? string(), let value = Int(text.replacingOccurrences(of: "_", with: "")) else {
             throw error("expected a whole number, found '\((try? string()) ?? kind)'")
         }
@@ -49,12 +56,12 @@ struct YAMLValue {
         return value
     }
 
-    func double() throws -> Double {
+    public func double() throws -> Double {
         guard let text = try? string(), let value = Double(text) else { throw error("expected a number, found '\((try? string()) ?? kind)'") }
         return value
     }
 
-    func bool() throws -> Bool {
+    public func bool() throws -> Bool {
         switch try string().lowercased() {
         case "true", "yes", "on": return true
         case "false", "no", "off": return false
@@ -63,9 +70,9 @@ struct YAMLValue {
     }
 
     /// A duration with a unit: `250ms`, `5s`, `2m`, `1h`; a bare number is seconds.
-    func seconds() throws -> Double {
+    public func seconds() throws -> Double {
         let text = try string().trimmingCharacters(in: .whitespaces)
-        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000_001), ("s", 1), ("m", 60), ("h", 3600)]
+        let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000_001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
         for (suffix, factor) in units where text.hasSuffix(suffix) {
             if let value = Double(text.dropLast(suffix.count)), value >= 0 { return value * factor }
         }
@@ -74,7 +81,7 @@ struct YAMLValue {
     }
 
     /// A rate `N/s` (or `N/m`); a bare number is per second.
-    func ratePerSecond() throws -> Double {
+    public func ratePerSecond() throws -> Double {
         let text = try string().replacingOccurrences(of: " ", with: "")
         var value: Double?
         if text.hasSuffix("/s") { value = Double(text.dropLast(2)) }
@@ -85,7 +92,7 @@ struct YAMLValue {
     }
 
     /// One of `choices`.
-    func choice(_ choices: [String]) throws -> String {
+    public func choice(_ choices: [String]) throws -> String {
         let text = try string()
         guard choices.contains(text) else {
             let hint = Self.nearest(text, in: choices).map { " (did you mean '\($0)'?)" } ?? ""
@@ -94,7 +101,7 @@ struct YAMLValue {
         return text
     }
 
-    var kind: String {
+    public var kind: String {
         switch node {
         case .scalar: return "a scalar"
         case .mapping: return "a mapping"
@@ -104,12 +111,12 @@ struct YAMLValue {
     }
 
     /// The closest allowed word within edit distance 2.
-    static func nearest(_ word: String, in words: [String]) -> String? {
+    public static func nearest(_ word: String, in words: [String]) -> String? {
         let scored = words.map { ($0, editDistance(word.lowercased(), $0.lowercased())) }.filter { $0.1 <= 2 }
         return scored.min { $0.1 < $1.1 }?.0
     }
 
-    static func editDistance(_ a: String, _ b: String) -> Int {
+    public static func editDistance(_ a: String, _ b: String) -> Int {
         let x = Array(a), y = Array(b)
         if x.isEmpty { return y.count }
         if y.isEmpty { return x.count }
@@ -123,6 +130,25 @@ struct YAMLValue {
         }
         return previous[y.count]
     }
-}
 
-import Foundation
+
+    /// True when the node is a plain scalar.
+    public var isScalar: Bool { if case .scalar = node { return true } else { return false } }
+
+    /// Parses a YAML document, with syntax errors located.
+    public static func document(_ text: String, file: String) throws -> YAMLValue {
+        do {
+            guard let node = try Yams.compose(yaml: text) else { throw ConfigFileError(file: file, path: "", message: "the file is empty") }
+            return YAMLValue(node: node, path: "", file: file)
+        } catch let error as ConfigFileError {
+            throw error
+        } catch let error as YamlError {
+            var line: Int? = nil
+            switch error {
+            case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): line = mark.line
+            default: break
+            }
+            throw ConfigFileError(file: file, line: line, path: "", message: "not valid YAML: \(error)")
+        }
+    }
+}

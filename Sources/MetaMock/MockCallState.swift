@@ -1,0 +1,105 @@
+import NIOConcurrencyHelpers
+
+/// State Meta keeps per (business number, user) pair and per business number, shared by every event loop:
+/// active calls (one per pair, `concurrentPerNumber` per number), the connected BICs of the rolling 24 h,
+/// and the streak of unanswered or declined calls that revokes a permission (spec §7). A pair's calls can
+/// arrive on different connections, hence on different loops, so this is one structure behind a lock,
+/// taken once per call event (INVITE admitted, answered, ended), never per message.
+public final class MockCallState: @unchecked Sendable {
+    public struct Pair: Hashable, Sendable {
+        public var business: String
+        public var user: String
+
+        public init(business: String, user: String) {
+            self.business = business
+            self.user = user
+        }
+    }
+
+    public enum Admission: Sendable, Equatable {
+        case admitted
+        case duplicate
+        case revoked
+        case dailyLimit
+        case concurrency
+    }
+
+    /// How a call that was admitted ended, for the streak.
+    public enum Ending: Sendable {
+        case connected
+        case unanswered
+        case declined
+        case other
+    }
+
+    /// What an ending did to the pair's permission.
+    public enum StreakEvent: Sendable, Equatable {
+        case nudge(count: Int)
+        case revoked(count: Int)
+    }
+
+    private let lock = NIOLock()
+    private var active: Set<Pair> = []
+    private var activePerBusiness: [String: Int] = [:]
+    private var connectedAt: [Pair: [Double]] = [:]
+    private var streak: [Pair: Int] = [:]
+    private var revokedPairs: Set<Pair> = []
+
+    public init() {}
+
+    static let day: Double = 86_400
+
+    /// Checks, in Meta's order, whether a new call may start, and marks it active when it may.
+    public func admit(_ pair: Pair, now: Double, limits: MockConfiguration.Limits) -> Admission {
+        lock.withLock {
+            if active.contains(pair) { return .duplicate }
+            if revokedPairs.contains(pair) { return .revoked }
+            let recent = (connectedAt[pair] ?? []).filter { now - $0 < Self.day }
+            connectedAt[pair] = recent
+            if recent.count >= limits.connectedBICPer24h { return .dailyLimit }
+            if activePerBusiness[pair.business, default: 0] >= limits.concurrentPerNumber { return .concurrency }
+            active.insert(pair)
+            activePerBusiness[pair.business, default: 0] += 1
+            return .admitted
+        }
+    }
+
+    /// The user answered: the call counts towards the 24 h limit and resets the streak.
+    public func connected(_ pair: Pair, now: Double) {
+        lock.withLock {
+            connectedAt[pair, default: []].append(now)
+            streak[pair] = 0
+        }
+    }
+
+    /// The call is over; unanswered and declined calls extend the streak (2 → nudge, 4 → revoked).
+    @discardableResult
+    public func ended(_ pair: Pair, _ ending: Ending, limits: MockConfiguration.Limits) -> StreakEvent? {
+        lock.withLock {
+            if active.remove(pair) != nil {
+                activePerBusiness[pair.business, default: 1] -= 1
+            }
+            switch ending {
+            case .unanswered, .declined:
+                let count = streak[pair, default: 0] + 1
+                streak[pair] = count
+                if count >= limits.streakRevoke {
+                    revokedPairs.insert(pair)
+                    return .revoked(count: count)
+                }
+                return count == limits.streakNudge ? .nudge(count: count) : nil
+            case .connected, .other:
+                return nil
+            }
+        }
+    }
+
+    /// Connected calls of the pair within the 24 h before `now`.
+    public func connectedCount(_ pair: Pair, now: Double) -> Int {
+        lock.withLock { (connectedAt[pair] ?? []).filter { now - $0 < Self.day }.count }
+    }
+
+    public func isRevoked(_ pair: Pair) -> Bool { lock.withLock { revokedPairs.contains(pair) } }
+
+    public var activeCalls: Int { lock.withLock { active.count } }
+}

@@ -1,0 +1,207 @@
+import Foundation
+import SIPAuth
+import WasimYAML
+
+/// Reads a mock configuration file. Missing keys keep their defaults; unknown keys and bad values are errors
+/// naming the file, line and YAML path.
+public enum MockConfigLoader {
+    public static func load(path: String) throws -> MockConfiguration {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigFileError(file: path, path: "", message: "cannot read the file")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> MockConfiguration {
+        let doc = try YAMLValue.document(text, file: file)
+        let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip"])
+        var config = MockConfiguration()
+        if let v = top["domain"] { config.domain = try v.string() }
+        if let v = top["seed"] { config.seed = UInt64(try v.int(min: 0)) }
+        if let v = top["businesses"] {
+            config.businesses = try v.sequence().map(business)
+            guard !config.businesses.isEmpty else { throw v.error("at least one business is needed") }
+            var seen = Set<String>()
+            for (i, b) in config.businesses.enumerated() where !seen.insert(b.number).inserted {
+                throw try v.sequence()[i].error("business \(b.number) appears twice")
+            }
+        }
+        if let v = top["users"] { config.users = try v.sequence().map(userGroup) }
+        if let v = top["limits"] {
+            let m = try v.mapping(allowed: ["connected_bic_per_24h", "concurrent_per_number", "concurrency_limit_status", "unanswered_streak"])
+            if let x = m["connected_bic_per_24h"] { config.limits.connectedBICPer24h = try x.int(min: 0) }
+            if let x = m["concurrent_per_number"] { config.limits.concurrentPerNumber = try x.int(min: 1) }
+            if let x = m["concurrency_limit_status"] { config.limits.concurrencyLimitStatus = try x.int(min: 400, max: 699) }
+            if let x = m["unanswered_streak"] {
+                let s = try x.mapping(allowed: ["nudge", "revoke"])
+                if let n = s["nudge"] { config.limits.streakNudge = try n.int(min: 1) }
+                if let r = s["revoke"] { config.limits.streakRevoke = try r.int(min: 1) }
+            }
+        }
+        if let v = top["auth"] {
+            let m = try v.mapping(allowed: ["algorithms", "nonce_lifetime"])
+            if let a = m["algorithms"] {
+                config.digestAlgorithms = try a.sequence().map { item in
+                    let name = try item.choice(DigestAlgorithm.allCases.map(\.rawValue))
+                    return DigestAlgorithm(rawValue: name)!
+                }
+                guard !config.digestAlgorithms.isEmpty else { throw a.error("offer at least one algorithm") }
+            }
+            if let l = m["nonce_lifetime"] { config.nonceLifetimeSeconds = UInt64(try l.seconds()) }
+        }
+        if let v = top["domain_match"] {
+            config.domainMatch = MockConfiguration.DomainMatch(rawValue: try v.choice(MockConfiguration.DomainMatch.allCases.map(\.rawValue)))!
+        }
+        if let v = top["timers"] {
+            let m = try v.mapping(allowed: ["ring_timeout"])
+            if let r = m["ring_timeout"] { config.ringTimeoutSeconds = try r.seconds() }
+        }
+        if let v = top["sip"] {
+            let m = try v.mapping(allowed: ["send_ringing", "record_routes", "lab_route_host"])
+            if let x = m["send_ringing"] { config.sendRinging = try x.bool() }
+            if let x = m["record_routes"] { config.recordRoutes = try x.sequence().map { try $0.string() } }
+            if let x = m["lab_route_host"] { config.labRouteHost = try x.string() }
+        }
+        return config
+    }
+
+    static func business(_ v: YAMLValue) throws -> MockConfiguration.Business {
+        let m = try v.mapping(allowed: ["number", "phone_number_id", "apps", "sip_server", "srtp_key_exchange_protocol"])
+        guard let numberValue = m["number"], let idValue = m["phone_number_id"], let appsValue = m["apps"], let serverValue = m["sip_server"] else {
+            throw v.error("a business needs number, phone_number_id, apps and sip_server")
+        }
+        let number = try numberValue.string()
+        guard NumberSet.isE164(number) else { throw numberValue.error("'\(number)' is not an E.164 number like +15550100001") }
+        let apps = try appsValue.sequence().map { a -> MockConfiguration.App in
+            let am = try a.mapping(allowed: ["app_id", "authorized", "sip_password"])
+            guard let id = am["app_id"], let pw = am["sip_password"] else { throw a.error("an app needs app_id and sip_password") }
+            return MockConfiguration.App(appID: try id.string(), authorized: try am["authorized"]?.bool() ?? true, sipPassword: try pw.string())
+        }
+        guard !apps.isEmpty else { throw appsValue.error("at least one app is needed") }
+        let sm = try serverValue.mapping(allowed: ["hostname", "port", "app_id", "request_uri_user_params"])
+        guard let host = sm["hostname"] else { throw serverValue.error("sip_server needs a hostname") }
+        var params: [String: String] = [:]
+        if let p = sm["request_uri_user_params"] {
+            guard case .mapping(let mapping) = p.node else { throw p.error("expected a mapping of name: value") }
+            for (k, val) in mapping {
+                guard let key = k.string, let value = val.string, key.count <= 128, value.count <= 128 else {
+                    throw p.error("each user parameter is a string of at most 128 characters (spec §3)")
+                }
+                params[key] = value
+            }
+        }
+        let appID = try sm["app_id"]?.string()
+        if let appID, !apps.contains(where: { $0.appID == appID }) {
+            throw sm["app_id"]!.error("app \(appID) is not in this business's apps")
+        }
+        let srtp = try m["srtp_key_exchange_protocol"]?.choice(["DTLS", "SDES"]) ?? "DTLS"
+        return MockConfiguration.Business(
+            number: number, phoneNumberID: try idValue.string(), apps: apps, sipServerAppID: appID,
+            sipServerHostname: try host.string(), sipServerPort: try sm["port"]?.int(min: 1, max: 65535) ?? 5061,
+            requestURIUserParams: params, srtpKeyExchange: srtp)
+    }
+
+    static func userGroup(_ v: YAMLValue) throws -> MockConfiguration.UserGroup {
+        let m = try v.mapping(allowed: ["range", "list", "number", "permission", "behaviour"])
+        let numbers: NumberSet
+        if let r = m["range"] {
+            guard let set = NumberSet(range: try r.string()) else { throw r.error("range must be '+FIRST..+LAST' with numbers of equal length") }
+            numbers = set
+        } else if let l = m["list"] {
+            let items = try l.sequence().map { item -> String in
+                let s = try item.string()
+                guard NumberSet.isE164(s) else { throw item.error("'\(s)' is not an E.164 number") }
+                return s
+            }
+            numbers = NumberSet(list: items)
+        } else if let n = m["number"] {
+            let s = try n.string()
+            guard NumberSet.isE164(s) else { throw n.error("'\(s)' is not an E.164 number") }
+            numbers = NumberSet(list: [s])
+        } else {
+            throw v.error("a user group needs range, list or number")
+        }
+        var permission = MockConfiguration.Permission.permanent
+        if let p = m["permission"] {
+            if p.isScalar {
+                switch try p.choice(["none", "permanent", "temporary"]) {
+                case "none": permission = .none
+                case "permanent": permission = .permanent
+                default: permission = .temporary(expiresAfter: 7 * 86400)
+                }
+            } else {
+                let pm = try p.mapping(allowed: ["temporary"])
+                guard let t = pm["temporary"] else { throw p.error("permission is none, permanent, temporary or { temporary: 7d }") }
+                permission = .temporary(expiresAfter: try t.seconds())
+            }
+        }
+        var behaviour = MockConfiguration.Behaviour()
+        if let b = m["behaviour"] {
+            let bm = try b.mapping(allowed: ["answer", "decline", "no_answer", "unreachable", "answer_after"])
+            behaviour = MockConfiguration.Behaviour(
+                answer: try bm["answer"]?.double() ?? (bm.keys.contains(where: { $0 != "answer_after" }) ? 0 : 1),
+                decline: try bm["decline"]?.double() ?? 0, noAnswer: try bm["no_answer"]?.double() ?? 0,
+                unreachable: try bm["unreachable"]?.double() ?? 0)
+            let weights = [behaviour.answer, behaviour.decline, behaviour.noAnswer, behaviour.unreachable]
+            guard weights.allSatisfy({ $0 >= 0 }), weights.reduce(0, +) > 0 else { throw b.error("weights must be >= 0 and not all 0") }
+            if let a = bm["answer_after"] {
+                if a.isScalar {
+                    let s = try a.seconds()
+                    behaviour.answerAfter = s...s
+                } else {
+                    let bounds = try a.sequence()
+                    guard bounds.count == 2 else { throw a.error("answer_after is a duration or [min, max]") }
+                    let lo = try bounds[0].seconds(), hi = try bounds[1].seconds()
+                    guard lo <= hi else { throw a.error("min must not exceed max") }
+                    behaviour.answerAfter = lo...hi
+                }
+            }
+        }
+        return MockConfiguration.UserGroup(numbers: numbers, permission: permission, behaviour: behaviour)
+    }
+}
+
+/// Prints a configuration in the file format `MockConfigLoader` reads (passwords included: an integrator
+/// configures the SBC from it).
+public enum MockConfigWriter {
+    public static func yaml(_ c: MockConfiguration) -> String {
+        func q(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\"" }
+        func d(_ s: Double) -> String { s == s.rounded() ? "\(Int(s))s" : "\(Int((s * 1000).rounded()))ms" }
+        var out = "# wasim mock configuration (effective)\n"
+        out += "domain: \(c.domain)\nseed: \(c.seed)\nbusinesses:\n"
+        for b in c.businesses {
+            out += "  - number: \(q(b.number))\n    phone_number_id: \(q(b.phoneNumberID))\n    apps:\n"
+            for a in b.apps {
+                out += "      - { app_id: \(q(a.appID)), authorized: \(a.authorized), sip_password: \(q(a.sipPassword)) }\n"
+            }
+            out += "    sip_server:\n      hostname: \(b.sipServerHostname)\n      port: \(b.sipServerPort)\n      app_id: \(q(b.sipServerAppID))\n"
+            if !b.requestURIUserParams.isEmpty {
+                out += "      request_uri_user_params: { " + b.requestURIUserParams.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + " }\n"
+            }
+            out += "    srtp_key_exchange_protocol: \(b.srtpKeyExchange)\n"
+        }
+        out += "users:\n"
+        for u in c.users {
+            switch u.numbers.storage {
+            case .range: out += "  - range: \(q(u.numbers.description))\n"
+            case .list(let l): out += "  - list: [" + l.map(q).joined(separator: ", ") + "]\n"
+            }
+            switch u.permission {
+            case .none: out += "    permission: none\n"
+            case .permanent: out += "    permission: permanent\n"
+            case .temporary(let s): out += "    permission: { temporary: \(d(s)) }\n"
+            }
+            let b = u.behaviour
+            out += "    behaviour: { answer: \(b.answer), decline: \(b.decline), no_answer: \(b.noAnswer), unreachable: \(b.unreachable), answer_after: [\(d(b.answerAfter.lowerBound)), \(d(b.answerAfter.upperBound))] }\n"
+        }
+        let l = c.limits
+        out += "limits:\n  connected_bic_per_24h: \(l.connectedBICPer24h)\n  concurrent_per_number: \(l.concurrentPerNumber)\n"
+        out += "  concurrency_limit_status: \(l.concurrencyLimitStatus)\n  unanswered_streak: { nudge: \(l.streakNudge), revoke: \(l.streakRevoke) }\n"
+        out += "auth: { algorithms: [\(c.digestAlgorithms.map(\.rawValue).joined(separator: ", "))], nonce_lifetime: \(c.nonceLifetimeSeconds)s }\n"
+        out += "domain_match: \(c.domainMatch.rawValue)\n"
+        out += "timers: { ring_timeout: \(d(c.ringTimeoutSeconds)) }\n"
+        out += "sip:\n  send_ringing: \(c.sendRinging)\n  record_routes: [" + c.recordRoutes.map(q).joined(separator: ", ") + "]\n"
+        if let lab = c.labRouteHost { out += "  lab_route_host: \(lab)\n" }
+        return out
+    }
+}
