@@ -1,0 +1,177 @@
+import MetaMock
+import SIPAuth
+import SIPCore
+import Testing
+
+/// Meta's BIC rules, each on its own, with injected time: a 24 h window and a 7-day permission are tested in
+/// microseconds.
+@Suite("BIC policy")
+struct BICPolicyTests {
+    /// A policy, its digest server and shared state, and a client that answers challenges.
+    struct Rig {
+        var configuration: MockConfiguration
+        var policy: BICInvitePolicy
+        var digest: DigestServer
+        var state = MockCallState()
+        var now: Double = 1_000_000
+        var started: Double = 1_000_000
+
+        init(_ configuration: MockConfiguration = .default) {
+            self.configuration = configuration
+            policy = BICInvitePolicy(configuration: configuration)
+            digest = DigestServer(policy: DigestServerPolicy(realm: "wa.meta.vc", algorithms: configuration.digestAlgorithms),
+                                  secret: [7, 7, 7])
+        }
+
+        /// An authenticated INVITE from `fromHost` to `callee`, answered as a real UAC would.
+        mutating func invite(to callee: String = "+15550200000", fromHost: String = "sip.example.com",
+                             number: String = "+15550100001", password: String? = nil) -> BICDecision
+        {
+            var request = SIPRequest(method: .invite, uri: try! SIPURI("sip:\(callee)@wa.meta.vc;transport=tls"))
+            request.headers.add(.from, "<sip:\(number)@\(fromHost)>;tag=1")
+            request.headers.add(.to, "<sip:\(callee)@wa.meta.vc>")
+            request.headers.add(.callID, "c\(Int(now))")
+            request.headers.add(.cseq, "2 INVITE")
+            let challenge = digest.challenges(now: UInt64(now), opaque: "0011223344556677")[0]
+            var client = DigestClient(username: String(number.dropFirst()), password: password ?? configuration.businesses[0].sipPassword)
+            let credentials = client.answer(challenge, method: .invite, uri: request.uri.description, cnonce: "abc")
+            request.headers.add(.proxyAuthorization, credentials.headerValue)
+            return policy.evaluate(request, digest: &digest, state: state, monotonic: UInt64(now), wall: now, startedAt: started)
+        }
+
+        var pair: MockCallState.Pair { MockCallState.Pair(business: "+15550100001", user: "+15550200000") }
+    }
+
+    func isAccept(_ d: BICDecision) -> Bool { if case .accept = d { return true } else { return false } }
+
+    func rejection(_ d: BICDecision) -> (Int, String)? {
+        if case .reject(let status, let reason, _) = d { return (status, reason) } else { return nil }
+    }
+
+    @Test func noCredentialsIsChallenged() {
+        let rig = Rig()
+        var digest = rig.digest
+        var request = SIPRequest(method: .invite, uri: try! SIPURI("sip:+15550200000@wa.meta.vc"))
+        request.headers.add(.from, "<sip:+15550100001@sip.example.com>;tag=1")
+        #expect(rig.policy.evaluate(request, digest: &digest, state: rig.state, monotonic: 0, wall: 0, startedAt: 0) == .challenge(stale: false))
+    }
+
+    @Test(arguments: ["sip:+15550200000@157.240.19.130", "sips:+15550200000@wa.meta.vc"])
+    func ipLiteralOrSipsIs404(_ uri: String) {
+        let rig = Rig()
+        var digest = rig.digest
+        let request = SIPRequest(method: .invite, uri: try! SIPURI(uri))
+        #expect(rejection(rig.policy.evaluate(request, digest: &digest, state: rig.state, monotonic: 0, wall: 0, startedAt: 0))?.0 == 404)
+    }
+
+    @Test func unknownBusinessNumberIs400() {
+        var rig = Rig()
+        #expect(rejection(rig.invite(number: "+15559999999"))! == (400, "Asset not found, invalid business phone number"))
+    }
+
+    /// Meta's SIP page: a subdomain of the configured domain is valid; another domain is not.
+    @Test func fromDomainMatching() {
+        var rig = Rig()
+        #expect(isAccept(rig.invite(fromHost: "edge1.sip.example.com")))
+        rig.state.ended(rig.pair, .other, limits: rig.configuration.limits)
+        let r = rejection(rig.invite(fromHost: "example.com"))
+        #expect(r?.0 == 403)
+        #expect(r?.1 == "SIP server example.com from INVITE does not match any SIP server configured for phone number id 100000000000001")
+        #expect(rejection(rig.invite(fromHost: "127.0.0.1"))?.1.hasPrefix("SIP server 127.0.0.1 from INVITE") == true)
+        // The other reading (troubleshooting page), as a setting.
+        var other = MockConfiguration.default
+        other.domainMatch = .configuredIsSubdomain
+        var rig2 = Rig(other)
+        #expect(isAccept(rig2.invite(fromHost: "example.com")))
+        rig2.state.ended(rig2.pair, .other, limits: other.limits)
+        #expect(rejection(rig2.invite(fromHost: "edge1.sip.example.com"))?.0 == 403)
+    }
+
+    @Test func unauthorizedAppIs403() {
+        var config = MockConfiguration.default
+        config.businesses[0].apps[0].authorized = false
+        var rig = Rig(config)
+        #expect(rejection(rig.invite())! == (403, "The app 100000000000099 configured for SIP server sip.example.com is not authorized for phone number id 100000000000001"))
+    }
+
+    @Test func wrongPasswordIs403NotAChallenge() {
+        var rig = Rig()
+        let r = rig.invite(password: "wrong")
+        #expect(rejection(r)! == (403, "Forbidden"))
+    }
+
+    @Test func duplicateCallIs403() {
+        var rig = Rig()
+        #expect(isAccept(rig.invite()))
+        rig.now += 1
+        #expect(rejection(rig.invite())?.0 == 403)
+        #expect(isAccept(rig.invite(to: "+15550200001")))
+    }
+
+    @Test func noPermissionAndTemporaryExpiry() {
+        var config = MockConfiguration.default
+        config.users = [
+            .init(numbers: NumberSet(list: ["+15550200000"]), permission: .none),
+            .init(numbers: NumberSet(list: ["+15550200001"]), permission: .temporary(expiresAfter: 7 * 86400)),
+        ]
+        var rig = Rig(config)
+        #expect(rejection(rig.invite(to: "+15550200000"))! == (403, "No Approved Call Permission Found"))
+        #expect(rejection(rig.invite(to: "+15550209999"))! == (403, "No Approved Call Permission Found"))  // not a known user
+        #expect(isAccept(rig.invite(to: "+15550200001")))
+        rig.state.ended(MockCallState.Pair(business: "+15550100001", user: "+15550200001"), .other, limits: config.limits)
+        rig.now = rig.started + 7 * 86400  // a week later
+        #expect(rejection(rig.invite(to: "+15550200001"))! == (403, "No Approved Call Permission Found"))
+    }
+
+    /// The 6th connected call to one user within 24 h gets the limit 403, another user still connects, and
+    /// 24 h after the first call the window has room again.
+    @Test func connectedCallLimitPerPairRolling24h() {
+        var rig = Rig()
+        let t0 = rig.now
+        for i in 0..<5 {
+            rig.now = t0 + Double(i) * 3600
+            #expect(isAccept(rig.invite()))
+            rig.state.connected(rig.pair, now: rig.now)
+            rig.state.ended(rig.pair, .connected, limits: rig.configuration.limits)
+        }
+        rig.now = t0 + 5 * 3600
+        #expect(rejection(rig.invite())! == (403, "Business Initiated Connected Call Per Day Limit Hit"))
+        #expect(isAccept(rig.invite(to: "+15550200001")))
+        // Unanswered calls do not count: only connected ones.
+        rig.now = t0 + 86400  // the first call has left the window
+        #expect(isAccept(rig.invite()))
+        rig.state.ended(rig.pair, .unanswered, limits: rig.configuration.limits)
+        rig.now = t0 + 86400 + 1
+        #expect(isAccept(rig.invite()))
+    }
+
+    /// 2 unanswered or declined calls → nudge; 4 → permission revoked; a connected call resets the streak.
+    @Test func unansweredStreak() {
+        var rig = Rig()
+        let limits = rig.configuration.limits
+        #expect(isAccept(rig.invite()))
+        #expect(rig.state.ended(rig.pair, .unanswered, limits: limits) == nil)
+        #expect(isAccept(rig.invite()))
+        #expect(rig.state.ended(rig.pair, .declined, limits: limits) == .nudge(count: 2))
+        #expect(isAccept(rig.invite()))
+        rig.state.connected(rig.pair, now: rig.now)  // resets
+        rig.state.ended(rig.pair, .connected, limits: limits)
+        for i in 1...3 {
+            #expect(isAccept(rig.invite()))
+            let event = rig.state.ended(rig.pair, .unanswered, limits: limits)
+            #expect(event == (i == 2 ? .nudge(count: 2) : nil))
+        }
+        #expect(isAccept(rig.invite()))
+        #expect(rig.state.ended(rig.pair, .unanswered, limits: limits) == .revoked(count: 4))
+        #expect(rejection(rig.invite())! == (403, "No Approved Call Permission Found"))
+    }
+
+    @Test func concurrencyPerNumber() {
+        var config = MockConfiguration.default
+        config.limits.concurrentPerNumber = 2
+        var rig = Rig(config)
+        #expect(isAccept(rig.invite(to: "+15550200000")))
+        #expect(isAccept(rig.invite(to: "+15550200001")))
+        #expect(rejection(rig.invite(to: "+15550200002"))?.0 == 503)
+    }
+}

@@ -1,0 +1,82 @@
+import MetaMock
+import SIPAuth
+import Testing
+import WasimYAML
+
+/// The mock configuration file: defaults, every section, errors located by path, and a round trip through
+/// `--print-config`.
+@Suite("Mock configuration file")
+struct MockConfigLoaderTests {
+    static let full = """
+        domain: wa.meta.vc
+        seed: 9
+        businesses:
+          - number: "+15550100002"
+            phone_number_id: "222"
+            apps:
+              - { app_id: "a1", authorized: false, sip_password: "p1" }
+              - { app_id: "a2", sip_password: "p2" }
+            sip_server:
+              hostname: sbc.example.org
+              port: 5062
+              app_id: a2
+              request_uri_user_params: { tgrp: wacall, trunk-context: byoc.example.org }
+            srtp_key_exchange_protocol: SDES
+        users:
+          - range: "+15550300000..+15550300099"
+            permission: { temporary: 7d }
+            behaviour: { answer: 0.8, decline: 0.1, no_answer: 0.1, answer_after: [1s, 3s] }
+          - list: ["+15550400000"]
+            permission: none
+        limits:
+          connected_bic_per_24h: 100
+          concurrent_per_number: 50
+          unanswered_streak: { nudge: 5, revoke: 10 }
+        auth: { algorithms: [SHA-256, MD5], nonce_lifetime: 60s }
+        domain_match: exact
+        timers: { ring_timeout: 45s }
+        sip: { send_ringing: true, lab_route_host: 127.0.0.1 }
+        """
+
+    @Test func everySection() throws {
+        let c = try MockConfigLoader.parse(Self.full, file: "m.yaml")
+        let b = c.businesses[0]
+        #expect(b.number == "+15550100002" && b.phoneNumberID == "222" && b.sipServerPort == 5062)
+        #expect(b.sipPassword == "p2" && b.sipServerApp?.authorized == true && b.srtpKeyExchange == "SDES")
+        #expect(b.requestURIUserParams == ["tgrp": "wacall", "trunk-context": "byoc.example.org"])
+        #expect(c.users.count == 2 && c.users[0].permission == .temporary(expiresAfter: 7 * 86400))
+        #expect(c.users[0].behaviour.answerAfter == 1...3 && c.users[0].behaviour.decline == 0.1)
+        #expect(c.users[1].permission == MockConfiguration.Permission.none && c.userGroup("+15550400000") != nil)
+        #expect(c.limits.connectedBICPer24h == 100 && c.limits.streakRevoke == 10)
+        #expect(c.digestAlgorithms == [.sha256, .md5] && c.nonceLifetimeSeconds == 60)
+        #expect(c.domainMatch == .exact && c.ringTimeoutSeconds == 45 && c.sendRinging && c.labRouteHost == "127.0.0.1")
+    }
+
+    @Test func printedConfigReadsBackTheSame() throws {
+        let c = try MockConfigLoader.parse(Self.full, file: "m.yaml")
+        let again = try MockConfigLoader.parse(MockConfigWriter.yaml(c), file: "printed.yaml")
+        #expect(again == c)
+        let defaults = try MockConfigLoader.parse(MockConfigWriter.yaml(.default), file: "printed.yaml")
+        #expect(defaults == .default)
+    }
+
+    @Test func errorsNameThePath() throws {
+        func error(_ yaml: String) -> ConfigFileError? {
+            do { _ = try MockConfigLoader.parse(yaml, file: "m.yaml"); return nil } catch let e as ConfigFileError { return e } catch { return nil }
+        }
+        let typo = try #require(error("limits:\n  conected_bic_per_24h: 5\n"))
+        #expect(typo.path == "limits.conected_bic_per_24h" && typo.line == 2 && typo.message.contains("did you mean 'connected_bic_per_24h'"))
+        let perm = try #require(error("users:\n  - range: \"+15550300000..+15550300009\"\n    permission: sometimes\n"))
+        #expect(perm.path == "users[0].permission" && perm.line == 3)
+        let alg = try #require(error("auth: { algorithms: [SHA-1] }\n"))
+        #expect(alg.path == "auth.algorithms[0]")
+        let app = try #require(error("""
+            businesses:
+              - number: "+15550100002"
+                phone_number_id: "2"
+                apps: [{ app_id: a1, sip_password: p }]
+                sip_server: { hostname: h, app_id: nope }
+            """))
+        #expect(app.path == "businesses[0].sip_server.app_id")
+    }
+}
