@@ -22,7 +22,7 @@ work=$(mktemp -d)
 # One user per call (Meta refuses a second concurrent call to a user); the mock's default users are
 # +15550200000..+15550299999, each allowed 5 connected calls per 24 h.
 { echo SEQUENTIAL; for i in $(seq 0 $((calls < 100000 ? calls - 1 : 99999))); do printf '+1555%07d;\n' $((200000 + i)); done; } > "$work/callees.csv"
-( cd "$work" && sipp -sf "$OLDPWD/Tests/IntegrationTests/SIPp/uac-digest.xml" -inf callees.csv \
+( cd "$work" && sipp -sf "$OLDPWD/Tests/IntegrationTests/SIPp/uac-digest.xml" -inf callees.csv -key fromhost sip.example.com \
     -au 15550100001 -ap wasim-default-sip-password -t u1 -i 127.0.0.1 -m "$calls" -r "$rate" -l 20000 \
     -buff_size 4194304 -nostdin -trace_stat -fd 1 -timeout $((seconds + 60)) 127.0.0.1:$port > sipp.out 2>&1 ) &
 sipp_pid=$!

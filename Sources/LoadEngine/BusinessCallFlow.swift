@@ -18,6 +18,10 @@ public struct BusinessCallFlow: Sendable {
         case scheduleHangUp(TimeAmount)
         /// Send this BYE in a new client transaction.
         case sendBye(SIPRequest)
+        /// Wake the flow with `cancelDue(now:)` after this long.
+        case scheduleCancel(TimeAmount)
+        /// CANCEL the pending INVITE (RFC 3261 §9.1).
+        case sendCancel
         /// The call is over.
         case finished(CallOutcome)
     }
@@ -47,10 +51,15 @@ public struct BusinessCallFlow: Sendable {
     var authenticated = false
     var finalInviteStatus: Int?
     var finalInviteReason: String?
+    /// Cancel the INVITE this long after it was sent, if it is still unanswered.
+    let cancelAfter: TimeAmount?
+    var cancelWanted = false
+    var provisionalSeen = false
 
-    public init(identity: Identity, hold: TimeAmount) {
+    public init(identity: Identity, hold: TimeAmount, cancelAfter: TimeAmount? = nil) {
         self.identity = identity
         self.hold = hold
+        self.cancelAfter = cancelAfter
         self.digest = DigestClient(username: identity.digestUsername, password: identity.password)
     }
 
@@ -59,7 +68,16 @@ public struct BusinessCallFlow: Sendable {
         timing.inviteSent = now
         let invite = makeInvite()
         lastInvite = invite
+        if let cancelAfter { return [.sendInvite(invite), .scheduleCancel(cancelAfter)] }
         return [.sendInvite(invite)]
+    }
+
+    /// The cancel delay is over. RFC 3261 §9.1: a CANCEL is sent only after a provisional response, so it
+    /// waits for one when none has arrived yet.
+    public mutating func cancelDue(now: NIODeadline) -> [Action] {
+        guard state == .inviting else { return [] }
+        cancelWanted = true
+        return provisionalSeen ? [.sendCancel] : []
     }
 
     /// The Request-URI Meta expects: `sip:+<E164>@wa.meta.vc;transport=tls` (spec §1).
@@ -99,7 +117,9 @@ public struct BusinessCallFlow: Sendable {
         let code = response.statusCode
         if code < 200 {
             if code > 100, timing.firstRinging == nil { timing.firstRinging = now }
-            return []
+            let first = !provisionalSeen
+            provisionalSeen = true
+            return first && cancelWanted ? [.sendCancel] : []
         }
         if (code == 401 || code == 407), !authenticated, var invite = lastInvite {
             // Answer the challenge once (spec §2.1 step 4): same Call-ID and From tag, CSeq + 1, new branch
@@ -115,6 +135,15 @@ public struct BusinessCallFlow: Sendable {
             invite.headers.add(auth.header, auth.value)
             lastInvite = invite
             return [.sendInvite(invite)]
+        }
+        if response.isSuccess, cancelWanted, let invite = lastInvite, let made = try? SIPDialog(uac: invite, response: response) {
+            // The answer crossed our CANCEL (RFC 3261 §9.1): ACK it and hang up at once.
+            timing.answered = now
+            finalInviteStatus = code
+            finalInviteReason = response.reasonPhrase
+            dialog = made
+            state = .connected
+            return [.sendAck(made.makeAck()), .scheduleHangUp(.zero)]
         }
         if response.isSuccess, let invite = lastInvite {
             timing.answered = now

@@ -23,6 +23,8 @@ final class CallShard: SIPRequestHandler {
         var intended: NIODeadline
         var actual: NIODeadline
         var hangUpTask: Scheduled<Void>?
+        /// Branch of the INVITE transaction in flight (to CANCEL it).
+        var inviteBranch: String?
     }
 
     let plan: Plan
@@ -42,7 +44,9 @@ final class CallShard: SIPRequestHandler {
         self.endpoint = endpoint
         self.promise = promise
         self.nextIndex = plan.shardIndex
-        self.concurrencyCap = max(1, plan.scenario.maxConcurrent / plan.shardCount)
+        // The scenario's max_concurrent split exactly over the shards (the runner uses at most that many).
+        let cap = plan.scenario.maxConcurrent
+        self.concurrencyCap = cap / plan.shardCount + (plan.shardIndex < cap % plan.shardCount ? 1 : 0)
         self.random = SplitMix64(seed: plan.scenario.seed &+ UInt64(plan.shardIndex) &* 0x9E37_79B9)
     }
 
@@ -91,7 +95,11 @@ final class CallShard: SIPRequestHandler {
             digestUsername: String(scenario.businessNumber.dropFirst()), password: plan.password)
         var destination = plan.destination
         if scenario.connections == .perAgent, destination.transport != .udp { destination.connectionTag = index + 1 }
-        var flow = BusinessCallFlow(identity: identity, hold: holdTime())
+        var cancelAfter: TimeAmount? = nil
+        if let cancel = scenario.cancel, random.nextUnit() < cancel.share {
+            cancelAfter = .nanoseconds(Int64(cancel.after * 1e9))
+        }
+        var flow = BusinessCallFlow(identity: identity, hold: holdTime(), cancelAfter: cancelAfter)
         let actions = flow.start(now: now)
         calls[callID] = ActiveCall(flow: flow, destination: destination, index: index, callee: identity.callee,
                                    intended: intended, actual: now)
@@ -114,9 +122,20 @@ final class CallShard: SIPRequestHandler {
             guard let call = calls[callID] else { return }
             switch action {
             case .sendInvite(let invite):
-                endpoint.sendRequest(invite, to: call.destination) { [self] event in
+                endpoint.sendRequest(invite, to: call.destination, started: { [self] branch in
+                    calls[callID]?.inviteBranch = branch
+                }) { [self] event in
                     inviteEvent(event, callID: callID)
                 }
+            case .scheduleCancel(let after):
+                endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
+                    guard var c = calls[callID] else { return }
+                    let next = c.flow.cancelDue(now: .now())
+                    calls[callID] = c
+                    perform(next, callID: callID)
+                }
+            case .sendCancel:
+                if let branch = call.inviteBranch { endpoint.cancelInvite(branch: branch) }
             case .sendAck(let ack):
                 endpoint.flow(for: call.destination) { [self] flow, _ in
                     if let flow { endpoint.sendAck(ack, on: flow) }

@@ -62,6 +62,8 @@ public struct Scenario: Sendable {
     public var maxConcurrent: Int
     public var hold: Hold
     public var seed: UInt64
+    /// A share of calls CANCELled this many seconds after their INVITE, if still unanswered.
+    public var cancel: (share: Double, after: Double)?
     /// The embedded mock's configuration file, when not the default.
     public var mockConfigFile: String?
     /// Expected counts per final response ("403 No Approved Call Permission Found": 1); the run fails when
@@ -174,10 +176,18 @@ public enum ScenarioLoader {
 
         // call
         var hold = Scenario.Hold.fixed(1)
+        var cancel: (share: Double, after: Double)? = nil
         if let call = top["call"] {
-            let m = try call.mapping(allowed: ["direction", "hold"])
+            let m = try call.mapping(allowed: ["direction", "hold", "cancel"])
             if let d = m["direction"] { _ = try d.choice(["bic"]) }
             if let h = m["hold"] { hold = try parseHold(h) }
+            if let c = m["cancel"] {
+                let cm = try c.mapping(allowed: ["share", "after"])
+                guard let share = cm["share"], let after = cm["after"] else { throw c.error("cancel needs share and after") }
+                let s = try share.double()
+                guard s >= 0 && s <= 1 else { throw share.error("share is between 0 and 1") }
+                cancel = (s, try after.seconds())
+            }
         }
         let seed = try top["seed"].map { UInt64(try $0.int(min: 0)) } ?? 1
 
@@ -186,7 +196,7 @@ public enum ScenarioLoader {
             businessNumber: number, businessDomain: domain, password: password, transport: transport,
             connections: connections, caFile: caFile, serverName: serverName, localHost: localHost, callees: callees,
             arrivals: arrivals, totalCalls: totalCalls, maxConcurrent: maxConcurrent, hold: hold, seed: seed,
-            mockConfigFile: mockConfigFile, expectedResponses: expectedResponses)
+            cancel: cancel, mockConfigFile: mockConfigFile, expectedResponses: expectedResponses)
     }
 
     static func secret(_ v: YAMLValue) throws -> Scenario.Secret {

@@ -93,7 +93,8 @@ public struct ScenarioRunner {
         let stack = try await SIPTransportStack(group: group, advertisedHost: scenario.localHost, clientTLS: clientTLS) { _ in nil }
         if transport == .udp { try await stack.openClientUDP(host: "127.0.0.1") }
 
-        let loops = stack.eventLoops
+        // One shard per event loop, but never more shards than calls may be up at once.
+        let loops = Array(stack.eventLoops.prefix(max(1, min(scenario.maxConcurrent, scenario.totalCalls))))
         let runStart = NIODeadline.now() + .milliseconds(20)
         var futures: [EventLoopFuture<ShardStatistics>] = []
         for (i, loop) in loops.enumerated() {

@@ -102,7 +102,9 @@ extension SIPEndpoint {
     /// Sends a request in a new client transaction towards `destination`, over a pooled connection (one per
     /// destination and `connectionTag`). A top Via with a new branch is added unless the request has one
     /// (a CANCEL reuses its INVITE's). `handler` gets provisional and final responses, or the failure.
+    /// `started` receives the transaction's branch once it exists (to CANCEL an INVITE later).
     public func sendRequest(_ request: SIPRequest, to destination: SIPDestination,
+                            started: ((String) -> Void)? = nil,
                             handler: @escaping (ClientTransactionEvent) -> Void)
     {
         eventLoop.preconditionInEventLoop()
@@ -112,12 +114,14 @@ extension SIPEndpoint {
                 handler(.transportError(failure ?? "no connection"))
                 return
             }
-            sendRequest(request, on: flow, handler: handler)
+            sendRequest(request, on: flow, started: started, handler: handler)
         }
     }
 
     /// Sends a request in a new client transaction on an existing flow (a dialog's connection).
-    public func sendRequest(_ request: SIPRequest, on flow: SIPFlow, handler: @escaping (ClientTransactionEvent) -> Void) {
+    public func sendRequest(_ request: SIPRequest, on flow: SIPFlow, started: ((String) -> Void)? = nil,
+                            handler: @escaping (ClientTransactionEvent) -> Void)
+    {
         var request = request
         if !request.headers.contains(.via) { request.headers.prepend(.via, makeVia(flow: flow).description) }
         if !request.headers.contains(.maxForwards) { request.headers.add(.maxForwards, "70") }
@@ -139,7 +143,20 @@ extension SIPEndpoint {
             machine = .nonInvite(m)
         }
         clientTransactions[key] = ClientEntry(machine: machine, flow: flow, handler: handler)
+        started?(key.branch)
         performClient(start, key: key, initial: true)
+    }
+
+    /// Cancels the INVITE client transaction with this branch (RFC 3261 §9.1): a CANCEL with the same
+    /// branch, in its own non-INVITE transaction on the same flow. Returns false when there is nothing to
+    /// cancel (no such transaction, or a final response already arrived).
+    @discardableResult
+    public func cancelInvite(branch: String, handler: @escaping (ClientTransactionEvent) -> Void = { _ in }) -> Bool {
+        guard let entry = clientTransactions[TransactionKey(branch: branch, method: .invite)],
+              case .invite(let machine) = entry.machine, machine.state == .calling || machine.state == .proceeding
+        else { return false }
+        sendRequest(machine.makeCancel(), on: entry.flow, handler: handler)
+        return true
     }
 
     /// Sends a request with no transaction: the ACK for a 2xx (RFC 3261 §13.2.2.4), sent by the UAC core.

@@ -25,7 +25,7 @@ struct PeerInteropTests {
         let callees = "SEQUENTIAL\n" + (0..<10).map { "+1555020\(String(format: "%04d", $0));" }.joined(separator: "\n") + "\n"
         try callees.write(toFile: work.path + "/callees.csv", atomically: true, encoding: .utf8)
         let result = try await ExternalProcess.run(sipp, [
-            "-sf", Self.sippScenarioFile, "-inf", work.path + "/callees.csv",
+            "-sf", Self.sippScenarioFile, "-inf", work.path + "/callees.csv", "-key", "fromhost", "sip.example.com",
             "-au", MockConfiguration.defaultBusiness.digestUsername, "-ap", MockConfiguration.defaultBusiness.sipPassword,
             "-t", transport, "-i", "127.0.0.1", "-m", "10", "-r", "20", "-timeout", "30", "-nostdin", "-trace_err",
             "127.0.0.1:\(port)",
