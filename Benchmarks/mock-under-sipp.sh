@@ -13,7 +13,7 @@ ticks=$(getconf CLK_TCK)
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 rss() { awk '/VmHWM/ {print $2}' "/proc/$1/status"; }
 
-.build/release/wasim mock --tls-port 25061 --udp-port $port --tcp-port -1 --certs "$(mktemp -d)" > /tmp/wasim-bench-mock.log 2>&1 &
+.build/release/wasim mock --tls-port 25061 --udp-port $port --no-tcp --certs "$(mktemp -d)" > /tmp/wasim-bench-mock.log 2>&1 &
 mock=$!
 trap 'kill $mock 2>/dev/null || true' EXIT
 sleep 1

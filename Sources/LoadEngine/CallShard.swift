@@ -36,7 +36,7 @@ final class CallShard: SIPRequestHandler {
     var nextIndex: Int
     var active = 0
     let concurrencyCap: Int
-    var random: SplitMix64
+    var random: FastRandom
     var wakeScheduled = false
 
     init(plan: Plan, endpoint: SIPEndpoint, promise: EventLoopPromise<ShardStatistics>) {
@@ -47,7 +47,7 @@ final class CallShard: SIPRequestHandler {
         // The scenario's max_concurrent split exactly over the shards (the runner uses at most that many).
         let cap = plan.scenario.maxConcurrent
         self.concurrencyCap = cap / plan.shardCount + (plan.shardIndex < cap % plan.shardCount ? 1 : 0)
-        self.random = SplitMix64(seed: plan.scenario.seed &+ UInt64(plan.shardIndex) &* 0x9E37_79B9)
+        self.random = FastRandom(seed: plan.scenario.seed &+ UInt64(plan.shardIndex) &* 0x9E37_79B9)
     }
 
     /// RFC-free arithmetic of the arrival schedule: when call `index` is meant to start.
@@ -226,21 +226,4 @@ final class CallShard: SIPRequestHandler {
         let status = request.method == .bye ? 481 : (request.method == .options ? 200 : 405)
         endpoint.respond(SIPResponse(to: request, status: status, toTag: endpoint.identifiers.tag()), to: transaction)
     }
-}
-
-/// A small seeded generator so that a scenario's random choices repeat with its seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

@@ -34,7 +34,9 @@ final class MetaMockCore: SIPRequestHandler {
     var ledger = MockCallLedger()
     var calls: [String: Call] = [:]
     var challengesSent = 0
-    var random: SplitMix64
+    var random: FastRandom
+    /// Tags and opaque values: unique, not secret, from a generator seeded once.
+    var identifiers = FastRandom()
 
     init(configuration: MockConfiguration, secret: [UInt8], shard: Int, state: MockCallState, clock: MockClock,
          startedAt: Double, log: @escaping @Sendable (String) -> Void)
@@ -50,7 +52,7 @@ final class MetaMockCore: SIPRequestHandler {
             policy: DigestServerPolicy(realm: configuration.domain, algorithms: configuration.digestAlgorithms,
                                        nonceLifetime: configuration.nonceLifetimeSeconds),
             secret: secret, shard: shard)
-        self.random = SplitMix64(seed: configuration.seed &+ UInt64(shard) &* 0x9E37_79B9_7F4A_7C15)
+        self.random = FastRandom(seed: configuration.seed &+ UInt64(shard) &* 0x9E37_79B9_7F4A_7C15)
     }
 
     func endpoint(_ endpoint: SIPEndpoint, didReceive request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow) {
@@ -75,9 +77,9 @@ final class MetaMockCore: SIPRequestHandler {
             endpoint.respond(shaping.response(to: request, status: 200, toTag: nil), to: transaction)
         case .register:
             // "A REGISTER to Meta gets 403 Forbidden" (spec §1).
-            endpoint.respond(shaping.rejection(to: request, status: 403, reason: "Forbidden", toTag: MetaResponseShaping.uuidTag()), to: transaction)
+            endpoint.respond(shaping.rejection(to: request, status: 403, reason: "Forbidden", toTag: identifiers.uuid()), to: transaction)
         case .options:
-            var response = shaping.response(to: request, status: 200, toTag: MetaResponseShaping.uuidTag())
+            var response = shaping.response(to: request, status: 200, toTag: identifiers.uuid())
             response.headers.add(.accept, "application/sdp")
             endpoint.respond(response, to: transaction)
         case .notify:
@@ -85,7 +87,7 @@ final class MetaMockCore: SIPRequestHandler {
             endpoint.respond(shaping.response(to: request, status: known ? 200 : 481, toTag: nil), to: transaction)
         default:
             // RFC 3261 §8.2.1: 405 with the Allow list.
-            endpoint.respond(shaping.response(to: request, status: 405, toTag: MetaResponseShaping.uuidTag()), to: transaction)
+            endpoint.respond(shaping.response(to: request, status: 405, toTag: identifiers.uuid()), to: transaction)
         }
     }
 
@@ -97,8 +99,8 @@ final class MetaMockCore: SIPRequestHandler {
         switch decision {
         case .challenge(let stale):
             challengesSent += 1
-            var response = shaping.response(to: request, status: 407, toTag: MetaResponseShaping.uuidTag(), flow: flow)
-            let opaque = String(format: "%016llx", UInt64.random(in: 0...UInt64.max))
+            var response = shaping.response(to: request, status: 407, toTag: identifiers.uuid(), flow: flow)
+            let opaque = FastRandom.hex(identifiers.next(), digits: 16)
             for challenge in digest.challenges(now: clock.monotonicSeconds(), opaque: opaque, stale: stale) {
                 response.headers.add(.proxyAuthenticate, challenge.headerValue)
             }
@@ -108,11 +110,11 @@ final class MetaMockCore: SIPRequestHandler {
             ledger.open(MockCallRecord(callID: callID, direction: .bic, from: from, to: request.uri.description,
                                        startedAt: clock.wallNow(), finalStatus: status, reason: reason, rule: rule))
             ledger.close(callID) { $0.endedAt = clock.wallNow() }
-            endpoint.respond(shaping.rejection(to: request, status: status, reason: reason, toTag: MetaResponseShaping.uuidTag(), flow: flow), to: transaction)
+            endpoint.respond(shaping.rejection(to: request, status: status, reason: reason, toTag: identifiers.uuid(), flow: flow), to: transaction)
         case .accept(_, let user, let pair):
             ledger.open(MockCallRecord(callID: callID, direction: .bic, from: from, to: request.uri.description, startedAt: clock.wallNow()))
             endpoint.respond(shaping.response(to: request, status: 100, toTag: nil, flow: flow), to: transaction)
-            let toTag = MetaResponseShaping.uuidTag()
+            let toTag = identifiers.uuid()
             calls[callID] = Call(pair: pair, transaction: transaction, toTag: toTag, flow: flow)
             let outcome = draw(user.behaviour)
             ledger.update(callID) { $0.userOutcome = outcome.rawValue }
@@ -209,7 +211,7 @@ final class MetaMockCore: SIPRequestHandler {
     func endpoint(_ endpoint: SIPEndpoint, didReceiveCancel request: SIPRequest, invite: ServerTransactionID?, flow: SIPFlow) {
         guard let invite, let inviteRequest = endpoint.request(of: invite) else { return }
         let callID = String(inviteRequest.callID ?? "")
-        let toTag = calls[callID]?.toTag ?? MetaResponseShaping.uuidTag()
+        let toTag = calls[callID]?.toTag ?? identifiers.uuid()
         // RFC 3261 §9.2: the INVITE is answered 487 Request Terminated.
         endpoint.respond(shaping.response(to: inviteRequest, status: 487, toTag: toTag, flow: flow), to: invite)
         end(callID, ending: .other) {
@@ -247,21 +249,4 @@ public struct MockClock: Sendable {
             wallNow: { origin + (Date().timeIntervalSince1970 - origin) * factor },
             monotonicSeconds: { NIODeadline.now().uptimeNanoseconds / 1_000_000_000 })
     }
-}
-
-/// A small seeded generator so that the users' random outcomes repeat with the configuration's seed.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-
-    init(seed: UInt64) { state = seed }
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func nextUnit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }

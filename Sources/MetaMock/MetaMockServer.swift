@@ -66,7 +66,8 @@ public final class MetaMockServer: Sendable {
         stack = try await SIPTransportStack(
             group: group, advertisedHost: configuration.domain == "wa.meta.vc" ? "127.0.0.1" : configuration.domain,
             timers: timers,
-            serverTLS: TLSServerSettings(certificateChainFile: cert.chainFile, privateKeyFile: cert.keyFile)
+            serverTLS: TLSServerSettings(certificateChainFile: cert.chainFile, privateKeyFile: cert.keyFile,
+                                         refusedALPN: configuration.rejectALPNSip ? ["sip"] : [])
         ) { endpoint in
             let core = MetaMockCore(configuration: configuration, secret: secretCopy, shard: collected.count, state: state,
                                     clock: clock, startedAt: startedAt, log: log)

@@ -50,13 +50,4 @@ struct MetaResponseShaping {
         let ordered = fields.filter { $0.name == .via } + fields.filter { $0.name != .via }
         response.headers = SIPHeaders(ordered)
     }
-
-    /// A UUID-v4-shaped To-tag, as Meta's are.
-    static func uuidTag() -> String {
-        var g = SystemRandomNumberGenerator()
-        func hex(_ n: Int) -> String {
-            (0..<n).map { _ in String(UInt8.random(in: 0...15, using: &g), radix: 16) }.joined()
-        }
-        return "\(hex(8))-\(hex(4))-4\(hex(3))-\(["8", "9", "a", "b"].randomElement()!)\(hex(3))-\(hex(12))"
-    }
 }

@@ -14,7 +14,7 @@ public enum MockConfigLoader {
 
     public static func parse(_ text: String, file: String) throws -> MockConfiguration {
         let doc = try YAMLValue.document(text, file: file)
-        let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip"])
+        let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip", "tls"])
         var config = MockConfiguration()
         if let v = top["domain"] { config.domain = try v.string() }
         if let v = top["seed"] { config.seed = UInt64(try v.int(min: 0)) }
@@ -55,6 +55,10 @@ public enum MockConfigLoader {
         if let v = top["timers"] {
             let m = try v.mapping(allowed: ["ring_timeout"])
             if let r = m["ring_timeout"] { config.ringTimeoutSeconds = try r.seconds() }
+        }
+        if let v = top["tls"] {
+            let m = try v.mapping(allowed: ["reject_alpn_sip"])
+            if let x = m["reject_alpn_sip"] { config.rejectALPNSip = try x.bool() }
         }
         if let v = top["sip"] {
             let m = try v.mapping(allowed: ["send_ringing", "record_routes", "lab_route_host"])
@@ -198,6 +202,7 @@ public enum MockConfigWriter {
         out += "limits:\n  connected_bic_per_24h: \(l.connectedBICPer24h)\n  concurrent_per_number: \(l.concurrentPerNumber)\n"
         out += "  concurrency_limit_status: \(l.concurrencyLimitStatus)\n  unanswered_streak: { nudge: \(l.streakNudge), revoke: \(l.streakRevoke) }\n"
         out += "auth: { algorithms: [\(c.digestAlgorithms.map(\.rawValue).joined(separator: ", "))], nonce_lifetime: \(c.nonceLifetimeSeconds)s }\n"
+        out += "tls: { reject_alpn_sip: \(c.rejectALPNSip) }\n"
         out += "domain_match: \(c.domainMatch.rawValue)\n"
         out += "timers: { ring_timeout: \(d(c.ringTimeoutSeconds)) }\n"
         out += "sip:\n  send_ringing: \(c.sendRinging)\n  record_routes: [" + c.recordRoutes.map(q).joined(separator: ", ") + "]\n"

@@ -141,6 +141,8 @@ public struct MockConfiguration: Sendable, Hashable {
     public var labRouteHost: String?
     /// Seed of the users' random behaviour.
     public var seed: UInt64
+    /// Answer a TLS ClientHello offering ALPN `sip` with alert 120, as Meta does (spec §1).
+    public var rejectALPNSip: Bool = true
 
     public init(
         domain: String = "wa.meta.vc",

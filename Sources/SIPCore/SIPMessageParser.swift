@@ -157,7 +157,11 @@ public enum SIPMessageParser {
         guard bodyLength <= available else {
             throw SIPParseError(.bodyTruncated, "Content-Length \(bodyLength) exceeds the \(available) body bytes in the datagram")
         }
-        return head.message(body: buffer.readSlice(length: bodyLength)!)
+        // Copy the body out: a slice would keep the whole receive buffer (up to 64 KB) alive for as long
+        // as the message is stored in a transaction.
+        var body = ByteBuffer()
+        if bodyLength > 0 { body = ByteBuffer(bytes: buffer.readBytes(length: bodyLength)!) }
+        return head.message(body: body)
     }
 }
 

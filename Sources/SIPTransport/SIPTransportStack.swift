@@ -21,6 +21,7 @@ public final class SIPTransportStack: Sendable {
     private let clientTLS: NIOSSLContext?
     private let serverTLS: NIOSSLContext?
     private let limits: SIPParserLimits
+    private let refusedALPN: [String]
     private let listeners: NIOLockedValueBox<[any Channel]> = NIOLockedValueBox([])
 
     /// Creates the endpoints. `makeHandler` runs once on each loop and returns that loop's TU.
@@ -34,6 +35,7 @@ public final class SIPTransportStack: Sendable {
         self.limits = limits
         self.clientTLS = try clientTLS?.makeContext()
         self.serverTLS = try serverTLS?.makeContext()
+        self.refusedALPN = serverTLS?.refusedALPN ?? []
         var endpoints: [ObjectIdentifier: NIOLoopBound<SIPEndpoint>] = [:]
         var loops: [any EventLoop] = []
         for loop in group.makeIterator() {
@@ -148,6 +150,7 @@ public final class SIPTransportStack: Sendable {
         let ops = channel.pipeline.syncOperations
         if transport == .tls {
             if isServer {
+                if !refusedALPN.isEmpty { try ops.addHandler(ALPNRejectionHandler(refused: refusedALPN)) }
                 try ops.addHandler(NIOSSLServerHandler(context: serverTLS!))
             } else {
                 guard let clientTLS else { throw SIPTransportError.noClientTLS }

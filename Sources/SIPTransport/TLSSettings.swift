@@ -42,12 +42,17 @@ public struct TLSServerSettings: Sendable {
     /// When set, clients must present a certificate chaining to this CA.
     public var clientCAFile: String?
     public var alpn: [String]
+    /// ALPN protocols answered with a fatal `no_application_protocol` alert (Meta: `sip`).
+    public var refusedALPN: [String]
 
-    public init(certificateChainFile: String, privateKeyFile: String, clientCAFile: String? = nil, alpn: [String] = []) {
+    public init(certificateChainFile: String, privateKeyFile: String, clientCAFile: String? = nil, alpn: [String] = [],
+                refusedALPN: [String] = [])
+    {
         self.certificateChainFile = certificateChainFile
         self.privateKeyFile = privateKeyFile
         self.clientCAFile = clientCAFile
         self.alpn = alpn
+        self.refusedALPN = refusedALPN
     }
 
     public func makeContext() throws -> NIOSSLContext {

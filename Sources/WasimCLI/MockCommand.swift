@@ -18,11 +18,17 @@ struct MockCommand: AsyncParsableCommand {
     @Option(name: .customLong("tls-port"), help: "TLS port (Meta's: 5061); 0 picks a free one.")
     var tlsPort: Int = 5061
 
-    @Option(name: .customLong("udp-port"), help: "UDP port for lab peers; -1 disables.")
+    @Option(name: .customLong("udp-port"), help: "UDP port for lab peers.")
     var udpPort: Int = 5060
 
-    @Option(name: .customLong("tcp-port"), help: "TCP port for lab peers; -1 disables.")
+    @Option(name: .customLong("tcp-port"), help: "TCP port for lab peers.")
     var tcpPort: Int = 5060
+
+    @Flag(name: .customLong("no-udp"), help: "No UDP listener.")
+    var noUDP = false
+
+    @Flag(name: .customLong("no-tcp"), help: "No TCP listener.")
+    var noTCP = false
 
     @Option(help: "Folder of the test CA and certificates (made when missing).")
     var certs: String = "Certs"
@@ -67,7 +73,7 @@ struct MockCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("info: \(line)\n".utf8))
         }
         let bound = try await server.start(MockListenAddresses(
-            host: host, tlsPort: tlsPort, udpPort: udpPort < 0 ? nil : udpPort, tcpPort: tcpPort < 0 ? nil : tcpPort))
+            host: host, tlsPort: tlsPort, udpPort: noUDP ? nil : udpPort, tcpPort: noTCP ? nil : tcpPort))
         for business in configuration.businesses {
             print("business \(business.number) (phone number id \(business.phoneNumberID)): SIP server \(business.sipServerHostname), digest user \(business.digestUsername), password \(business.sipPassword)")
         }

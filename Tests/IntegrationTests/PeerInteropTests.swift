@@ -93,6 +93,23 @@ struct PeerInteropTests {
         #expect(wrong.output.contains("hostname mismatch"), "\(wrong.output.prefix(800))")
     }
 
+    /// Meta answers a ClientHello offering ALPN `sip` with alert 120 (livekit/sip#685); so does the mock.
+    @Test(.enabled(if: Peers.available("openssl")))
+    func alpnSipGetsAlert120() async throws {
+        let openssl = try #require(Peers.path("openssl"))
+        let mock = try await MockHarness.start()
+        let sip = try await ExternalProcess.run(openssl, [
+            "s_client", "-alpn", "sip", "-servername", "wa.meta.vc", "-CAfile", mock.server.caFile, "-connect", "127.0.0.1:\(mock.tlsPort)",
+        ], stdin: "", timeout: 20)
+        let other = try await ExternalProcess.run(openssl, [
+            "s_client", "-alpn", "h2", "-servername", "wa.meta.vc", "-CAfile", mock.server.caFile, "-connect", "127.0.0.1:\(mock.tlsPort)",
+        ], stdin: "", timeout: 20)
+        await mock.stop()
+        #expect(sip.output.contains("no application protocol") || sip.output.contains("alert number 120"), "\(sip.output.prefix(1200))")
+        #expect(sip.output.contains("no peer certificate available"), "\(sip.output.prefix(1200))")
+        #expect(other.output.contains("Verification: OK") && other.output.contains("No ALPN negotiated"), "\(other.output.prefix(1200))")
+    }
+
     /// baresip, a real TLS SIP user agent, calls the mock over TLS, answers the 407 with digest
     /// credentials, gets the 200, ACKs, and hangs up with BYE when it exits.
     @Test(.enabled(if: Peers.available("baresip")))

@@ -45,6 +45,18 @@ struct TLSVerificationTests {
         guard case .failure = result else { Issue.record("trusted a chain from another CA"); return }
     }
 
+    /// Our own client offering ALPN `sip` is refused, as a real SBC would be by Meta.
+    @Test func alpnSipIsRefused() async throws {
+        let mock = try await MockHarness.start()
+        let client = try await TestClient(tls: TLSClientSettings(caFile: mock.server.caFile, alpn: ["sip"]))
+        let result = try await client.send(Requests.options(.tls),
+                                           to: SIPDestination(transport: .tls, host: "127.0.0.1", port: mock.tlsPort, serverName: "wa.meta.vc"))
+        await client.stop()
+        await mock.stop()
+        guard case .failure(let failure) = result else { Issue.record("ALPN sip was accepted"); return }
+        #expect(failure.text.contains("NO_APPLICATION_PROTOCOL") || failure.text.lowercased().contains("application"), "\(failure.text)")
+    }
+
     /// The generated chain: leaf for the host with SANs, signed by the CA, CA marked as a CA.
     @Test func certificateFilesAreMade() throws {
         let dir = try TemporaryDirectory()
