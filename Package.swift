@@ -52,6 +52,7 @@ let package = Package(
             "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "MetaMock", "WasimCerts", "WasimYAML",
             .product(name: "Yams", package: "Yams"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),

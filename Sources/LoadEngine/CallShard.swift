@@ -38,6 +38,9 @@ final class CallShard: SIPRequestHandler {
     let concurrencyCap: Int
     var random: FastRandom
     var wakeScheduled = false
+    /// Set by `stop(grace:)`: no new calls start, calls in flight are ended.
+    var stopping = false
+    var finished = false
 
     init(plan: Plan, endpoint: SIPEndpoint, promise: EventLoopPromise<ShardStatistics>) {
         self.plan = plan
@@ -61,12 +64,47 @@ final class CallShard: SIPRequestHandler {
     }
 
     func start() {
-        if nextIndex >= plan.scenario.totalCalls { promise.succeed(statistics); return }
+        if nextIndex >= plan.scenario.totalCalls { complete(); return }
         scheduleNextArrival()
     }
 
+    /// Ctrl-C: stop arrivals, hang up connected calls (BYE), cancel ringing ones (CANCEL), and after
+    /// `grace` count whatever is still open as interrupted, so results are always written.
+    func stop(grace: TimeAmount) {
+        guard !stopping, !finished else { return }
+        stopping = true
+        let now = NIODeadline.now()
+        for callID in Array(calls.keys) {
+            guard var c = calls[callID] else { continue }
+            var next: [BusinessCallFlow.Action]
+            switch c.flow.state {
+            case .connected:
+                c.hangUpTask?.cancel()
+                next = c.flow.hangUp(now: now)
+            case .inviting:
+                next = c.flow.cancelDue(now: now)
+            default:
+                next = []
+            }
+            calls[callID] = c
+            perform(next, callID: callID)
+        }
+        if calls.isEmpty { complete(); return }
+        endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: grace) { [self] in
+            for callID in Array(calls.keys) {
+                finish(callID: callID, outcome: CallOutcome(status: 0, reason: "interrupted", byeStatus: nil, localFailure: true), hangup: "none")
+            }
+        }
+    }
+
+    private func complete() {
+        guard !finished else { return }
+        finished = true
+        promise.succeed(statistics)
+    }
+
     private func scheduleNextArrival() {
-        guard nextIndex < plan.scenario.totalCalls, !wakeScheduled else { return }
+        guard nextIndex < plan.scenario.totalCalls, !wakeScheduled, !stopping else { return }
         wakeScheduled = true
         endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: intendedStart(nextIndex)) { [self] in
             wakeScheduled = false
@@ -76,6 +114,7 @@ final class CallShard: SIPRequestHandler {
 
     /// Starts every call whose intended start has passed, as far as the concurrency cap allows.
     private func launchDue() {
+        guard !stopping else { return }
         let now = NIODeadline.now()
         while nextIndex < plan.scenario.totalCalls, intendedStart(nextIndex) <= now, active < concurrencyCap {
             launch(nextIndex, intended: intendedStart(nextIndex), now: now)
@@ -205,8 +244,8 @@ final class CallShard: SIPRequestHandler {
         if plan.scenario.connections == .perAgent, call.destination.connectionTag != 0 {
             endpoint.closeConnection(to: call.destination)
         }
-        if nextIndex >= plan.scenario.totalCalls && active == 0 {
-            promise.succeed(statistics)
+        if (nextIndex >= plan.scenario.totalCalls || stopping) && active == 0 {
+            complete()
         } else {
             launchDue()
         }

@@ -1,5 +1,6 @@
 import Foundation
 import MetaMock
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SIPCore
@@ -14,14 +15,47 @@ public struct RunOptions: Sendable {
     public var certsDirectory: String
     /// Called about once a second with a progress line.
     public var progress: (@Sendable (String) -> Void)?
+    /// Lets another task interrupt the run (Ctrl-C).
+    public var control: RunControl
 
     public init(target: SIPURI? = nil, resultsRoot: String = "Results", certsDirectory: String = "Certs",
-                progress: (@Sendable (String) -> Void)? = nil)
+                control: RunControl = RunControl(), progress: (@Sendable (String) -> Void)? = nil)
     {
         self.target = target
         self.resultsRoot = resultsRoot
         self.certsDirectory = certsDirectory
+        self.control = control
         self.progress = progress
+    }
+}
+
+/// Interrupts a running scenario from outside (a signal handler): arrivals stop, calls in flight are ended
+/// within the grace period, and the results are still written, with `"interrupted": true`.
+public final class RunControl: Sendable {
+    let shards = ShardBox()
+    private let state = NIOLockedValueBox<(interrupted: Bool, grace: TimeAmount)>((false, .seconds(5)))
+
+    public init() {}
+
+    public var isInterrupted: Bool { state.withLockedValue { $0.interrupted } }
+
+    /// Stops the run. Safe to call from any thread, before or during the run, more than once.
+    public func interrupt(grace: TimeAmount = .seconds(5)) {
+        let first = state.withLockedValue { s -> Bool in
+            defer { s = (true, grace) }
+            return !s.interrupted
+        }
+        guard first else { return }
+        for shard in shards.all {
+            shard.eventLoop.execute { shard.value.stop(grace: grace) }
+        }
+    }
+
+    /// A shard joins after an interrupt: it stops at once.
+    func register(_ shard: NIOLoopBound<CallShard>) {
+        shards.add(shard)
+        let (interrupted, grace) = state.withLockedValue { $0 }
+        if interrupted { shard.eventLoop.execute { shard.value.stop(grace: grace) } }
     }
 }
 
@@ -88,7 +122,7 @@ public struct ScenarioRunner {
             targetDescription = "embedded mock (sip:127.0.0.1:\(destination.port);transport=\(transport.rawValue))"
         }
 
-        let shardsBox = ShardBox()
+        let shardsBox = options.control.shards
         let clientTLS = transport == .tls ? TLSClientSettings(caFile: caFile) : nil
         let stack = try await SIPTransportStack(group: group, advertisedHost: scenario.localHost, clientTLS: clientTLS) { _ in nil }
         if transport == .udp { try await stack.openClientUDP(host: "127.0.0.1") }
@@ -107,10 +141,10 @@ public struct ScenarioRunner {
                 let shard = CallShard(plan: plan, endpoint: endpoint, promise: promise)
                 endpoint.handler = shard
                 shard.start()
-                shardsBox.add(NIOLoopBound(shard, eventLoop: loop))
-                return promise.futureResult
+                return (promise.futureResult, NIOLoopBound(shard, eventLoop: loop))
             }.get()
-            futures.append(future)
+            futures.append(future.0)
+            options.control.register(future.1)
         }
         let progressTask = startProgress(shards: shardsBox)
         var statistics = ShardStatistics()
@@ -130,7 +164,7 @@ public struct ScenarioRunner {
         let iso = ISO8601DateFormatter()
         let summary = RunSummary(
             scenario: scenario.name, startedAt: iso.string(from: startedAt), endedAt: iso.string(from: endedAt),
-            interrupted: false, target: targetDescription, transport: transport.rawValue,
+            interrupted: options.control.isInterrupted, target: targetDescription, transport: transport.rawValue,
             calls: .init(attempted: statistics.attempted, connected: statistics.connected, failed: statistics.failed,
                          dropped: scenario.totalCalls - statistics.attempted),
             responses: statistics.responses,

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadEngine
+import NIOCore
 import SIPCore
 
 /// `wasim scenario FILE.yaml`: run a scenario and write Results/.
@@ -36,9 +37,22 @@ struct ScenarioCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
         }
-        let options = RunOptions(target: targetURI, resultsRoot: results, certsDirectory: certs) { line in
+        let control = RunControl()
+        let options = RunOptions(target: targetURI, resultsRoot: results, certsDirectory: certs, control: control) { line in
             print(line)
         }
+        // Ctrl-C (or SIGTERM): stop arrivals, end calls in flight, still write every result file.
+        let signals = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
+            signal(sig, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
+            source.setEventHandler {
+                FileHandle.standardError.write(Data("interrupted: ending calls in flight (5 s grace), then writing results\n".utf8))
+                control.interrupt(grace: .seconds(5))
+            }
+            source.resume()
+            return source
+        }
+        defer { signals.forEach { $0.cancel() } }
         let result: RunResult
         do {
             result = try await ScenarioRunner(scenario: scenario, options: options).run()
@@ -47,6 +61,11 @@ struct ScenarioCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let s = result.summary
+        if s.interrupted { print("run interrupted: \(s.calls.dropped) calls not started") }
+        if !scenario.expectedResponses.isEmpty {
+            let met = s.responses == scenario.expectedResponses
+            print("expected responses: \(met ? "met" : "NOT met, expected \(scenario.expectedResponses.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))")")
+        }
         print("""
             \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed, \(s.calls.dropped) not started
             setup latency ms: p50 \(s.latencyMs.setup.p50)  p90 \(s.latencyMs.setup.p90)  p99 \(s.latencyMs.setup.p99)  max \(s.latencyMs.setup.max)

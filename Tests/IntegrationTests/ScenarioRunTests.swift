@@ -145,3 +145,37 @@ struct ScenarioValidationTests {
         #expect(s.maxConcurrent == 3 && s.seed == 7 && s.transport == .tls)
     }
 }
+
+/// Ctrl-C in the middle of a run: arrivals stop, connected calls get a BYE, and every file is written with
+/// `"interrupted": true`; the mock's ledger shows no call left open.
+@Suite("Interrupted runs", .serialized)
+struct InterruptedRunTests {
+    @Test func interruptWritesResultsAndHangsUp() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let scenario = try ScenarioLoader.parse("""
+            name: interrupted
+            callees: { range: "+15550200000..+15550200999" }
+            load: { rate: 20/s, total_calls: 1000 }
+            call: { hold: 60s }
+            """, file: "inline.yaml")
+        let control = RunControl()
+        let options = RunOptions(resultsRoot: dir.path, certsDirectory: dir.path, control: control)
+        let run = Task { try await ScenarioRunner(scenario: scenario, options: options).run() }
+        try await Task.sleep(nanoseconds: 1_500_000_000)
+        control.interrupt(grace: .seconds(5))
+        let result = try await run.value
+        let s = result.summary
+        #expect(s.interrupted)
+        #expect(s.calls.attempted > 10 && s.calls.attempted < 1000)
+        #expect(s.calls.dropped == 1000 - s.calls.attempted)
+        #expect(s.responses["200 OK"] == s.calls.attempted, "\(s.responses)")
+        #expect(!s.passed)
+        for file in ["summary.json", "calls.csv", "mock-ledger.jsonl"] {
+            #expect(FileManager.default.fileExists(atPath: result.directory + "/" + file))
+        }
+        let ledger = try #require(result.mockLedger)
+        #expect(ledger.count == s.calls.attempted)
+        #expect(ledger.allSatisfy { $0.endedAt != nil && $0.endedBy == "business" }, "a call was left open")
+    }
+}
