@@ -63,6 +63,9 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
+        /// `swift run -c release sipcore-bench`: per-message cost of parsing, validating and serializing.
+        .executableTarget(name: "sipcore-bench", dependencies: ["SIPCore", "SIPAuth", .product(name: "NIOCore", package: "swift-nio")],
+                          path: "Benchmarks/SIPCoreBenchmarks"),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth"]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"]),

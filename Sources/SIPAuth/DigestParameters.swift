@@ -22,7 +22,7 @@ public struct DigestParameters: Sendable, Hashable {
 
     /// The unquoted value of `name`.
     public subscript(name: String) -> String? {
-        items.first { $0.name.lowercased() == name.lowercased() }?.value
+        items.first { SIPGrammar.equalsIgnoringCase($0.name, name) }?.value
     }
 
     public mutating func append(_ name: String, _ value: String, quoted: Bool) {

@@ -34,19 +34,56 @@ public struct SIPMessageHead: Sendable {
 /// Reads message heads (RFC 3261 §7): the start line, header lines with folding (§7.3.1) and compact names.
 /// The head is decoded into one String once; every header value is a Substring of it.
 public enum SIPMessageParser {
-    /// Parses a head that ends before the blank line (the CRLF CRLF is not included).
+    /// One header line found by the byte scan: offsets into the head's UTF-8.
+    struct RawLine {
+        var start: Int
+        var end: Int
+        var colon: Int  // -1 when none
+        var number: Int
+    }
+
+    /// Parses a head that ends before the blank line (the CRLF CRLF is not included). One pass over the
+    /// bytes finds lines and colons; names and values are then cut from the string by offset, without copying.
     public static func parseHead(_ text: String, limits: SIPParserLimits = .default) throws(SIPParseError) -> SIPMessageHead {
-        var lines = LineIterator(text)
-        guard var first = lines.next() else { throw SIPParseError(.malformedStartLine, line: 1, "empty message") }
+        var text = text
+        text.makeContiguousUTF8()
+        let lines: [RawLine] = text.utf8.withContiguousStorageIfAvailable { buf -> [RawLine] in
+            var out: [RawLine] = []
+            out.reserveCapacity(24)
+            var i = 0, start = 0, colon = -1, number = 0
+            let n = buf.count
+            while i <= n {
+                if i == n || buf[i] == 0x0A {
+                    var end = i
+                    if end > start, buf[end - 1] == 0x0D { end -= 1 }
+                    number += 1
+                    if !(i == n && start == n) { out.append(RawLine(start: start, end: end, colon: colon, number: number)) }
+                    start = i + 1
+                    colon = -1
+                } else if colon < 0, buf[i] == UInt8(ascii: ":") {
+                    colon = i
+                }
+                i += 1
+            }
+            return out
+        } ?? []
+        let base = text.utf8.startIndex
+        func sub(_ a: Int, _ b: Int) -> Substring {
+            let lo = text.utf8.index(base, offsetBy: a)
+            return text[lo..<text.utf8.index(lo, offsetBy: b - a)]
+        }
+        var position = 0
         // RFC 3261 §7.5: implementations SHOULD ignore CRLFs before the start line.
-        while first.text.isEmpty, let next = lines.next() { first = next }
-        guard first.text.utf8.count <= limits.maxLineLength else {
+        while position < lines.count, lines[position].start == lines[position].end { position += 1 }
+        guard position < lines.count else { throw SIPParseError(.malformedStartLine, line: 1, "empty message") }
+        let first = lines[position]
+        guard first.end - first.start <= limits.maxLineLength else {
             throw SIPParseError(.lineTooLong(limit: limits.maxLineLength), line: first.number, "start line longer than \(limits.maxLineLength)")
         }
-        let startLine = try parseStartLine(first.text, line: first.number)
+        let startLine = try parseStartLine(sub(first.start, first.end), line: first.number)
 
         var fields: [SIPHeaderField] = []
-        fields.reserveCapacity(16)
+        fields.reserveCapacity(lines.count)
         var pendingFold: (index: Int, parts: [Substring])? = nil
         func flushFold() {
             if let fold = pendingFold {
@@ -54,16 +91,17 @@ public enum SIPMessageParser {
                 pendingFold = nil
             }
         }
-        while let line = lines.next() {
-            let bytes = line.text.utf8
-            guard let firstByte = bytes.first else {
+        for line in lines[(position + 1)...] {
+            let length = line.end - line.start
+            guard length > 0 else {
                 throw SIPParseError(.malformedHeaderLine, line: line.number, "blank line inside the header")
             }
+            let firstByte = text.utf8[text.utf8.index(base, offsetBy: line.start)]
             if firstByte == 0x20 || firstByte == 0x09 {
                 // Continuation line (LWS folding): joined to the previous value with one SP.
                 guard !fields.isEmpty else { throw SIPParseError(.malformedHeaderLine, line: line.number, "continuation line before any header") }
                 if pendingFold == nil { pendingFold = (fields.count - 1, [fields[fields.count - 1].value]) }
-                pendingFold!.parts.append(line.text)
+                pendingFold!.parts.append(sub(line.start, line.end))
                 let total = pendingFold!.parts.reduce(0) { $0 + $1.utf8.count }
                 guard total <= limits.maxLineLength else {
                     throw SIPParseError(.lineTooLong(limit: limits.maxLineLength), line: line.number, "folded header longer than \(limits.maxLineLength)")
@@ -71,21 +109,21 @@ public enum SIPMessageParser {
                 continue
             }
             flushFold()
-            guard bytes.count <= limits.maxLineLength else {
+            guard length <= limits.maxLineLength else {
                 throw SIPParseError(.lineTooLong(limit: limits.maxLineLength), line: line.number, "header line longer than \(limits.maxLineLength)")
             }
             guard fields.count < limits.maxHeaderCount else {
                 throw SIPParseError(.tooManyHeaders(limit: limits.maxHeaderCount), line: line.number, "more than \(limits.maxHeaderCount) header lines")
             }
-            guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else {
+            guard line.colon >= 0, line.colon < line.end else {
                 throw SIPParseError(.malformedHeaderLine, line: line.number, "header line without ':'")
             }
             // HCOLON = *( SP / HTAB ) ":" SWS
-            let rawName = Substring(bytes[bytes.startIndex..<colon]).trimmingWhitespace()
+            let rawName = sub(line.start, line.colon).trimmingWhitespace()
             guard SIPGrammar.isToken(rawName) else {
                 throw SIPParseError(.malformedHeaderLine, line: line.number, "header name '\(rawName)' is not a token")
             }
-            let value = Substring(bytes[bytes.index(after: colon)...]).trimmingWhitespace()
+            let value = sub(line.colon + 1, line.end).trimmingWhitespace()
             fields.append(SIPHeaderField(name: SIPHeaderName.lookup(rawName), value: value))
         }
         flushFold()
@@ -162,31 +200,6 @@ public enum SIPMessageParser {
         var body = ByteBuffer()
         if bodyLength > 0 { body = ByteBuffer(bytes: buffer.readBytes(length: bodyLength)!) }
         return head.message(body: body)
-    }
-}
-
-/// Line iterator over a head, splitting at CRLF (bare LF tolerated), numbering lines from 1.
-struct LineIterator {
-    let text: String
-    var index: String.UTF8View.Index
-    var number = 0
-
-    init(_ text: String) {
-        self.text = text
-        self.index = text.utf8.startIndex
-    }
-
-    mutating func next() -> (text: Substring, number: Int)? {
-        let utf8 = text.utf8
-        guard index != utf8.endIndex else { return nil }
-        let start = index
-        var end = index
-        while end != utf8.endIndex, utf8[end] != 0x0A { end = utf8.index(after: end) }
-        index = end == utf8.endIndex ? end : utf8.index(after: end)
-        var lineEnd = end
-        if lineEnd != start, utf8[utf8.index(before: lineEnd)] == 0x0D { lineEnd = utf8.index(before: lineEnd) }
-        number += 1
-        return (Substring(utf8[start..<lineEnd]), number)
     }
 }
 

@@ -2,33 +2,45 @@
 /// (LWS, token, quoted-string, separators). Header values are already unfolded when it sees them.
 public struct SIPValueScanner {
     public let source: Substring
-    public private(set) var index: Substring.UTF8View.Index
+    /// The value's bytes, copied once so that scanning is plain array indexing.
+    @usableFromInline let bytes: [UInt8]
+    /// Offset of the next unread byte.
+    public private(set) var index: Int
 
     public init(_ source: Substring) {
         self.source = source
-        self.index = source.utf8.startIndex
+        self.bytes = Array(source.utf8)
+        self.index = 0
     }
 
-    public var isAtEnd: Bool { index == source.utf8.endIndex }
+    public var isAtEnd: Bool { index == bytes.count }
 
-    public var peek: UInt8? { isAtEnd ? nil : source.utf8[index] }
+    public var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
+
+    /// The substring of the source between two byte offsets (O(1) for native strings).
+    @inlinable func slice(_ from: Int, _ to: Int) -> Substring {
+        let utf8 = source.utf8
+        let lo = utf8.index(utf8.startIndex, offsetBy: from)
+        let hi = utf8.index(lo, offsetBy: to - from)
+        return source[lo..<hi]
+    }
 
     /// The unread rest of the value.
-    public var rest: Substring { Substring(source.utf8[index...]) }
+    public var rest: Substring { slice(index, bytes.count) }
 
-    public mutating func advance() { index = source.utf8.index(after: index) }
+    public mutating func advance() { index += 1 }
 
     /// Skips SP, HTAB and (defensively) CR/LF: `LWS`/`SWS` after unfolding.
     public mutating func skipWhitespace() {
-        while let byte = peek, SIPGrammar.isWhitespace(byte) { advance() }
+        while index < bytes.count, SIPGrammar.isWhitespace(bytes[index]) { index += 1 }
     }
 
     /// Consumes `byte` (after optional whitespace on both sides when `lws` is set).
     public mutating func consume(_ byte: UInt8, lws: Bool = false) -> Bool {
         let saved = index
         if lws { skipWhitespace() }
-        guard peek == byte else { index = saved; return false }
-        advance()
+        guard index < bytes.count, bytes[index] == byte else { index = saved; return false }
+        index += 1
         if lws { skipWhitespace() }
         return true
     }
@@ -36,8 +48,8 @@ public struct SIPValueScanner {
     /// Reads while `table[byte]` holds; returns nil when nothing matched.
     public mutating func read(while table: [Bool]) -> Substring? {
         let start = index
-        while let byte = peek, table[Int(byte)] { advance() }
-        return start == index ? nil : Substring(source.utf8[start..<index])
+        while index < bytes.count, table[Int(bytes[index])] { index += 1 }
+        return start == index ? nil : slice(start, index)
     }
 
     /// Reads one `token`.
@@ -46,8 +58,8 @@ public struct SIPValueScanner {
     /// Reads until one of `stops` (not consumed) or the end.
     public mutating func read(until stops: UInt8...) -> Substring {
         let start = index
-        while let byte = peek, !stops.contains(byte) { advance() }
-        return Substring(source.utf8[start..<index])
+        while index < bytes.count, !stops.contains(bytes[index]) { index += 1 }
+        return slice(start, index)
     }
 
     /// Reads a `quoted-string` starting at the current `"`, returning it raw (with quotes and escapes).
@@ -55,16 +67,17 @@ public struct SIPValueScanner {
     public mutating func quotedString() throws(SIPGrammarError) -> Substring {
         let start = index
         guard peek == UInt8(ascii: "\"") else { throw .expected("quoted-string") }
-        advance()
-        while let byte = peek {
-            advance()
+        index += 1
+        while index < bytes.count {
+            let byte = bytes[index]
+            index += 1
             if byte == UInt8(ascii: "\\") {
-                guard let escaped = peek, escaped != 0x0A, escaped != 0x0D, escaped < 0x80 else {
+                guard index < bytes.count, bytes[index] != 0x0A, bytes[index] != 0x0D, bytes[index] < 0x80 else {
                     throw .invalid("bad quoted-pair in quoted-string")
                 }
-                advance()
+                index += 1
             } else if byte == UInt8(ascii: "\"") {
-                return Substring(source.utf8[start..<index])
+                return slice(start, index)
             }
         }
         throw .invalid("unterminated quoted-string")
