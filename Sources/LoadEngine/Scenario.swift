@@ -1,4 +1,5 @@
 import Foundation
+import MetaMock
 import SIPCore
 import SIPTransport
 import WasimYAML
@@ -75,15 +76,12 @@ public struct Scenario: Sendable {
 public enum ScenarioLoader {
     static let topKeys = ["name", "description", "target", "mock", "business", "transport", "callees", "load", "seed", "call", "expect"]
 
-    public static func load(path: String) throws -> Scenario {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ScenarioError(file: path, path: "", message: "cannot read the file")
-        }
-        return try parse(text, file: path)
-    }
+    public static func load(path: String) throws -> Scenario { try parse(YAMLValue.document(path: path)) }
 
-    public static func parse(_ text: String, file: String) throws -> Scenario {
-        let doc = try YAMLValue.document(text, file: file)
+    public static func parse(_ text: String, file: String) throws -> Scenario { try parse(YAMLValue.document(text, file: file)) }
+
+    static func parse(_ doc: YAMLValue) throws -> Scenario {
+        let file = doc.file
         let top = try doc.mapping(allowed: topKeys)
         guard let nameValue = top["name"] else { throw doc.error("missing required key 'name'") }
         let name = try nameValue.string()
@@ -224,32 +222,14 @@ public enum ScenarioLoader {
     }
 }
 
-/// Who is called: a list or an inclusive range of E.164 numbers (`"+15550200000..+15550209999"`).
+/// Who is called: the numbers of a list or an inclusive range (`"+15550200000..+15550209999"`), cycled.
 public struct CalleeList: Sendable, Hashable {
-    enum Storage: Sendable, Hashable {
-        case list([String])
-        case range(prefix: String, start: UInt64, count: UInt64, width: Int)
-    }
+    let numbers: NumberSet
 
-    let storage: Storage
+    public var count: Int { numbers.count }
 
-    public var count: Int {
-        switch storage {
-        case .list(let l): return l.count
-        case .range(_, _, let count, _): return Int(count)
-        }
-    }
-
-    /// The `index`th callee, cycling through the list.
-    public func callee(_ index: Int) -> String {
-        switch storage {
-        case .list(let l):
-            return l[index % l.count]
-        case .range(let prefix, let start, let count, let width):
-            let n = String(start + UInt64(index) % count)
-            return prefix + String(repeating: "0", count: max(0, width - n.count)) + n
-        }
-    }
+    /// The `index`th callee, cycling through the set.
+    public func callee(_ index: Int) -> String { numbers.number(at: index % numbers.count) }
 
     static func parse(_ v: YAMLValue) throws -> CalleeList {
         let m = try v.mapping(allowed: ["range", "list"])
@@ -257,22 +237,17 @@ public struct CalleeList: Sendable, Hashable {
         if let list = m["list"] {
             let items = try list.sequence().map { item -> String in
                 let s = try item.string()
-                guard isE164(s) else { throw item.error("'\(s)' is not an E.164 number like +15550200000") }
+                guard NumberSet.isE164(s) else { throw item.error("'\(s)' is not an E.164 number like +15550200000") }
                 return s
             }
             guard !items.isEmpty else { throw list.error("the list is empty") }
-            return CalleeList(storage: .list(items))
+            return CalleeList(numbers: NumberSet(list: items))
         }
         let r = m["range"]!
         let text = try r.string()
-        let parts = text.components(separatedBy: "..")
-        guard parts.count == 2, isE164(parts[0]), isE164(parts[1]), parts[0].count == parts[1].count,
-              let a = UInt64(parts[0].dropFirst()), let b = UInt64(parts[1].dropFirst()), a <= b
-        else { throw r.error("range must be '+FIRST..+LAST' with numbers of equal length, FIRST <= LAST, got '\(text)'") }
-        return CalleeList(storage: .range(prefix: "+", start: a, count: b - a + 1, width: parts[0].count - 1))
-    }
-
-    static func isE164(_ s: String) -> Bool {
-        s.hasPrefix("+") && s.count >= 4 && s.count <= 16 && s.dropFirst().allSatisfy(\.isNumber)
+        guard let set = NumberSet(range: text) else {
+            throw r.error("range must be '+FIRST..+LAST' with numbers of equal length, FIRST <= LAST, got '\(text)'")
+        }
+        return CalleeList(numbers: set)
     }
 }

@@ -5,15 +5,11 @@ import WasimYAML
 /// Reads a mock configuration file. Missing keys keep their defaults; unknown keys and bad values are errors
 /// naming the file, line and YAML path.
 public enum MockConfigLoader {
-    public static func load(path: String) throws -> MockConfiguration {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigFileError(file: path, path: "", message: "cannot read the file")
-        }
-        return try parse(text, file: path)
-    }
+    public static func load(path: String) throws -> MockConfiguration { try parse(YAMLValue.document(path: path)) }
 
-    public static func parse(_ text: String, file: String) throws -> MockConfiguration {
-        let doc = try YAMLValue.document(text, file: file)
+    public static func parse(_ text: String, file: String) throws -> MockConfiguration { try parse(YAMLValue.document(text, file: file)) }
+
+    static func parse(_ doc: YAMLValue) throws -> MockConfiguration {
         let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip", "tls"])
         var config = MockConfiguration()
         if let v = top["domain"] { config.domain = try v.string() }

@@ -223,6 +223,27 @@ public struct NumberSet: Sendable, Hashable, CustomStringConvertible {
         storage = .range(first: a, last: b, digits: parts[0].count - 1)
     }
 
+    /// How many numbers the set holds.
+    public var count: Int {
+        switch storage {
+        case .list(let l): return l.count
+        case .range(let first, let last, _): return Int(last - first + 1)
+        }
+    }
+
+    /// The `index`th number (0-based, `index < count`).
+    public func number(at index: Int) -> String {
+        switch storage {
+        case .list(let l): return l[index]
+        case .range(let first, _, let digits): return Self.format(first + UInt64(index), digits: digits)
+        }
+    }
+
+    static func format(_ n: UInt64, digits: Int) -> String {
+        let s = String(n)
+        return "+" + String(repeating: "0", count: max(0, digits - s.count)) + s
+    }
+
     public func contains(_ number: String) -> Bool {
         switch storage {
         case .list(let l): return l.contains(number)
@@ -236,8 +257,7 @@ public struct NumberSet: Sendable, Hashable, CustomStringConvertible {
         switch storage {
         case .list(let l): return l.joined(separator: ", ")
         case .range(let first, let last, let digits):
-            func pad(_ n: UInt64) -> String { let s = String(n); return "+" + String(repeating: "0", count: max(0, digits - s.count)) + s }
-            return "\(pad(first))..\(pad(last))"
+            return "\(Self.format(first, digits: digits))..\(Self.format(last, digits: digits))"
         }
     }
 

@@ -135,6 +135,14 @@ public struct YAMLValue {
     /// True when the node is a plain scalar.
     public var isScalar: Bool { if case .scalar = node { return true } else { return false } }
 
+    /// Reads and parses a YAML file; an unreadable file is an error naming it.
+    public static func document(path: String) throws -> YAMLValue {
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+            throw ConfigFileError(file: path, path: "", message: "cannot read the file")
+        }
+        return try document(text, file: path)
+    }
+
     /// Parses a YAML document, with syntax errors located.
     public static func document(_ text: String, file: String) throws -> YAMLValue {
         do {
