@@ -14,6 +14,7 @@ public struct RunSummary: Codable, Sendable {
         public var count: UInt64
         public var p50: Double
         public var p90: Double
+        public var p95: Double
         public var p99: Double
         public var p999: Double
         public var max: Double
@@ -23,10 +24,11 @@ public struct RunSummary: Codable, Sendable {
             count = h.totalCount
             func ms(_ v: UInt64) -> Double { (Double(v) / 1000 * 1000).rounded() / 1000 }
             if count == 0 {
-                p50 = 0; p90 = 0; p99 = 0; p999 = 0; max = 0
+                p50 = 0; p90 = 0; p95 = 0; p99 = 0; p999 = 0; max = 0
             } else {
                 p50 = ms(h.valueAtPercentile(50))
                 p90 = ms(h.valueAtPercentile(90))
+                p95 = ms(h.valueAtPercentile(95))
                 p99 = ms(h.valueAtPercentile(99))
                 p999 = ms(h.valueAtPercentile(99.9))
                 max = ms(h.max)
@@ -80,10 +82,20 @@ public struct RunSummary: Codable, Sendable {
     public var rate: Rate
     public var concurrency: Concurrency
     public var generator: Generator
+    /// Each threshold of the scenario with its measured value and verdict.
+    public var thresholds: [ThresholdResult] = []
     public var passed: Bool
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", scenario, startedAt = "started_at", endedAt = "ended_at", interrupted
-        case target, transport, calls, responses, latencyMs = "latency_ms", rate, concurrency, generator, passed
+        case target, transport, calls, responses, latencyMs = "latency_ms", rate, concurrency, generator, thresholds, passed
+    }
+
+    /// One threshold's outcome: `{ "name", "expression", "value", "ok" }`.
+    public struct ThresholdResult: Codable, Sendable {
+        public var name: String
+        public var expression: String
+        public var value: Double?
+        public var ok: Bool
     }
 }

@@ -70,6 +70,8 @@ public struct Scenario: Sendable {
     /// Expected counts per final response ("403 No Approved Call Permission Found": 1); the run fails when
     /// the counts differ.
     public var expectedResponses: [String: Int]
+    /// Pass/fail rules over the results (`p99(setup) < 300ms`).
+    public var thresholds: [Threshold]
 }
 
 /// Parses and validates scenario files.
@@ -105,8 +107,14 @@ public enum ScenarioLoader {
             mockConfigFile = resolved
         }
         var expectedResponses: [String: Int] = [:]
+        var thresholds: [Threshold] = []
         if let e = top["expect"] {
-            let m = try e.mapping(allowed: ["responses"])
+            let m = try e.mapping(allowed: ["responses", "thresholds"])
+            if let t = m["thresholds"] {
+                thresholds = try t.sequence().map { item in
+                    do { return try Threshold(parsing: try item.string()) } catch let error as ThresholdError { throw item.error(error.description) }
+                }
+            }
             if let r = m["responses"] {
                 guard case .mapping(let mapping) = r.node else { throw r.error("expected a mapping of \"<code> <reason>\": count") }
                 for (k, v) in mapping {
@@ -194,7 +202,7 @@ public enum ScenarioLoader {
             businessNumber: number, businessDomain: domain, password: password, transport: transport,
             connections: connections, caFile: caFile, serverName: serverName, localHost: localHost, callees: callees,
             arrivals: arrivals, totalCalls: totalCalls, maxConcurrent: maxConcurrent, hold: hold, seed: seed,
-            cancel: cancel, mockConfigFile: mockConfigFile, expectedResponses: expectedResponses)
+            cancel: cancel, mockConfigFile: mockConfigFile, expectedResponses: expectedResponses, thresholds: thresholds)
     }
 
     static func secret(_ v: YAMLValue) throws -> Scenario.Secret {

@@ -162,7 +162,7 @@ public struct ScenarioRunner {
         case .burst(let size, let every): targetRate = every > 0 ? Double(size) / every : Double(size)
         }
         let iso = ISO8601DateFormatter()
-        let summary = RunSummary(
+        var summary = RunSummary(
             scenario: scenario.name, startedAt: iso.string(from: startedAt), endedAt: iso.string(from: endedAt),
             interrupted: options.control.isInterrupted, target: targetDescription, transport: transport.rawValue,
             calls: .init(attempted: statistics.attempted, connected: statistics.connected, failed: statistics.failed,
@@ -174,9 +174,18 @@ public struct ScenarioRunner {
             concurrency: .init(max: statistics.maxConcurrent),
             generator: .init(cpuSeconds: ProcessCPU.seconds() - cpuStart, retransmissions: transportStats.retransmissionsSent,
                              transportErrors: transportStats.transportErrors, lastTransportError: lastError),
-            passed: scenario.expectedResponses.isEmpty
-                ? statistics.failed == 0 && statistics.attempted == scenario.totalCalls
-                : statistics.responses == scenario.expectedResponses)
+            passed: false)
+        // Passing: the stated responses when there are some, else every call connected; and every threshold.
+        var passed = scenario.expectedResponses.isEmpty
+            ? statistics.failed == 0 && statistics.attempted == scenario.totalCalls
+            : statistics.responses == scenario.expectedResponses
+        for (i, threshold) in scenario.thresholds.enumerated() {
+            let value = threshold.measure(summary)
+            let ok = threshold.holds(value)
+            passed = passed && ok
+            summary.thresholds.append(.init(name: "threshold \(i + 1)", expression: threshold.expression, value: value, ok: ok))
+        }
+        summary.passed = passed
 
         let writer = try ResultsWriter(root: options.resultsRoot, scenario: scenario.name, startedAt: startedAt)
         try writer.writeSummary(summary)

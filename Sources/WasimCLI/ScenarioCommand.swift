@@ -66,6 +66,9 @@ struct ScenarioCommand: AsyncParsableCommand {
             let met = s.responses == scenario.expectedResponses
             print("expected responses: \(met ? "met" : "NOT met, expected \(scenario.expectedResponses.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))")")
         }
+        for t in s.thresholds {
+            print("threshold \(t.ok ? "ok  " : "FAIL") \(t.expression)   measured \(t.value.map { String(format: "%.3f", $0) } ?? "nothing")")
+        }
         print("""
             \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed, \(s.calls.dropped) not started
             setup latency ms: p50 \(s.latencyMs.setup.p50)  p90 \(s.latencyMs.setup.p90)  p99 \(s.latencyMs.setup.p99)  max \(s.latencyMs.setup.max)

@@ -51,4 +51,22 @@ struct CLITests {
         #expect(result.status == 1)
         #expect(result.output.contains("403 SIP server not-configured.example.net from INVITE does not match any SIP server configured for phone number id 100000000000001 ×2"), "\(result.output.suffix(800))")
     }
+
+    /// A threshold that does not hold makes the run fail with exit 1, and says which one.
+    @Test(.enabled(if: CLITests.available))
+    func failingThresholdExitsOne() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = dir.path + "/threshold.yaml"
+        try """
+            name: threshold
+            callees: { list: ["+15550200000"] }
+            load: { total_calls: 1 }
+            call: { hold: 10ms }
+            expect: { thresholds: ["p50(setup) < 1us"] }
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try await ExternalProcess.run(Self.binary, ["scenario", file, "--results", dir.path, "--certs", dir.path], timeout: 60)
+        #expect(result.status == 1)
+        #expect(result.output.contains("threshold FAIL p50(setup) < 1us"), "\(result.output.suffix(800))")
+    }
 }

@@ -179,3 +179,58 @@ struct InterruptedRunTests {
         #expect(ledger.allSatisfy { $0.endedAt != nil && $0.endedBy == "business" }, "a call was left open")
     }
 }
+
+/// Threshold expressions: parsing, located errors, evaluation on a real run.
+@Suite("Thresholds", .serialized)
+struct ThresholdTests {
+    @Test func parsing() throws {
+        let t = try Threshold(parsing: "p99(setup) < 300ms")
+        #expect(t.function == .p99 && t.argument == "setup" && t.comparator == .lt && t.value == 300)
+        #expect(try Threshold(parsing: "max(post_dial) <= 2s").value == 2000)
+        #expect(try Threshold(parsing: "rate(connected) >= 0.99").comparator == .ge)
+        #expect(try Threshold(parsing: "count(403) == 0").argument == "403")
+        #expect(throws: ThresholdError.self) { try Threshold(parsing: "p99(setup) < 300") }       // no unit
+        #expect(throws: ThresholdError.self) { try Threshold(parsing: "p42(setup) < 3ms") }       // function
+        #expect(throws: ThresholdError.self) { try Threshold(parsing: "count(banana) == 0") }    // argument
+        #expect(throws: ThresholdError.self) { try Threshold(parsing: "p99(setup) ~ 3ms") }       // comparator
+    }
+
+    @Test func errorsAreLocatedInTheScenario() throws {
+        do {
+            _ = try ScenarioLoader.parse("""
+                name: t
+                callees: { list: ["+15550200000"] }
+                load: { total_calls: 1 }
+                expect:
+                  thresholds:
+                    - "p99(setup) < 300ms"
+                    - "p99(setupp) < 300ms"
+                """, file: "t.yaml")
+            Issue.record("accepted a bad threshold")
+        } catch let e as ScenarioError {
+            #expect(e.path == "expect.thresholds[1]" && e.line == 7 && e.message.contains("setup"), "\(e)")
+        }
+    }
+
+    @Test func evaluatedOnARun() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let scenario = try ScenarioLoader.parse("""
+            name: thresholds
+            callees: { range: "+15550200000..+15550200009" }
+            load: { rate: 20/s, total_calls: 10 }
+            call: { hold: 50ms }
+            expect:
+              thresholds:
+                - "p99(setup) < 10s"
+                - "rate(connected) >= 0.99"
+                - "count(403) == 0"
+                - "p50(setup) < 1us"
+            """, file: "t.yaml")
+        let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
+        let t = result.summary.thresholds
+        #expect(t.map(\.ok) == [true, true, true, false])
+        #expect(t[1].value == 1 && t[2].value == 0 && (t[0].value ?? 0) > 0)
+        #expect(!result.summary.passed)
+    }
+}
