@@ -9,6 +9,9 @@ final class CallShard: SIPRequestHandler {
         var shardIndex: Int
         var shardCount: Int
         var scenario: Scenario
+        var traceMode: TraceMode
+        /// Most trace files this shard writes (the rest are counted, not written).
+        var traceLimit: Int
         var password: String
         var destination: SIPDestination
         var targetDomain: String
@@ -25,6 +28,7 @@ final class CallShard: SIPRequestHandler {
         var hangUpTask: Scheduled<Void>?
         /// Branch of the INVITE transaction in flight (to CANCEL it).
         var inviteBranch: String?
+        var trace = CallTrace()
     }
 
     let plan: Plan
@@ -51,6 +55,12 @@ final class CallShard: SIPRequestHandler {
         let cap = plan.scenario.maxConcurrent
         self.concurrencyCap = cap / plan.shardCount + (plan.shardIndex < cap % plan.shardCount ? 1 : 0)
         self.random = FastRandom(seed: plan.scenario.seed &+ UInt64(plan.shardIndex) &* 0x9E37_79B9)
+        if plan.traceMode != .none {
+            endpoint.tracer = { [unowned self] event in
+                guard let callID = event.message.headers[.callID], calls[String(callID)] != nil else { return }
+                calls[String(callID)]!.trace.append(event, at: .now())
+            }
+        }
     }
 
     /// RFC-free arithmetic of the arrival schedule: when call `index` is meant to start.
@@ -241,6 +251,15 @@ final class CallShard: SIPRequestHandler {
             intendedStartMs: ms(call.intended - plan.runStart) ?? 0, actualStartMs: ms(call.actual - plan.runStart) ?? 0,
             status: outcome.status, reason: outcome.reason, setupMs: ms(timing.setup), postDialMs: ms(timing.postDial),
             authMs: ms(timing.auth), hangup: hangup))
+        let failedCall = !(outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true))
+        if plan.traceMode == .all || (plan.traceMode == .failed && failedCall) {
+            if statistics.traces.count < plan.traceLimit {
+                let title = "call \(call.index) \(callID) to \(call.callee): \(outcome.status) \(outcome.reason)"
+                statistics.traces.append((name: "\(call.index)", text: call.trace.render(title: title)))
+            } else {
+                statistics.tracesNotWritten += 1
+            }
+        }
         if plan.scenario.connections == .perAgent, call.destination.connectionTag != 0 {
             endpoint.closeConnection(to: call.destination)
         }

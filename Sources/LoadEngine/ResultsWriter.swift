@@ -23,6 +23,8 @@ public struct ResultsWriter {
 
     public func write(_ name: String, _ data: Data) throws {
         let path = (directory as NSString).appendingPathComponent(name)
+        let folder = (path as NSString).deletingLastPathComponent
+        if folder != directory { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
         let temp = path + ".partial"
         try data.write(to: URL(fileURLWithPath: temp))
         guard rename(temp, path) == 0 else { throw CocoaError(.fileWriteUnknown) }

@@ -54,6 +54,12 @@ public struct RunSummary: Codable, Sendable {
         enum CodingKeys: String, CodingKey { case targetCPS = "target_cps", achievedCPS = "achieved_cps" }
     }
 
+    public struct Traces: Codable, Sendable {
+        public var written: Int
+        public var notWritten: Int
+        enum CodingKeys: String, CodingKey { case written, notWritten = "not_written" }
+    }
+
     public struct Concurrency: Codable, Sendable {
         public var max: Int
     }
@@ -82,13 +88,15 @@ public struct RunSummary: Codable, Sendable {
     public var rate: Rate
     public var concurrency: Concurrency
     public var generator: Generator
+    /// Trace files written to `traces/`, and those left out by the bound.
+    public var traces: Traces
     /// Each threshold of the scenario with its measured value and verdict.
     public var thresholds: [ThresholdResult] = []
     public var passed: Bool
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", scenario, startedAt = "started_at", endedAt = "ended_at", interrupted
-        case target, transport, calls, responses, latencyMs = "latency_ms", rate, concurrency, generator, thresholds, passed
+        case target, transport, calls, responses, latencyMs = "latency_ms", rate, concurrency, generator, traces, thresholds, passed
     }
 
     /// One threshold's outcome: `{ "name", "expression", "value", "ok" }`.

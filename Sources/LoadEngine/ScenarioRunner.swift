@@ -17,6 +17,10 @@ public struct RunOptions: Sendable {
     public var progress: (@Sendable (String) -> Void)?
     /// Lets another task interrupt the run (Ctrl-C).
     public var control: RunControl
+    /// Which calls get a ladder in `traces/` (default: the failed ones).
+    public var traceMode: TraceMode = .failed
+    /// Most trace files per run; the rest are counted in the summary.
+    public var traceLimit = 200
 
     public init(target: SIPURI? = nil, resultsRoot: String = "Results", certsDirectory: String = "Certs",
                 control: RunControl = RunControl(), progress: (@Sendable (String) -> Void)? = nil)
@@ -132,7 +136,8 @@ public struct ScenarioRunner {
         let runStart = NIODeadline.now() + .milliseconds(20)
         var futures: [EventLoopFuture<ShardStatistics>] = []
         for (i, loop) in loops.enumerated() {
-            let plan = CallShard.Plan(shardIndex: i, shardCount: loops.count, scenario: scenario, password: password,
+            let plan = CallShard.Plan(shardIndex: i, shardCount: loops.count, scenario: scenario, traceMode: options.traceMode,
+                                      traceLimit: max(1, options.traceLimit / loops.count), password: password,
                                       destination: destination, targetDomain: scenario.serverName, runStart: runStart)
             let bound = stack.endpoint(on: loop)
             let future = try await loop.submit {
@@ -174,6 +179,7 @@ public struct ScenarioRunner {
             concurrency: .init(max: statistics.maxConcurrent),
             generator: .init(cpuSeconds: ProcessCPU.seconds() - cpuStart, retransmissions: transportStats.retransmissionsSent,
                              transportErrors: transportStats.transportErrors, lastTransportError: lastError),
+            traces: .init(written: statistics.traces.count, notWritten: statistics.tracesNotWritten),
             passed: false)
         // Passing: the stated responses when there are some, else every call connected; and every threshold.
         var passed = scenario.expectedResponses.isEmpty
@@ -190,6 +196,7 @@ public struct ScenarioRunner {
         let writer = try ResultsWriter(root: options.resultsRoot, scenario: scenario.name, startedAt: startedAt)
         try writer.writeSummary(summary)
         try writer.writeCalls(statistics.records)
+        for trace in statistics.traces { try writer.write("traces/call-\(trace.name).txt", text: trace.text) }
         var ledger: [MockCallRecord]? = nil
         if let mock = mockOut {
             ledger = try await mock.ledger()

@@ -31,6 +31,9 @@ public struct ShardStatistics: Sendable {
     public var failed = 0
     public var maxConcurrent = 0
     public var records: [CallRecord] = []
+    /// Rendered ladders of traced calls (file name stem, text).
+    public var traces: [(name: String, text: String)] = []
+    public var tracesNotWritten = 0
 
     public init() {}
 
@@ -57,5 +60,7 @@ public struct ShardStatistics: Sendable {
         failed += other.failed
         maxConcurrent += other.maxConcurrent
         records += other.records
+        traces += other.traces
+        tracesNotWritten += other.tracesNotWritten
     }
 }

@@ -23,6 +23,13 @@ struct ScenarioCommand: AsyncParsableCommand {
     @Option(help: "Folder of the test CA and certificates (made when missing).")
     var certs: String = "Certs"
 
+    @Option(help: "Write a message ladder per call to Results/<run>/traces/: failed (default), all, none.")
+    var trace: String = "failed"
+
+    func validate() throws {
+        guard TraceMode(rawValue: trace) != nil else { throw ValidationError("'--trace' is failed, all or none") }
+    }
+
     func run() async throws {
         let scenario: Scenario
         var targetURI: SIPURI? = nil
@@ -38,9 +45,10 @@ struct ScenarioCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let control = RunControl()
-        let options = RunOptions(target: targetURI, resultsRoot: results, certsDirectory: certs, control: control) { line in
+        var options = RunOptions(target: targetURI, resultsRoot: results, certsDirectory: certs, control: control) { line in
             print(line)
         }
+        options.traceMode = TraceMode(rawValue: trace) ?? .failed
         // Ctrl-C (or SIGTERM): stop arrivals, end calls in flight, still write every result file.
         let signals = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
             signal(sig, SIG_IGN)

@@ -234,3 +234,50 @@ struct ThresholdTests {
         #expect(!result.summary.passed)
     }
 }
+
+/// Failed calls leave a readable ladder in `traces/`; passing calls none (unless `all`).
+@Suite("Call traces", .serialized)
+struct CallTraceTests {
+    @Test func failedCallsAreTraced() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let scenario = try ScenarioLoader.parse("""
+            name: traced
+            business: { number: "+15550100001", domain: sbc.other-example.net, password: { from: mock } }
+            callees: { range: "+15550200000..+15550200001" }
+            load: { rate: 20/s, total_calls: 2 }
+            """, file: "t.yaml")
+        let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
+        let traces = try FileManager.default.contentsOfDirectory(atPath: result.directory + "/traces").sorted()
+        #expect(traces == ["call-0.txt", "call-1.txt"])
+        let text = try String(contentsOfFile: result.directory + "/traces/call-0.txt", encoding: .utf8)
+        // The whole ladder: INVITE, 407, ACK, INVITE with credentials, 403 with Meta's reason and Warning.
+        for needle in ["──▶ sent to tls 127.0.0.1:", "    Via: SIP/2.0/TLS", "INVITE sip:+15550200000@wa.meta.vc;transport=tls", "◀── received from", "407 Proxy Authentication Required",
+                       "Proxy-Authorization: Digest", "403 SIP server sbc.other-example.net from INVITE does not match",
+                       "Warning: 399 wa.meta.vc \"SIP server sbc.other-example.net"] {
+            #expect(text.contains(needle), "missing \(needle)")
+        }
+        #expect(result.summary.traces.written == 2)
+    }
+
+    @Test func passingCallsAreNotTracedByDefaultButAreWithAll() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let scenario = try ScenarioLoader.parse("""
+            name: clean
+            callees: { range: "+15550200010..+15550200012" }
+            load: { rate: 20/s, total_calls: 3 }
+            call: { hold: 20ms }
+            """, file: "t.yaml")
+        let quiet = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
+        #expect(!FileManager.default.fileExists(atPath: quiet.directory + "/traces"))
+        var options = RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)
+        options.traceMode = .all
+        options.traceLimit = 2
+        let all = try await ScenarioRunner(scenario: scenario, options: options).run()
+        #expect(all.summary.traces.written + all.summary.traces.notWritten == 3)
+        #expect(all.summary.traces.written <= 2)
+        let text = try String(contentsOfFile: all.directory + "/traces/" + (try FileManager.default.contentsOfDirectory(atPath: all.directory + "/traces")[0]), encoding: .utf8)
+        #expect(text.contains("BYE sip:") && text.contains("200 OK"))
+    }
+}
