@@ -36,7 +36,7 @@ public struct RunOptions: Sendable {
 /// Interrupts a running scenario from outside (a signal handler): arrivals stop, calls in flight are ended
 /// within the grace period, and the results are still written, with `"interrupted": true`.
 public final class RunControl: Sendable {
-    let shards = ShardBox()
+    let shards = NIOLockedValueBox<[NIOLoopBound<CallShard>]>([])
     private let state = NIOLockedValueBox<(interrupted: Bool, grace: TimeAmount)>((false, .seconds(5)))
 
     public init() {}
@@ -50,14 +50,23 @@ public final class RunControl: Sendable {
             return !s.interrupted
         }
         guard first else { return }
-        for shard in shards.all {
+        for shard in shards.withLockedValue({ $0 }) {
             shard.eventLoop.execute { shard.value.stop(grace: grace) }
         }
     }
 
+    /// Calls started so far, summed over the shards (for progress and tests).
+    public func callsStarted() async -> Int {
+        var total = 0
+        for shard in shards.withLockedValue({ $0 }) {
+            total += (try? await shard.eventLoop.submit { shard.value.statistics.attempted }.get()) ?? 0
+        }
+        return total
+    }
+
     /// A shard joins after an interrupt: it stops at once.
     func register(_ shard: NIOLoopBound<CallShard>) {
-        shards.add(shard)
+        shards.withLockedValue { $0.append(shard) }
         let (interrupted, grace) = state.withLockedValue { $0 }
         if interrupted { shard.eventLoop.execute { shard.value.stop(grace: grace) } }
     }
@@ -233,7 +242,7 @@ public struct ScenarioRunner {
         }
     }
 
-    private func startProgress(shards: ShardBox) -> Task<Void, Never>? {
+    private func startProgress(shards: NIOLockedValueBox<[NIOLoopBound<CallShard>]>) -> Task<Void, Never>? {
         guard let progress = options.progress else { return nil }
         let total = scenario.totalCalls
         return Task {
@@ -242,7 +251,7 @@ public struct ScenarioRunner {
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
                 if Task.isCancelled { break }
                 var started = 0, active = 0, connected = 0, failed = 0
-                for shard in shards.all {
+                for shard in shards.withLockedValue({ $0 }) {
                     let s = try? await shard.eventLoop.submit { (shard.value.statistics.attempted, shard.value.active, shard.value.statistics.connected, shard.value.statistics.failed) }.get()
                     if let s { started += s.0; active += s.1; connected += s.2; failed += s.3 }
                 }
@@ -250,24 +259,6 @@ public struct ScenarioRunner {
                                 Date().timeIntervalSince(start), started, total, active, connected, failed))
             }
         }
-    }
-}
-
-/// Shards collected from their loops for progress reporting.
-final class ShardBox: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [NIOLoopBound<CallShard>] = []
-
-    func add(_ shard: NIOLoopBound<CallShard>) {
-        lock.lock()
-        items.append(shard)
-        lock.unlock()
-    }
-
-    var all: [NIOLoopBound<CallShard>] {
-        lock.lock()
-        defer { lock.unlock() }
-        return items
     }
 }
 

@@ -1,4 +1,5 @@
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SIPTransaction
@@ -59,7 +60,7 @@ public final class MetaMockServer: Sendable {
         var secret = [UInt8](repeating: 0, count: 32)
         for i in secret.indices { secret[i] = UInt8.random(in: 0...255) }
         let secretCopy = secret
-        let collected = NIOLockedValueBoxHolder<NIOLoopBound<MetaMockCore>>()
+        let collected = NIOLockedValueBox<[NIOLoopBound<MetaMockCore>]>([])
         let state = MockCallState()
         self.state = state
         let startedAt = clock.wallNow()
@@ -69,12 +70,14 @@ public final class MetaMockServer: Sendable {
             serverTLS: TLSServerSettings(certificateChainFile: cert.chainFile, privateKeyFile: cert.keyFile,
                                          refusedALPN: configuration.rejectALPNSip ? ["sip"] : [])
         ) { endpoint in
-            let core = MetaMockCore(configuration: configuration, secret: secretCopy, shard: collected.count, state: state,
-                                    clock: clock, startedAt: startedAt, log: log)
-            collected.append(NIOLoopBound(core, eventLoop: endpoint.eventLoop))
-            return core
+            return collected.withLockedValue { cores in
+                let core = MetaMockCore(configuration: configuration, secret: secretCopy, shard: cores.count, state: state,
+                                        clock: clock, startedAt: startedAt, log: log)
+                cores.append(NIOLoopBound(core, eventLoop: endpoint.eventLoop))
+                return core
+            }
         }
-        cores = collected.values
+        cores = collected.withLockedValue { $0 }
     }
 
     /// Starts the listeners and returns their addresses.
@@ -112,28 +115,4 @@ public final class MetaMockServer: Sendable {
     }
 
     public func stop() async { await stack.shutdown() }
-}
-
-/// Collects values appended from several loops during setup.
-final class NIOLockedValueBoxHolder<T: Sendable>: @unchecked Sendable {
-    private let lock = NSLock()
-    private var items: [T] = []
-
-    func append(_ item: T) {
-        lock.lock()
-        items.append(item)
-        lock.unlock()
-    }
-
-    var count: Int {
-        lock.lock()
-        defer { lock.unlock() }
-        return items.count
-    }
-
-    var values: [T] {
-        lock.lock()
-        defer { lock.unlock() }
-        return items
-    }
 }

@@ -76,13 +76,8 @@ public struct SIPParameters: Hashable, Sendable, ExpressibleByDictionaryLiteral 
     {
         var result = SIPParameters()
         while true {
-            let saved = scanner.index
             scanner.skipWhitespace()
-            guard scanner.consume(UInt8(ascii: ";")) else {
-                // Put back whitespace so the caller sees what follows.
-                _ = saved
-                break
-            }
+            guard scanner.consume(UInt8(ascii: ";")) else { break }
             scanner.skipWhitespace()
             guard let name = scanner.read(while: table) else { throw .invalid("empty parameter") }
             var value: String? = nil

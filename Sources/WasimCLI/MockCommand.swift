@@ -86,7 +86,7 @@ struct MockCommand: AsyncParsableCommand {
         if let a = bound.udp { print("listening UDP \(a)") }
         if let a = bound.tcp { print("listening TCP \(a)") }
         fflush(nil)
-        await waitForSignal()
+        await waitForTerminationSignal()
         print("stopping")
         if let ledger {
             let records = try await server.ledger()
@@ -94,41 +94,5 @@ struct MockCommand: AsyncParsableCommand {
         }
         await server.stop()
         try await group.shutdownGracefully()
-    }
-}
-
-/// Suspends until SIGINT or SIGTERM.
-func waitForSignal() async {
-    await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-        let once = SignalOnce(continuation)
-        for sig in [SIGINT, SIGTERM] {
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .main)
-            source.setEventHandler { once.fire() }
-            source.resume()
-            once.keep(source)
-        }
-    }
-}
-
-final class SignalOnce: @unchecked Sendable {
-    private let lock = NSLock()
-    private var continuation: CheckedContinuation<Void, Never>?
-    private var sources: [any DispatchSourceSignal] = []
-
-    init(_ continuation: CheckedContinuation<Void, Never>) { self.continuation = continuation }
-
-    func keep(_ source: any DispatchSourceSignal) {
-        lock.lock()
-        sources.append(source)
-        lock.unlock()
-    }
-
-    func fire() {
-        lock.lock()
-        let c = continuation
-        continuation = nil
-        lock.unlock()
-        c?.resume()
     }
 }

@@ -50,15 +50,9 @@ struct ScenarioCommand: AsyncParsableCommand {
         }
         options.traceMode = TraceMode(rawValue: trace) ?? .failed
         // Ctrl-C (or SIGTERM): stop arrivals, end calls in flight, still write every result file.
-        let signals = [SIGINT, SIGTERM].map { sig -> any DispatchSourceSignal in
-            signal(sig, SIG_IGN)
-            let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-            source.setEventHandler {
-                FileHandle.standardError.write(Data("interrupted: ending calls in flight (5 s grace), then writing results\n".utf8))
-                control.interrupt(grace: .seconds(5))
-            }
-            source.resume()
-            return source
+        let signals = onTerminationSignals {
+            FileHandle.standardError.write(Data("interrupted: ending calls in flight (5 s grace), then writing results\n".utf8))
+            control.interrupt(grace: .seconds(5))
         }
         defer { signals.forEach { $0.cancel() } }
         let result: RunResult

@@ -50,7 +50,7 @@ struct PeerInteropTests {
         let port = try FreePort.udp()
         let work = try TemporaryDirectory()
         let (uas, log) = try ExternalProcess.start(sipp, ["-sn", "uas", "-i", "127.0.0.1", "-p", "\(port)", "-m", "10", "-nostdin", "-timeout", "40"], directory: work.url)
-        try await Task.sleep(nanoseconds: 500_000_000)
+        #expect(await eventually { udpPortIsBound(port) }, "SIPp UAS did not bind 127.0.0.1:\(port)")
         let scenario = try ScenarioLoader.parse("""
             name: wasim-to-sipp
             target: "sip:127.0.0.1:\(port);transport=udp"
@@ -60,7 +60,7 @@ struct PeerInteropTests {
             call: { hold: 200ms }
             """, file: "wasim-to-sipp.yaml")
         let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: work.path, certsDirectory: work.path)).run()
-        for _ in 0..<100 where uas.isRunning { try await Task.sleep(nanoseconds: 50_000_000) }
+        _ = await eventually { !uas.isRunning }
         if uas.isRunning { uas.terminate() }
         let sippOutput = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         work.remove()
@@ -139,7 +139,8 @@ struct PeerInteropTests {
             <sip:\(business.number)@sip.example.com;transport=tls>;auth_user=\(business.digestUsername);auth_pass=\(business.sipPassword);outbound="sip:127.0.0.1:\(mock.tlsPort);transport=tls";regint=0;audio_codecs=PCMU
             """.write(toFile: conf.path + "/accounts", atomically: true, encoding: .utf8)
         let result = try await ExternalProcess.run(baresip, ["-f", conf.path, "-t", "3", "-e", "/dial sip:+15550200000@wa.meta.vc"], timeout: 30)
-        try await Task.sleep(nanoseconds: 300_000_000)
+        // baresip's BYE may still be on its way when it exits.
+        _ = try await eventually(timeout: 3) { try await mock.server.ledger().first?.endedAt != nil }
         let ledger = try await mock.server.ledger()
         let challenges = try await mock.server.challengesSent()
         await mock.stop()

@@ -162,12 +162,13 @@ struct InterruptedRunTests {
         let control = RunControl()
         let options = RunOptions(resultsRoot: dir.path, certsDirectory: dir.path, control: control)
         let run = Task { try await ScenarioRunner(scenario: scenario, options: options).run() }
-        try await Task.sleep(nanoseconds: 1_500_000_000)
+        // Interrupt once the run is under way (calls up, most not yet started).
+        #expect(await eventually(timeout: 20) { await control.callsStarted() >= 20 })
         control.interrupt(grace: .seconds(5))
         let result = try await run.value
         let s = result.summary
         #expect(s.interrupted)
-        #expect(s.calls.attempted > 10 && s.calls.attempted < 1000)
+        #expect(s.calls.attempted >= 20 && s.calls.attempted < 1000)
         #expect(s.calls.dropped == 1000 - s.calls.attempted)
         #expect(s.responses["200 OK"] == s.calls.attempted, "\(s.responses)")
         #expect(!s.passed)

@@ -12,15 +12,7 @@ struct ExternalProcess {
     static func run(_ executable: String, _ arguments: [String], directory: URL? = nil, stdin: String? = nil,
                     timeout: Double = 60) async throws -> Result
     {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        if let directory { process.currentDirectoryURL = directory }
-        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("wasim-proc-\(UUID().uuidString).log")
-        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
-        let out = try FileHandle(forWritingTo: outURL)
-        process.standardOutput = out
-        process.standardError = out
+        let (process, outURL, out) = try prepare(executable, arguments, directory: directory)
         let input = Pipe()
         process.standardInput = input
         let finished = Finished()
@@ -49,18 +41,24 @@ struct ExternalProcess {
 
     /// Starts a long-running peer; stop it with `terminate()`.
     static func start(_ executable: String, _ arguments: [String], directory: URL? = nil) throws -> (Process, URL) {
+        let (process, outURL, _) = try prepare(executable, arguments, directory: directory)
+        process.standardInput = Pipe()
+        try process.run()
+        return (process, outURL)
+    }
+
+    /// A process whose standard output and error go to a fresh log file.
+    private static func prepare(_ executable: String, _ arguments: [String], directory: URL?) throws -> (Process, URL, FileHandle) {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         if let directory { process.currentDirectoryURL = directory }
-        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("wasim-peer-\(UUID().uuidString).log")
+        let outURL = FileManager.default.temporaryDirectory.appendingPathComponent("wasim-proc-\(UUID().uuidString).log")
         _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
         let out = try FileHandle(forWritingTo: outURL)
         process.standardOutput = out
         process.standardError = out
-        process.standardInput = Pipe()
-        try process.run()
-        return (process, outURL)
+        return (process, outURL, out)
     }
 }
 
