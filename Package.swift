@@ -46,6 +46,7 @@ let package = Package(
             "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "WasimCerts", "WasimYAML",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
         ]),
         /// Scenario files, the call generator and results.
         .target(name: "LoadEngine", dependencies: [

@@ -18,6 +18,10 @@ final class MetaMockCore: SIPRequestHandler {
         var pending: Scheduled<Void>?
         var dialog: SIPDialog?
         var confirmed = false
+        /// Request-URI and Route the business's in-dialog requests must carry.
+        var expectations: InDialogExpectations?
+        var wacid: String
+        var answeredAt: NIODeadline?
     }
 
     /// What the user does, drawn from the group's behaviour weights.
@@ -37,10 +41,26 @@ final class MetaMockCore: SIPRequestHandler {
     var random: FastRandom
     /// Tags and opaque values: unique, not secret, from a generator seeded once.
     var identifiers = FastRandom()
+    /// This core's index among the loops.
+    let shard: Int
+    /// Every loop's core (set once after start), to reach the owner of a call from another loop.
+    var siblings: [NIOLoopBound<MetaMockCore>] = []
+    /// User-initiated calls in flight, by Call-ID.
+    var uicCalls: [String: UICCallEntry] = [:]
+    /// UIC dialogs whose 200 OK altered Meta's Record-Route: their BYE gets 404 (spec §3).
+    var brokenUICDialogs: [String: InDialogExpectations] = [:]
+    /// `a=fingerprint` of the mock's SDP offers.
+    var mediaFingerprint = ""
+    /// Bound listener ports, for lab routes in UIC requests.
+    var listenPorts: [SIPTransportKind: Int] = [:]
+
+    /// This loop's endpoint (it holds its handler weakly, so this is no cycle).
+    let endpoint: SIPEndpoint
 
     init(configuration: MockConfiguration, secret: [UInt8], shard: Int, state: MockCallState, clock: MockClock,
-         startedAt: Double, log: @escaping @Sendable (String) -> Void)
+         startedAt: Double, endpoint: SIPEndpoint, log: @escaping @Sendable (String) -> Void)
     {
+        self.endpoint = endpoint
         self.configuration = configuration
         self.policy = BICInvitePolicy(configuration: configuration)
         self.shaping = MetaResponseShaping(configuration: configuration)
@@ -53,6 +73,7 @@ final class MetaMockCore: SIPRequestHandler {
                                        nonceLifetime: configuration.nonceLifetimeSeconds),
             secret: secret, shard: shard)
         self.random = FastRandom(seed: configuration.seed &+ UInt64(shard) &* 0x9E37_79B9_7F4A_7C15)
+        self.shard = shard
     }
 
     func endpoint(_ endpoint: SIPEndpoint, didReceive request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow) {
@@ -65,16 +86,7 @@ final class MetaMockCore: SIPRequestHandler {
         case .invite:
             receiveInvite(request, transaction: transaction, flow: flow, endpoint: endpoint)
         case .bye:
-            // A BYE must match a dialog: Call-ID and our tag (spec §3: a mangled route gets 404 from Meta;
-            // an unknown dialog gets 481, RFC 3261 §15.1.2).
-            guard let call = calls[callID], call.dialog != nil, toTag == call.toTag else {
-                endpoint.respond(shaping.response(to: request, status: 481, toTag: nil), to: transaction)
-                return
-            }
-            end(callID, ending: .connected) {
-                $0.endedBy = "business"
-            }
-            endpoint.respond(shaping.response(to: request, status: 200, toTag: nil), to: transaction)
+            receiveBye(request, callID: callID, toTag: toTag, transaction: transaction, endpoint: endpoint)
         case .register:
             // "A REGISTER to Meta gets 403 Forbidden" (spec §1).
             endpoint.respond(shaping.rejection(to: request, status: 403, reason: "Forbidden", toTag: identifiers.uuid()), to: transaction)
@@ -83,12 +95,59 @@ final class MetaMockCore: SIPRequestHandler {
             response.headers.add(.accept, "application/sdp")
             endpoint.respond(response, to: transaction)
         case .notify:
-            let known = calls[callID]?.dialog != nil
+            let known = calls[callID]?.dialog != nil || uicCalls[callID]?.flow.dialog != nil
             endpoint.respond(shaping.response(to: request, status: known ? 200 : 481, toTag: nil), to: transaction)
         default:
             // RFC 3261 §8.2.1: 405 with the Allow list.
             endpoint.respond(shaping.response(to: request, status: 405, toTag: identifiers.uuid()), to: transaction)
         }
+    }
+
+    /// A BYE must match a dialog by Call-ID and our tag (RFC 3261 §15.1.2: else 481), and carry the
+    /// Request-URI and Route Meta gave it (spec §3: a request routed around Meta's Record-Route gets 404).
+    /// A UIC dialog owned by another loop is handed to that loop, and answered here.
+    private func receiveBye(_ request: SIPRequest, callID: String, toTag: String?, transaction: ServerTransactionID, endpoint: SIPEndpoint) {
+        let (status, reason) = localBye(request, callID: callID, toTag: toTag)
+        if status == 481, let owner = state.owner(of: callID), owner != shard, owner < siblings.count {
+            let sibling = siblings[owner]
+            let here = NIOLoopBound((self, endpoint), eventLoop: endpoint.eventLoop)
+            let requestCopy = request
+            sibling.eventLoop.execute {
+                let answer = sibling.value.localBye(requestCopy, callID: callID, toTag: toTag)
+                here.eventLoop.execute {
+                    let (core, endpoint) = here.value
+                    endpoint.respond(core.shaping.response(to: requestCopy, status: answer.0, reason: answer.1, toTag: nil), to: transaction)
+                }
+            }
+            return
+        }
+        endpoint.respond(shaping.response(to: request, status: status, reason: reason, toTag: nil), to: transaction)
+    }
+
+    /// Ends the dialog this BYE belongs to on this loop and returns the status to answer.
+    func localBye(_ request: SIPRequest, callID: String, toTag: String?) -> (Int, String?) {
+        let strict = configuration.strictInDialogRoute
+        if let call = calls[callID], call.dialog != nil, toTag == call.toTag {
+            if strict, let expected = call.expectations, !expected.matches(request) {
+                log("bye \(callID): 404: Request-URI or Route does not match Meta's Contact and Record-Route")
+                return (404, "Not Found")
+            }
+            end(callID, ending: .connected) { $0.endedBy = "business" }
+            return (200, nil)
+        }
+        if let entry = uicCalls[callID], entry.flow.dialog != nil, toTag == entry.flow.identity.fromTag {
+            if strict, let expected = entry.flow.dialogExpectations, !expected.matches(request) {
+                log("bye \(callID): 404: Request-URI or Route does not match Meta's Contact and Record-Route")
+                return (404, "Not Found")
+            }
+            uicByeReceived(callID)
+            return (200, nil)
+        }
+        if brokenUICDialogs[callID] != nil {
+            log("bye \(callID): 404: the 200 OK of this call altered Meta's Record-Route, so the dialog was never confirmed")
+            return (404, "Not Found")
+        }
+        return (481, nil)
     }
 
     private func receiveInvite(_ request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow, endpoint: SIPEndpoint) {
@@ -115,7 +174,9 @@ final class MetaMockCore: SIPRequestHandler {
             ledger.open(MockCallRecord(callID: callID, direction: .bic, from: from, to: request.uri.description, startedAt: clock.wallNow()))
             endpoint.respond(shaping.response(to: request, status: 100, toTag: nil, flow: flow), to: transaction)
             let toTag = identifiers.uuid()
-            calls[callID] = Call(pair: pair, transaction: transaction, toTag: toTag, flow: flow)
+            let wacid = Self.wacid(user: pair.user, business: pair.business, random: &identifiers)
+            calls[callID] = Call(pair: pair, transaction: transaction, toTag: toTag, flow: flow, wacid: wacid)
+            ledger.update(callID) { $0.wacid = wacid }
             let outcome = draw(user.behaviour)
             ledger.update(callID) { $0.userOutcome = outcome.rawValue }
             if configuration.sendRinging, outcome != .unreachable {
@@ -167,6 +228,15 @@ final class MetaMockCore: SIPRequestHandler {
         response.headers.add(.contentType, "application/sdp")
         response.body = ByteBuffer(string: MockSessionDescription.answer(to: request.body, host: endpoint.advertisedHost))
         calls[callID]?.dialog = try? SIPDialog(uas: request, localTag: call.toTag)
+        calls[callID]?.expectations = InDialogExpectations(contactUser: user, contactHost: shaping.contactHost(call.flow),
+                                                           routes: shaping.recordRoutes(call.flow))
+        calls[callID]?.answeredAt = endpoint.eventLoop.now
+        if let hangUp = user.isEmpty ? nil : configuration.userGroup(user)?.behaviour.hangUpAfter {
+            let delay = hangUp.lowerBound + (hangUp.upperBound - hangUp.lowerBound) * random.nextUnit()
+            calls[callID]?.pending = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { [self] in
+                userHangsUp(callID)
+            }
+        }
         state.connected(call.pair, now: clock.wallNow())
         ledger.update(callID) {
             $0.answeredAt = clock.wallNow()
@@ -175,6 +245,29 @@ final class MetaMockCore: SIPRequestHandler {
             $0.countedTowardsLimit = true
         }
         endpoint.respond(response, to: call.transaction)
+    }
+
+    /// The user hangs up a connected BIC: Meta's BYE, with `x-wa-meta-wacid` and `x-wa-meta-call-duration`
+    /// (spec §4), sent on the call's connection to the business Contact.
+    private func userHangsUp(_ callID: String) {
+        guard var call = calls[callID], var dialog = call.dialog else { return }
+        call.pending = nil
+        var bye = dialog.makeRequest(.bye)
+        call.dialog = dialog
+        calls[callID] = call
+        let duration = call.answeredAt.map { Int(((endpoint.eventLoop.now - $0).seconds).rounded()) } ?? 0
+        let names = configuration.headerNames
+        bye.headers.add(SIPHeaderName(names.wacid), call.wacid)
+        bye.headers.add(SIPHeaderName(names.callDuration), String(duration))
+        for (name, value) in MetaUserHeaders.values(user: call.pair.user, names: names) { bye.headers.add(SIPHeaderName(name), value) }
+        bye.headers.add("X-FB-External-Domain", configuration.domain)
+        bye.headers.add(.allow, MetaResponseShaping.allow)
+        bye.headers.add(.userAgent, "Facebook SipGateway")
+        endpoint.sendRequest(bye, on: call.flow) { _ in }
+        end(callID, ending: .connected) {
+            $0.endedBy = "meta"
+            $0.durationSeconds = duration
+        }
     }
 
     /// The user declined, did not answer or was unreachable.

@@ -1,7 +1,9 @@
+import Crypto
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import NIOSSL
 import SIPTransaction
 import SIPTransport
 import WasimCerts
@@ -44,9 +46,14 @@ public final class MetaMockServer: Sendable {
 
     /// Shared per-pair and per-number state (limits, active calls, streaks).
     public let state: MockCallState
+    /// The certificate presented to business TLS servers that ask for one (UIC), if any.
+    public let clientCertificate: IssuedCertificate?
+    /// Host name of that certificate.
+    public let clientCertificateHost: String?
+    private let nextLoop = NIOLockedValueBox(0)
 
     public init(configuration: MockConfiguration = .default, group: any EventLoopGroup, certsDirectory: String,
-                timers: SIPTimers = .rfc3261, clock: MockClock = .system,
+                timers: SIPTimers? = nil, clock: MockClock = .system,
                 log: @escaping @Sendable (String) -> Void = { _ in }) async throws
     {
         self.configuration = configuration
@@ -57,6 +64,22 @@ public final class MetaMockServer: Sendable {
         }
         certificates = cert
         caFile = authority.caFile
+        // The client certificate for UIC (spec §1, §11.5): a random host under a CA nobody trusts, or a
+        // fixed host from the test CA.
+        var clientCert: IssuedCertificate?, clientHost: String?
+        switch configuration.uic.clientCertificate {
+        case .none: break
+        case .dynamicHost:
+            clientHost = "dyn-\(FastRandom.hex(UInt64.random(in: 0...UInt64.max), digits: 12)).fbclientcerts.com"
+            let untrusted = TestCertificateAuthority(directory: (certsDirectory as NSString).appendingPathComponent("mock-client"))
+            clientCert = try untrusted.issue(host: clientHost!, fileStem: "client")
+        case .host(let host):
+            clientHost = host
+            clientCert = try authority.issue(host: host, fileStem: "mock-client-" + host)
+        }
+        clientCertificate = clientCert
+        clientCertificateHost = clientHost
+        let fingerprint = try Self.fingerprint(ofFirstCertificateIn: cert.chainFile)
         var secret = [UInt8](repeating: 0, count: 32)
         for i in secret.indices { secret[i] = UInt8.random(in: 0...255) }
         let secretCopy = secret
@@ -66,18 +89,76 @@ public final class MetaMockServer: Sendable {
         let startedAt = clock.wallNow()
         stack = try await SIPTransportStack(
             group: group, advertisedHost: configuration.domain == "wa.meta.vc" ? "127.0.0.1" : configuration.domain,
-            timers: timers,
+            timers: timers ?? configuration.timers,
+            clientTLS: TLSClientSettings(caFile: configuration.uic.caFile ?? authority.caFile,
+                                         certificateChainFile: clientCert?.chainFile, privateKeyFile: clientCert?.keyFile),
             serverTLS: TLSServerSettings(certificateChainFile: cert.chainFile, privateKeyFile: cert.keyFile,
                                          refusedALPN: configuration.rejectALPNSip ? ["sip"] : [])
         ) { endpoint in
             return collected.withLockedValue { cores in
                 let core = MetaMockCore(configuration: configuration, secret: secretCopy, shard: cores.count, state: state,
-                                        clock: clock, startedAt: startedAt, log: log)
+                                        clock: clock, startedAt: startedAt, endpoint: endpoint, log: log)
+                core.mediaFingerprint = fingerprint
                 cores.append(NIOLoopBound(core, eventLoop: endpoint.eventLoop))
                 return core
             }
         }
         cores = collected.withLockedValue { $0 }
+        let all = cores
+        for core in cores { try await core.eventLoop.submit { core.value.siblings = all }.get() }
+    }
+
+    /// `AB:CD:…` SHA-256 of the first certificate of a PEM file (RFC 8122 `a=fingerprint`).
+    static func fingerprint(ofFirstCertificateIn file: String) throws -> String {
+        guard let first = try NIOSSLCertificate.fromPEMFile(file).first else { return "" }
+        let digest = SHA256.hash(data: try first.toDERBytes())
+        return digest.map { String(format: "%02X", $0) }.joined(separator: ":")
+    }
+
+    /// Places a user-initiated call towards the business's SIP server, on the next loop in turn, and returns
+    /// once it is over.
+    public func placeUserCall(_ request: UICCallRequest) async -> UICCallReport {
+        let index = nextLoop.withLockedValue { i in
+            defer { i = (i + 1) % cores.count }
+            return i
+        }
+        return await placeUserCall(request, onLoop: index)
+    }
+
+    /// Places a user-initiated call from the core of loop `index`.
+    public func placeUserCall(_ request: UICCallRequest, onLoop index: Int) async -> UICCallReport {
+        let core = cores[index % cores.count]
+        return await withCheckedContinuation { continuation in
+            core.eventLoop.execute {
+                core.value.placeUserCall(request) { continuation.resume(returning: $0) }
+            }
+        }
+    }
+
+    /// Places a user-initiated call from the core running on `loop` (the caller is on that loop);
+    /// `completion` runs there. For the load engine, which keeps each call on one loop.
+    public func placeUserCall(_ request: UICCallRequest, on loop: any EventLoop, completion: @escaping (UICCallReport) -> Void) {
+        loop.preconditionInEventLoop()
+        guard let core = cores.first(where: { $0.eventLoop === loop }) else { preconditionFailure("not a loop of this mock") }
+        core.value.placeUserCall(request, completion: completion)
+    }
+
+    /// Places the calls of a plan at its rate, and returns their reports in order.
+    public func run(_ plan: MockUICConfiguration.CallPlan) async -> [UICCallReport] {
+        await withTaskGroup(of: (Int, UICCallReport).self) { group in
+            let start = ContinuousClock.now
+            for i in 0..<plan.count {
+                let due = start + .nanoseconds(Int64(Double(i) / plan.rate * 1e9))
+                try? await Task.sleep(until: due, clock: .continuous)
+                let hold = plan.hold.lowerBound + (plan.hold.upperBound - plan.hold.lowerBound) * Double.random(in: 0...1)
+                let request = UICCallRequest(user: plan.users.number(at: i % plan.users.count), business: plan.business, hold: hold,
+                                             ctaPayload: plan.ctaPayload, deeplinkPayload: plan.deeplinkPayload)
+                group.addTask { (i, await self.placeUserCall(request)) }
+            }
+            var reports = [UICCallReport?](repeating: nil, count: plan.count)
+            for await (i, report) in group { reports[i] = report }
+            return reports.compactMap { $0 }
+        }
     }
 
     /// Starts the listeners and returns their addresses.
@@ -88,6 +169,12 @@ public final class MetaMockServer: Sendable {
         if let port = listen.tcpPort {
             bound.tcp = try await stack.listenStream(host: listen.host, port: port == 0 ? (bound.udp?.port ?? 0) : port, tls: false)
         }
+        var ports: [SIPTransportKind: Int] = [:]
+        ports[.tls] = bound.tls?.port
+        ports[.udp] = bound.udp?.port
+        ports[.tcp] = bound.tcp?.port
+        let known = ports
+        for core in cores { try await core.eventLoop.submit { core.value.listenPorts = known }.get() }
         return bound
     }
 

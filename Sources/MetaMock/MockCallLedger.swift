@@ -23,11 +23,18 @@ public struct MockCallRecord: Sendable, Codable, Hashable {
     public var countedTowardsLimit: Bool = false
     /// The user's outcome drawn from the configured behaviour (`answer`, `decline`, `no_answer`, `unreachable`).
     public var userOutcome: String?
+    /// Meta's WhatsApp call id (`x-wa-meta-wacid`).
+    public var wacid: String?
+    /// The `x-wa-meta-call-duration` Meta reported, in seconds.
+    public var durationSeconds: Int?
+    /// True when a business 200 OK altered Meta's Record-Route and Meta withheld its ACK (UIC).
+    public var ackWithheld: Bool?
 
     enum CodingKeys: String, CodingKey {
         case callID = "call_id", direction, from, to, startedAt = "started_at", answeredAt = "answered_at"
         case endedAt = "ended_at", finalStatus = "final_status", reason, rule, endedBy = "ended_by"
         case countedTowardsLimit = "counted_towards_limit", userOutcome = "user_outcome"
+        case wacid, durationSeconds = "duration_s", ackWithheld = "ack_withheld"
     }
 }
 

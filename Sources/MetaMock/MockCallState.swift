@@ -44,6 +44,7 @@ public final class MockCallState: @unchecked Sendable {
     private var connectedAt: [Pair: [Double]] = [:]
     private var streak: [Pair: Int] = [:]
     private var revokedPairs: Set<Pair> = []
+    private var owners: [String: Int] = [:]
 
     public init() {}
 
@@ -63,6 +64,32 @@ public final class MockCallState: @unchecked Sendable {
             return .admitted
         }
     }
+
+    /// Whether a user-initiated call may start: not while the pair is in a call, nor over the per-number
+    /// concurrency limit (spec §3: the user then sees "call cannot be placed" and no INVITE is sent). The
+    /// 24 h connected-call limit and the permission apply to business-initiated calls only.
+    public func admitUIC(_ pair: Pair, limits: MockConfiguration.Limits) -> Admission {
+        lock.withLock {
+            if active.contains(pair) { return .duplicate }
+            if activePerBusiness[pair.business, default: 0] >= limits.concurrentPerNumber { return .concurrency }
+            active.insert(pair)
+            activePerBusiness[pair.business, default: 0] += 1
+            return .admitted
+        }
+    }
+
+    /// A user-initiated call connected: it does not count towards the BIC limit but resets the streak.
+    public func connectedUIC(_ pair: Pair) {
+        lock.withLock { streak[pair] = 0 }
+    }
+
+    /// Records which event loop (shard) owns a user-initiated call, so an in-dialog request arriving on
+    /// another connection finds it; nil removes the entry.
+    public func setOwner(of callID: String, shard: Int?) {
+        lock.withLock { owners[callID] = shard }
+    }
+
+    public func owner(of callID: String) -> Int? { lock.withLock { owners[callID] } }
 
     /// The user answered: the call counts towards the 24 h limit and resets the streak.
     public func connected(_ pair: Pair, now: Double) {

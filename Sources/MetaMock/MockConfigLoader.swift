@@ -1,4 +1,6 @@
 import Foundation
+import NIOCore
+import SIPTransport
 import SIPAuth
 import WasimYAML
 
@@ -10,7 +12,7 @@ public enum MockConfigLoader {
     public static func parse(_ text: String, file: String) throws -> MockConfiguration { try parse(YAMLValue.document(text, file: file)) }
 
     static func parse(_ doc: YAMLValue) throws -> MockConfiguration {
-        let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip", "tls"])
+        let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip", "tls", "uic", "headers"])
         var config = MockConfiguration()
         if let v = top["domain"] { config.domain = try v.string() }
         if let v = top["seed"] { config.seed = UInt64(try v.int(min: 0)) }
@@ -49,18 +51,32 @@ public enum MockConfigLoader {
             config.domainMatch = MockConfiguration.DomainMatch(rawValue: try v.choice(MockConfiguration.DomainMatch.allCases.map(\.rawValue)))!
         }
         if let v = top["timers"] {
-            let m = try v.mapping(allowed: ["ring_timeout"])
+            let m = try v.mapping(allowed: ["ring_timeout", "t1", "t2", "t4"])
             if let r = m["ring_timeout"] { config.ringTimeoutSeconds = try r.seconds() }
+            func amount(_ x: YAMLValue) throws -> TimeAmount {
+                let s = try x.seconds()
+                guard s > 0 else { throw x.error("must be more than 0") }
+                return .nanoseconds(Int64(s * 1e9))
+            }
+            if let x = m["t1"] { config.timers.t1 = try amount(x) }
+            if let x = m["t2"] { config.timers.t2 = try amount(x) }
+            if let x = m["t4"] { config.timers.t4 = try amount(x) }
         }
         if let v = top["tls"] {
             let m = try v.mapping(allowed: ["reject_alpn_sip"])
             if let x = m["reject_alpn_sip"] { config.rejectALPNSip = try x.bool() }
         }
         if let v = top["sip"] {
-            let m = try v.mapping(allowed: ["send_ringing", "record_routes", "lab_route_host"])
+            let m = try v.mapping(allowed: ["send_ringing", "record_routes", "lab_route_host", "strict_in_dialog_route"])
+            if let x = m["strict_in_dialog_route"] { config.strictInDialogRoute = try x.bool() }
             if let x = m["send_ringing"] { config.sendRinging = try x.bool() }
             if let x = m["record_routes"] { config.recordRoutes = try x.sequence().map { try $0.string() } }
             if let x = m["lab_route_host"] { config.labRouteHost = try x.string() }
+        }
+        if let v = top["uic"] { config.uic = try uic(v, businesses: config.businesses) }
+        if let v = top["headers"] { config.headerNames = try headerNames(v) }
+        for (i, plan) in config.uic.calls.enumerated() where config.business(number: plan.business) == nil {
+            throw try top["uic"]!.mapping(allowed: uicKeys)["calls"]!.sequence()[i].error("business \(plan.business) is not in businesses")
         }
         return config
     }
@@ -78,7 +94,7 @@ public enum MockConfigLoader {
             return MockConfiguration.App(appID: try id.string(), authorized: try am["authorized"]?.bool() ?? true, sipPassword: try pw.string())
         }
         guard !apps.isEmpty else { throw appsValue.error("at least one app is needed") }
-        let sm = try serverValue.mapping(allowed: ["hostname", "port", "app_id", "request_uri_user_params"])
+        let sm = try serverValue.mapping(allowed: ["hostname", "port", "app_id", "request_uri_user_params", "connect_to", "transport"])
         guard let host = sm["hostname"] else { throw serverValue.error("sip_server needs a hostname") }
         var params: [String: String] = [:]
         if let p = sm["request_uri_user_params"] {
@@ -95,10 +111,19 @@ public enum MockConfigLoader {
             throw sm["app_id"]!.error("app \(appID) is not in this business's apps")
         }
         let srtp = try m["srtp_key_exchange_protocol"]?.choice(["DTLS", "SDES"]) ?? "DTLS"
-        return MockConfiguration.Business(
+        var business = MockConfiguration.Business(
             number: number, phoneNumberID: try idValue.string(), apps: apps, sipServerAppID: appID,
             sipServerHostname: try host.string(), sipServerPort: try sm["port"]?.int(min: 1, max: 65535) ?? 5061,
             requestURIUserParams: params, srtpKeyExchange: srtp)
+        if let c = sm["connect_to"] {
+            let text = try c.string()
+            guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port),
+                  colon > text.startIndex
+            else { throw c.error("connect_to is host:port, e.g. 127.0.0.1:5071") }
+            business.connectAddress = text
+        }
+        if let t = sm["transport"] { business.transport = SIPTransportKind(rawValue: try t.choice(["tls", "tcp", "udp"]))! }
+        return business
     }
 
     static func userGroup(_ v: YAMLValue) throws -> MockConfiguration.UserGroup {
@@ -137,27 +162,105 @@ public enum MockConfigLoader {
         }
         var behaviour = MockConfiguration.Behaviour()
         if let b = m["behaviour"] {
-            let bm = try b.mapping(allowed: ["answer", "decline", "no_answer", "unreachable", "answer_after"])
+            let bm = try b.mapping(allowed: ["answer", "decline", "no_answer", "unreachable", "answer_after", "hang_up_after"])
             behaviour = MockConfiguration.Behaviour(
-                answer: try bm["answer"]?.double() ?? (bm.keys.contains(where: { $0 != "answer_after" }) ? 0 : 1),
+                answer: try bm["answer"]?.double() ?? (bm.keys.contains(where: { $0 != "answer_after" && $0 != "hang_up_after" }) ? 0 : 1),
                 decline: try bm["decline"]?.double() ?? 0, noAnswer: try bm["no_answer"]?.double() ?? 0,
                 unreachable: try bm["unreachable"]?.double() ?? 0)
             let weights = [behaviour.answer, behaviour.decline, behaviour.noAnswer, behaviour.unreachable]
             guard weights.allSatisfy({ $0 >= 0 }), weights.reduce(0, +) > 0 else { throw b.error("weights must be >= 0 and not all 0") }
-            if let a = bm["answer_after"] {
-                if a.isScalar {
-                    let s = try a.seconds()
-                    behaviour.answerAfter = s...s
-                } else {
-                    let bounds = try a.sequence()
-                    guard bounds.count == 2 else { throw a.error("answer_after is a duration or [min, max]") }
-                    let lo = try bounds[0].seconds(), hi = try bounds[1].seconds()
-                    guard lo <= hi else { throw a.error("min must not exceed max") }
-                    behaviour.answerAfter = lo...hi
+            if let a = bm["answer_after"] { behaviour.answerAfter = try durationRange(a, "answer_after") }
+            if let h = bm["hang_up_after"] { behaviour.hangUpAfter = try durationRange(h, "hang_up_after") }
+        }
+        return MockConfiguration.UserGroup(numbers: numbers, permission: permission, behaviour: behaviour)
+    }
+}
+
+extension MockConfigLoader {
+    /// A duration or `[min, max]`.
+    static func durationRange(_ a: YAMLValue, _ name: String) throws -> ClosedRange<Double> {
+        if a.isScalar {
+            let s = try a.seconds()
+            return s...s
+        }
+        let bounds = try a.sequence()
+        guard bounds.count == 2 else { throw a.error("\(name) is a duration or [min, max]") }
+        let lo = try bounds[0].seconds(), hi = try bounds[1].seconds()
+        guard lo <= hi else { throw a.error("min must not exceed max") }
+        return lo...hi
+    }
+
+    static let uicKeys = ["client_certificate", "ca_file", "answer_timeout", "calls"]
+
+    static func uic(_ v: YAMLValue, businesses: [MockConfiguration.Business]) throws -> MockUICConfiguration {
+        let m = try v.mapping(allowed: uicKeys)
+        var uic = MockUICConfiguration()
+        if let c = m["client_certificate"] {
+            if c.isNull { uic.clientCertificate = .none } else {
+                switch try c.string() {
+                case "none": uic.clientCertificate = .none
+                case "dynamic": uic.clientCertificate = .dynamicHost
+                case let host where host.contains(".") && !host.contains(" "): uic.clientCertificate = .host(host)
+                default: throw c.error("client_certificate is none, dynamic or a host name such as client.sip.fbclientcerts.com")
                 }
             }
         }
-        return MockConfiguration.UserGroup(numbers: numbers, permission: permission, behaviour: behaviour)
+        if let c = m["ca_file"] { uic.caFile = try c.string() }
+        if let a = m["answer_timeout"] { uic.answerTimeoutSeconds = try a.seconds() }
+        if let calls = m["calls"] {
+            uic.calls = try calls.sequence().map { item in
+                let cm = try item.mapping(allowed: ["users", "business", "count", "rate", "hold", "cta_payload", "deeplink_payload"])
+                guard let usersValue = cm["users"] else { throw item.error("a call plan needs users (a range or list)") }
+                let users: NumberSet
+                if usersValue.isScalar {
+                    let text = try usersValue.string()
+                    if let range = NumberSet(range: text) { users = range } else if NumberSet.isE164(text) { users = NumberSet(list: [text]) } else {
+                        throw usersValue.error("users is '+FIRST..+LAST', one E.164 number or a list")
+                    }
+                } else {
+                    users = NumberSet(list: try usersValue.sequence().map { n in
+                        let s = try n.string()
+                        guard NumberSet.isE164(s) else { throw n.error("'\(s)' is not an E.164 number") }
+                        return s
+                    })
+                }
+                guard users.count > 0 else { throw usersValue.error("at least one user is needed") }
+                let business = try cm["business"]?.string() ?? businesses.first?.number ?? ""
+                var plan = MockUICConfiguration.CallPlan(users: users, business: business, count: try cm["count"]?.int(min: 1) ?? 1)
+                if let r = cm["rate"] { plan.rate = try r.ratePerSecond() }
+                if let h = cm["hold"] { plan.hold = try durationRange(h, "hold") }
+                plan.ctaPayload = try cm["cta_payload"]?.string()
+                plan.deeplinkPayload = try cm["deeplink_payload"]?.string()
+                return plan
+            }
+        }
+        return uic
+    }
+
+    static func headerNames(_ v: YAMLValue) throws -> MetaHeaderNames {
+        let m = try v.mapping(allowed: ["wacid", "call_duration", "cta_payload", "deeplink_payload", "user_id", "user_name", "user_country_code", "phone_number_id"])
+        var names = MetaHeaderNames()
+        func name(_ key: String) throws -> String? {
+            guard let x = m[key] else { return nil }
+            let text = try x.string()
+            guard !text.isEmpty, text.utf8.allSatisfy({ $0 > 32 && $0 < 127 && $0 != UInt8(ascii: ":") }) else {
+                throw x.error("a header name is a token such as x-wa-meta-country-code")
+            }
+            return text
+        }
+        func optional(_ key: String, _ current: String?) throws -> String? {
+            guard let x = m[key] else { return current }
+            return x.isNull ? nil : try name(key)
+        }
+        names.wacid = try name("wacid") ?? names.wacid
+        names.callDuration = try name("call_duration") ?? names.callDuration
+        names.ctaPayload = try name("cta_payload") ?? names.ctaPayload
+        names.deeplinkPayload = try name("deeplink_payload") ?? names.deeplinkPayload
+        names.userID = try optional("user_id", names.userID)
+        names.userName = try optional("user_name", names.userName)
+        names.userCountryCode = try optional("user_country_code", names.userCountryCode)
+        names.phoneNumberID = try optional("phone_number_id", names.phoneNumberID)
+        return names
     }
 }
 
@@ -178,6 +281,8 @@ public enum MockConfigWriter {
             if !b.requestURIUserParams.isEmpty {
                 out += "      request_uri_user_params: { " + b.requestURIUserParams.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + " }\n"
             }
+            if let c = b.connectAddress { out += "      connect_to: \(q(c))\n" }
+            if b.transport != .tls { out += "      transport: \(b.transport.rawValue)\n" }
             out += "    srtp_key_exchange_protocol: \(b.srtpKeyExchange)\n"
         }
         out += "users:\n"
@@ -192,7 +297,8 @@ public enum MockConfigWriter {
             case .temporary(let s): out += "    permission: { temporary: \(d(s)) }\n"
             }
             let b = u.behaviour
-            out += "    behaviour: { answer: \(b.answer), decline: \(b.decline), no_answer: \(b.noAnswer), unreachable: \(b.unreachable), answer_after: [\(d(b.answerAfter.lowerBound)), \(d(b.answerAfter.upperBound))] }\n"
+            let hangUp = b.hangUpAfter.map { ", hang_up_after: [\(d($0.lowerBound)), \(d($0.upperBound))]" } ?? ""
+            out += "    behaviour: { answer: \(b.answer), decline: \(b.decline), no_answer: \(b.noAnswer), unreachable: \(b.unreachable), answer_after: [\(d(b.answerAfter.lowerBound)), \(d(b.answerAfter.upperBound))]\(hangUp) }\n"
         }
         let l = c.limits
         out += "limits:\n  connected_bic_per_24h: \(l.connectedBICPer24h)\n  concurrent_per_number: \(l.concurrentPerNumber)\n"
@@ -200,9 +306,40 @@ public enum MockConfigWriter {
         out += "auth: { algorithms: [\(c.digestAlgorithms.map(\.rawValue).joined(separator: ", "))], nonce_lifetime: \(c.nonceLifetimeSeconds)s }\n"
         out += "tls: { reject_alpn_sip: \(c.rejectALPNSip) }\n"
         out += "domain_match: \(c.domainMatch.rawValue)\n"
-        out += "timers: { ring_timeout: \(d(c.ringTimeoutSeconds)) }\n"
+        func ms(_ t: TimeAmount) -> String { d(Double(t.nanoseconds) / 1e9) }
+        out += "timers: { ring_timeout: \(d(c.ringTimeoutSeconds)), t1: \(ms(c.timers.t1)), t2: \(ms(c.timers.t2)), t4: \(ms(c.timers.t4)) }\n"
         out += "sip:\n  send_ringing: \(c.sendRinging)\n  record_routes: [" + c.recordRoutes.map(q).joined(separator: ", ") + "]\n"
+        out += "  strict_in_dialog_route: \(c.strictInDialogRoute)\n"
         if let lab = c.labRouteHost { out += "  lab_route_host: \(lab)\n" }
+        let h = c.headerNames
+        func opt(_ s: String?) -> String { s.map(q) ?? "null" }
+        out += "headers:\n  wacid: \(q(h.wacid))\n  call_duration: \(q(h.callDuration))\n  cta_payload: \(q(h.ctaPayload))\n"
+        out += "  deeplink_payload: \(q(h.deeplinkPayload))\n  user_id: \(opt(h.userID))\n  user_name: \(opt(h.userName))\n"
+        out += "  user_country_code: \(opt(h.userCountryCode))\n  phone_number_id: \(opt(h.phoneNumberID))\n"
+        let u = c.uic
+        let cert: String
+        switch u.clientCertificate {
+        case .none: cert = "none"
+        case .dynamicHost: cert = "dynamic"
+        case .host(let host): cert = host
+        }
+        out += "uic:\n  client_certificate: \(cert)\n"
+        if let ca = u.caFile { out += "  ca_file: \(q(ca))\n" }
+        out += "  answer_timeout: \(d(u.answerTimeoutSeconds))\n"
+        if !u.calls.isEmpty {
+            out += "  calls:\n"
+            for p in u.calls {
+                let users: String
+                switch p.users.storage {
+                case .range: users = q(p.users.description)
+                case .list(let l): users = "[" + l.map(q).joined(separator: ", ") + "]"
+                }
+                out += "    - { users: \(users), business: \(q(p.business)), count: \(p.count), rate: \(p.rate), hold: [\(d(p.hold.lowerBound)), \(d(p.hold.upperBound))]"
+                if let cta = p.ctaPayload { out += ", cta_payload: \(q(cta))" }
+                if let dl = p.deeplinkPayload { out += ", deeplink_payload: \(q(dl))" }
+                out += " }\n"
+            }
+        }
         return out
     }
 }

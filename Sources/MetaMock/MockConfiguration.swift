@@ -1,4 +1,6 @@
 import SIPAuth
+import SIPTransaction
+import SIPTransport
 
 /// The mock's configuration. Every value has the documented default of `meta-sip-spec.md` §10, so
 /// `wasim mock` with no file behaves as Meta's endpoint does for the default business; `MockConfigLoader`
@@ -33,6 +35,11 @@ public struct MockConfiguration: Sendable, Hashable {
         public var requestURIUserParams: [String: String]
         /// `DTLS` (default) or `SDES`.
         public var srtpKeyExchange: String
+        /// Lab setting: connect UIC calls to this `host:port` instead of resolving `sipServerHostname` (the
+        /// certificate is still checked against `sipServerHostname`).
+        public var connectAddress: String?
+        /// Transport of UIC calls. Meta uses TLS only; `tcp` and `udp` are lab settings for peers without TLS.
+        public var transport: SIPTransportKind = .tls
 
         public init(number: String, phoneNumberID: String, apps: [App], sipServerAppID: String? = nil,
                     sipServerHostname: String, sipServerPort: Int = 5061, requestURIUserParams: [String: String] = [:],
@@ -72,6 +79,9 @@ public struct MockConfiguration: Sendable, Hashable {
         public var unreachable: Double
         /// Seconds between the authenticated INVITE and the answer (uniform in the range).
         public var answerAfter: ClosedRange<Double>
+        /// When set, the user hangs up this many seconds after answering and Meta sends the BYE (with
+        /// `x-wa-meta-wacid` and `x-wa-meta-call-duration`); otherwise the business hangs up.
+        public var hangUpAfter: ClosedRange<Double>? = nil
 
         public init(answer: Double = 1, decline: Double = 0, noAnswer: Double = 0, unreachable: Double = 0,
                     answerAfter: ClosedRange<Double> = 0...0)
@@ -143,6 +153,15 @@ public struct MockConfiguration: Sendable, Hashable {
     public var seed: UInt64
     /// Answer a TLS ClientHello offering ALPN `sip` with alert 120, as Meta does (spec §1).
     public var rejectALPNSip: Bool = true
+    /// User-initiated calls: client certificate, CA, answer window and calls placed at start.
+    public var uic = MockUICConfiguration()
+    /// Names of the `x-wa-meta-*` headers.
+    public var headerNames = MetaHeaderNames()
+    /// SIP timers (T1, T2, T4) of the mock's transactions.
+    public var timers = SIPTimers.rfc3261
+    /// Answer 404 to an in-dialog request whose Request-URI or Route does not match what Meta gave the
+    /// dialog (spec §3 "Record-Route handling"); off, such requests are accepted.
+    public var strictInDialogRoute = true
 
     public init(
         domain: String = "wa.meta.vc",

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import SIPTransport
 
 /// The SDP of the mock's 200 OK, shaped like Meta's BIC answer (spec §5.4): Opus 48000/2 and
 /// telephone-event 8000 with the offerer's payload numbers mirrored, 20 ms ptime, rtcp-mux, one SSRC.
@@ -19,6 +20,37 @@ enum MockSessionDescription {
             "a=fmtp:\(opus) maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1",
             "a=rtpmap:\(dtmf) telephone-event/8000", "a=maxptime:20", "a=ptime:20", "a=ssrc:\(ssrc) cname:WhatsAppAudioStream1", "",
         ].joined(separator: "\r\n")
+    }
+
+    /// Meta's UIC offer (spec §5.2 for DTLS, §5.3 for SDES): session id in epoch milliseconds, ICE-lite with
+    /// one host candidate, a 16-character ufrag and a 24-character base64 pwd, a sha-256 fingerprint and
+    /// `setup:actpass`; or `RTP/SAVP` with an `a=crypto` line (AES_CM_128_HMAC_SHA1_80, a 30-byte key).
+    static func offer(host: String, keyExchange: String, fingerprint: String, random: inout FastRandom) -> String {
+        let session = UInt64(Date().timeIntervalSince1970 * 1000)
+        let ssrc = UInt32(truncatingIfNeeded: random.next() | 1)
+        let stream = random.uuid()
+        var lines = ["v=0", "o=- \(session) 2 IN IP4 \(host)", "s=-", "t=0 0", "a=group:BUNDLE audio", "a=msid-semantic: WMS \(stream)"]
+        if keyExchange == "SDES" {
+            lines += ["m=audio 3480 RTP/SAVP 111 126", "c=IN IP4 \(host)", "a=rtcp:9 IN IP4 0.0.0.0"]
+            lines.append("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\(Data(randomBytes(30, &random)).base64EncodedString())")
+        } else {
+            let alphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+            let ufrag = String((0..<16).map { _ in alphanumerics[Int(random.next() % UInt64(alphanumerics.count))] })
+            lines.insert("a=ice-lite", at: 6)
+            lines += ["m=audio 3480 UDP/TLS/RTP/SAVPF 111 126", "c=IN IP4 \(host)", "a=rtcp:9 IN IP4 0.0.0.0",
+                      "a=candidate:\(random.next() % 4_000_000_000) 1 udp 2122260223 \(host) 3480 typ host generation 0 network-cost 50",
+                      "a=ice-ufrag:\(ufrag)", "a=ice-pwd:\(Data(randomBytes(16, &random)).base64EncodedString())",
+                      "a=fingerprint:sha-256 \(fingerprint)", "a=setup:actpass"]
+        }
+        lines += ["a=mid:audio", "a=sendrecv", "a=msid:\(stream) WhatsAppTrack1", "a=rtcp-mux", "a=rtpmap:111 opus/48000/2"]
+        if keyExchange != "SDES" { lines.append("a=rtcp-fb:111 transport-cc") }
+        lines += ["a=fmtp:111 maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1",
+                  "a=rtpmap:126 telephone-event/8000", "a=maxptime:20", "a=ptime:20", "a=ssrc:\(ssrc) cname:WhatsAppAudioStream1", ""]
+        return lines.joined(separator: "\r\n")
+    }
+
+    private static func randomBytes(_ count: Int, _ random: inout FastRandom) -> [UInt8] {
+        (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
     }
 
     /// The payload type an offer maps to `codec` (case-insensitive), from its `a=rtpmap` lines.

@@ -85,8 +85,27 @@ struct MockCommand: AsyncParsableCommand {
         if let a = bound.tls { print("listening TLS \(a)") }
         if let a = bound.udp { print("listening UDP \(a)") }
         if let a = bound.tcp { print("listening TCP \(a)") }
+        if let cert = server.clientCertificateHost { print("client certificate for business TLS servers that ask: \(cert)") }
+        for plan in configuration.uic.calls {
+            let business = configuration.business(number: plan.business)!
+            print("uic: \(plan.count) call(s) from \(plan.users) to \(plan.business) at \(business.connectAddress ?? "\(business.sipServerHostname):\(business.sipServerPort)") over \(business.transport.rawValue), \(plan.rate)/s")
+        }
         fflush(nil)
+        let plans = configuration.uic.calls
+        let uicTask = Task {
+            for plan in plans {
+                for report in await server.run(plan) {
+                    let o = report.outcome
+                    var line = "uic \(report.callID): \(o.status) \(o.reason)"
+                    if o.connected { line += ", connected \(o.durationSeconds ?? 0) s, ended by \(o.endedBy ?? "?")" }
+                    if let detail = o.detail { line += " (\(detail))" }
+                    print(line)
+                    fflush(nil)
+                }
+            }
+        }
         await waitForTerminationSignal()
+        uicTask.cancel()
         print("stopping")
         if let ledger {
             let records = try await server.ledger()

@@ -52,12 +52,15 @@ public struct TestCertificateAuthority: Sendable {
         return issued
     }
 
-    /// Issues a certificate for `host` (and any `extraNames`), replacing existing files.
+    /// Issues a certificate for `host` (and any `extraNames`), replacing existing files. `fileStem` names
+    /// the files (`<stem>.pem`, `<stem>.key.pem`); the host by default.
     @discardableResult
-    public func issue(host: String, extraNames: [String] = [], clientAuth: Bool = true) throws -> IssuedCertificate {
+    public func issue(host: String, extraNames: [String] = [], clientAuth: Bool = true, fileStem: String? = nil) throws -> IssuedCertificate {
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let (caCert, caKey) = try loadOrCreateCA()
-        try issue(host: host, extraNames: extraNames, caCert: caCert, caKey: caKey, clientAuth: clientAuth)
-        return IssuedCertificate(chainFile: chainFile(for: host), keyFile: keyFile(for: host))
+        let stem = fileStem ?? host
+        try issue(host: host, extraNames: extraNames, caCert: caCert, caKey: caKey, clientAuth: clientAuth, stem: stem)
+        return IssuedCertificate(chainFile: chainFile(for: stem), keyFile: keyFile(for: stem))
     }
 
     private func loadOrCreateCA() throws -> (Certificate, P256.Signing.PrivateKey) {
@@ -89,7 +92,7 @@ public struct TestCertificateAuthority: Sendable {
     }
 
     private func issue(host: String, extraNames: [String] = [], caCert: Certificate, caKey: P256.Signing.PrivateKey,
-                       clientAuth: Bool = true) throws
+                       clientAuth: Bool = true, stem: String? = nil) throws
     {
         let key = P256.Signing.PrivateKey()
         let publicKey = Certificate.PublicKey(key.publicKey)
@@ -118,8 +121,8 @@ public struct TestCertificateAuthority: Sendable {
             },
             issuerPrivateKey: Certificate.PrivateKey(caKey))
         let chain = try cert.serializeAsPEM().pemString + "\n" + caCert.serializeAsPEM().pemString + "\n"
-        try write(key.pemRepresentation, to: keyFile(for: host), secret: true)
-        try write(chain, to: chainFile(for: host), secret: false)
+        try write(key.pemRepresentation, to: keyFile(for: stem ?? host), secret: true)
+        try write(chain, to: chainFile(for: stem ?? host), secret: false)
     }
 
     private func path(_ name: String) -> String { (directory as NSString).appendingPathComponent(name) }

@@ -133,6 +133,12 @@ public struct YAMLValue {
 
 
     /// True when the node is a plain scalar.
+    /// A plain `null`, `~` or empty scalar.
+    public var isNull: Bool {
+        guard case .scalar(let scalar) = node, scalar.style == .plain else { return false }
+        return ["null", "Null", "NULL", "~", ""].contains(scalar.string)
+    }
+
     public var isScalar: Bool { if case .scalar = node { return true } else { return false } }
 
     /// Reads and parses a YAML file; an unreadable file is an error naming it.

@@ -1,0 +1,273 @@
+import Foundation
+import NIOCore
+import SIPCore
+import SIPTransaction
+import SIPTransport
+
+/// A user-initiated call to place: who calls which business, for how long.
+public struct UICCallRequest: Sendable {
+    public var user: String
+    public var business: String
+    /// Seconds the user stays in the call before Meta hangs up.
+    public var hold: Double
+    public var ctaPayload: String?
+    public var deeplinkPayload: String?
+
+    public init(user: String, business: String, hold: Double, ctaPayload: String? = nil, deeplinkPayload: String? = nil) {
+        self.user = user
+        self.business = business
+        self.hold = hold
+        self.ctaPayload = ctaPayload
+        self.deeplinkPayload = deeplinkPayload
+    }
+}
+
+/// The end of a user-initiated call: its outcome and instants (monotonic), for the load engine.
+public struct UICCallReport: Sendable {
+    public var callID: String
+    public var outcome: UICOutcome
+    public var timing: UICCallTiming
+}
+
+/// One user-initiated call in flight on a loop.
+struct UICCallEntry {
+    var flow: UICCallFlow
+    var inviteBranch: String?
+    var pending: [Scheduled<Void>] = []
+    var pair: MockCallState.Pair
+    let completion: (UICCallReport) -> Void
+}
+
+extension MetaMockCore {
+    /// Places a user-initiated call towards the business's configured SIP server (spec §3). Runs on the
+    /// endpoint's loop; `completion` runs there once the call is over (or refused before any INVITE).
+    func placeUserCall(_ request: UICCallRequest, completion: @escaping (UICCallReport) -> Void) {
+        let now = endpoint.eventLoop.now
+        guard let business = configuration.business(number: request.business) else {
+            completion(UICCallReport(callID: "", outcome: UICOutcome(status: 404, reason: "Not Found", localFailure: true,
+                                                                     detail: "\(request.business) is not a configured business"),
+                                     timing: UICCallTiming()))
+            return
+        }
+        let pair = MockCallState.Pair(business: business.number, user: request.user)
+        let wacid = Self.wacid(user: request.user, business: business.number, random: &identifiers)
+        let callID = "outgoing:wacid." + wacid
+        let from = "sip:\(request.user)@\(configuration.domain)"
+        let to = "sip:\(business.number)@\(business.sipServerHostname)"
+        // Over the per-number concurrency limit, the user sees "call cannot be placed" and no INVITE is sent
+        // (spec §3 "Concurrency").
+        if case .concurrency = state.admitUIC(pair, limits: configuration.limits) {
+            log("uic \(callID): not placed: \(configuration.limits.concurrentPerNumber) calls already up for \(business.number)")
+            ledger.open(MockCallRecord(callID: callID, direction: .uic, from: from, to: to, startedAt: clock.wallNow(),
+                                       reason: "not placed", rule: "concurrency limit of \(configuration.limits.concurrentPerNumber) calls per number", wacid: wacid))
+            ledger.close(callID) { $0.endedAt = clock.wallNow() }
+            completion(UICCallReport(callID: callID, outcome: UICOutcome(status: 503, reason: "Service Unavailable", localFailure: true,
+                                                                         detail: "concurrency limit"), timing: UICCallTiming()))
+            return
+        }
+        let transport = business.transport
+        let contactHost = configuration.labRouteHost.map { "\($0):\(localPort(transport))" } ?? configuration.domain
+        let recordRoutes = uicRecordRoutes(transport: transport)
+        var headers: [(String, String)] = [(configuration.headerNames.wacid, wacid)]
+        if let cta = request.ctaPayload { headers.append((configuration.headerNames.ctaPayload, cta)) }
+        if let deeplink = request.deeplinkPayload { headers.append((configuration.headerNames.deeplinkPayload, deeplink)) }
+        let userHeaders = MetaUserHeaders.values(user: request.user, names: configuration.headerNames)
+        headers += userHeaders
+        if let name = configuration.headerNames.phoneNumberID { headers.append((name, business.phoneNumberID)) }
+        let identity = UICCallFlow.Identity(
+            user: request.user, business: business.number, serverHost: business.sipServerHostname,
+            serverPort: business.sipServerPort, transport: transport.rawValue,
+            userParams: business.requestURIUserParams.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
+            domain: configuration.domain, contactHost: contactHost, callID: callID, wacid: wacid,
+            fromTag: identifiers.uuid(), firstSequence: UInt32(1000 + random.next() % 30000), recordRoutes: recordRoutes,
+            inviteHeaders: headers, userHeaders: userHeaders, headerNames: configuration.headerNames,
+            digestUsername: business.digestUsername, password: business.sipPassword,
+            sdpOffer: MockSessionDescription.offer(host: endpoint.advertisedHost, keyExchange: business.srtpKeyExchange,
+                                                   fingerprint: mediaFingerprint, random: &random))
+        let flow = UICCallFlow(identity: identity, hold: .nanoseconds(Int64(request.hold * 1e9)),
+                               answerTimeout: .nanoseconds(Int64(configuration.uic.answerTimeoutSeconds * 1e9)))
+        ledger.open(MockCallRecord(callID: callID, direction: .uic, from: from, to: flow.requestURI, startedAt: clock.wallNow(), wacid: wacid))
+        uicCalls[callID] = UICCallEntry(flow: flow, pair: pair, completion: completion)
+        state.setOwner(of: callID, shard: shard)
+        var machine = flow
+        let actions = machine.start(now: now)
+        uicCalls[callID]!.flow = machine
+        performUIC(actions, callID: callID)
+    }
+
+    /// Where the business's SIP server is reached: the lab `connect_to` address, else its hostname.
+    func uicDestination(_ business: MockConfiguration.Business) -> SIPDestination {
+        var host = business.sipServerHostname, port = business.sipServerPort
+        if let connect = business.connectAddress, let colon = connect.lastIndex(of: ":"), let p = Int(connect[connect.index(after: colon)...]) {
+            host = String(connect[..<colon]).trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+            port = p
+        }
+        return SIPDestination(transport: business.transport, host: host, port: port, serverName: business.sipServerHostname)
+    }
+
+    func localPort(_ transport: SIPTransportKind) -> Int {
+        listenPorts[transport] ?? transport.defaultPort
+    }
+
+    /// Meta's Record-Route for UIC (spec §3: `wa.meta.vc` first, then the proxy), or the lab route.
+    func uicRecordRoutes(transport: SIPTransportKind) -> [String] {
+        if let host = configuration.labRouteHost {
+            return ["<sip:\(host):\(localPort(transport));transport=\(transport.rawValue);lr>"]
+        }
+        return configuration.recordRoutes.reversed()
+    }
+
+    func performUIC(_ actions: [UICCallFlow.Action], callID: String) {
+        for action in actions {
+            guard let entry = uicCalls[callID] else { return }
+            switch action {
+            case .sendInvite(let invite):
+                let business = configuration.business(number: entry.flow.identity.business)!
+                endpoint.sendRequest(invite, to: uicDestination(business), started: { [self] branch in
+                    uicCalls[callID]?.inviteBranch = branch
+                }) { [self] event in
+                    uicTransactionEvent(event, callID: callID, isBye: false)
+                }
+            case .sendAck(let ack):
+                if let flow = sipFlowOfLastInvite(entry) { endpoint.sendAck(ack, on: flow) }
+            case .scheduleAnswerTimeout(let delay):
+                schedule(delay, callID: callID) { flow, now in flow.answerTimeout(now: now) }
+            case .scheduleHangUp(let delay):
+                ledger.update(callID) {
+                    $0.answeredAt = clock.wallNow()
+                    $0.finalStatus = 200
+                    $0.reason = "OK"
+                }
+                state.connectedUIC(entry.pair)
+                schedule(delay, callID: callID) { flow, now in flow.hangUp(now: now) }
+            case .sendCancel:
+                if let branch = entry.inviteBranch { endpoint.cancelInvite(branch: branch) }
+            case .sendBye(let bye):
+                guard let flow = sipFlowOfLastInvite(entry) else { continue }
+                endpoint.sendRequest(bye, on: flow) { [self] event in
+                    uicTransactionEvent(event, callID: callID, isBye: true)
+                }
+            case .finished(let outcome):
+                finishUIC(callID, outcome: outcome)
+            }
+        }
+    }
+
+    /// The connection the INVITE went out on: in-dialog requests reuse it (Meta sets `;alias`).
+    private func sipFlowOfLastInvite(_ entry: UICCallEntry) -> SIPFlow? {
+        let business = configuration.business(number: entry.flow.identity.business)!
+        var found: SIPFlow?
+        endpoint.flow(for: uicDestination(business)) { flow, _ in found = flow }
+        return found
+    }
+
+    private func schedule(_ delay: TimeAmount, callID: String,
+                          _ step: @escaping (inout UICCallFlow, NIODeadline) -> [UICCallFlow.Action])
+    {
+        let task = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: delay) { [self] in
+            guard uicCalls[callID] != nil else { return }
+            let actions = step(&uicCalls[callID]!.flow, endpoint.eventLoop.now)
+            performUIC(actions, callID: callID)
+        }
+        uicCalls[callID]?.pending.append(task)
+    }
+
+    private func uicTransactionEvent(_ event: ClientTransactionEvent, callID: String, isBye: Bool) {
+        guard uicCalls[callID] != nil else { return }
+        let now = endpoint.eventLoop.now
+        let actions: [UICCallFlow.Action]
+        switch event {
+        case .response(let response):
+            actions = isBye ? uicCalls[callID]!.flow.byeResponse(response, now: now) : uicCalls[callID]!.flow.inviteResponse(response, now: now)
+        case .timeout:
+            actions = uicCalls[callID]!.flow.failed(isBye ? "no response to BYE" : "no response to INVITE (Timer B)", timeout: true, now: now)
+        case .transportError(let text):
+            actions = uicCalls[callID]!.flow.failed(Self.describeTransportFailure(text, entry: uicCalls[callID]!), timeout: false, now: now)
+        }
+        performUIC(actions, callID: callID)
+    }
+
+    /// A connection failure in words: a refused certificate names the hostname Meta checked (spec §9: "UIC
+    /// never arrives … certificate invalid or hostname mismatch").
+    static func describeTransportFailure(_ text: String, entry: UICCallEntry) -> String {
+        let host = entry.flow.identity.serverHost
+        if text.contains("Hostname") || text.contains("hostname") {
+            return "TLS refused: the certificate of the business server does not cover \(host) (\(text))"
+        }
+        if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate") {
+            return "TLS refused: the certificate of the business server for \(host) did not verify (\(text))"
+        }
+        return "cannot reach the business server for \(host): \(text)"
+    }
+
+    /// The business hung up: a BYE in a UIC dialog.
+    func uicByeReceived(_ callID: String) {
+        guard uicCalls[callID] != nil else { return }
+        let actions = uicCalls[callID]!.flow.byeReceived(now: endpoint.eventLoop.now)
+        performUIC(actions, callID: callID)
+    }
+
+    private func finishUIC(_ callID: String, outcome: UICOutcome) {
+        guard let entry = uicCalls.removeValue(forKey: callID) else { return }
+        state.setOwner(of: callID, shard: nil)
+        for task in entry.pending { task.cancel() }
+        if outcome.ackWithheld, let expected = entry.flow.dialogExpectations {
+            // The business will retransmit its 200 and later send a BYE that Meta answers 404 (spec §3).
+            brokenUICDialogs[callID] = expected
+            endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: configuration.timers.timerH) { [self] in
+                brokenUICDialogs[callID] = nil
+            }
+        }
+        _ = state.ended(entry.pair, outcome.connected ? .connected : .other, limits: configuration.limits)
+        if let detail = outcome.detail, !outcome.connected { log("uic \(callID): \(outcome.status) \(outcome.reason): \(detail)") }
+        ledger.close(callID) {
+            $0.finalStatus = outcome.localFailure ? nil : outcome.status
+            $0.reason = outcome.localFailure ? nil : outcome.reason
+            $0.rule = outcome.detail
+            $0.endedBy = outcome.endedBy
+            $0.durationSeconds = outcome.durationSeconds
+            $0.ackWithheld = outcome.ackWithheld ? true : nil
+            $0.endedAt = clock.wallNow()
+            if outcome.ackWithheld { $0.answeredAt = nil }
+        }
+        entry.completion(UICCallReport(callID: callID, outcome: outcome, timing: entry.flow.timing))
+    }
+
+    /// A wacid shaped like Meta's (spec §3 sample): the compact binary record of the user number, a 128-bit
+    /// call id in hex and the business number, base64-encoded.
+    static func wacid(user: String, business: String, random: inout FastRandom) -> String {
+        func digits(_ s: String) -> [UInt8] { Array(s.filter(\.isNumber).utf8.prefix(255)) }
+        let u = digits(user), b = digits(business)
+        let id = FastRandom.hex(random.next(), digits: 16).uppercased() + FastRandom.hex(random.next(), digits: 16).uppercased()
+        var bytes: [UInt8] = [0x1C, 0x18, UInt8(u.count)] + u
+        bytes += [0x15, 0x02, 0x00, 0x12, 0x18, 0x20] + Array(id.utf8)
+        bytes += [0x1C, 0x18, UInt8(b.count)] + b + [0x15, 0x02, 0x00, 0x00]
+        return Data(bytes).base64EncodedString()
+    }
+}
+
+extension UICCallFlow {
+    /// What a BYE from the business must carry in this dialog, for the 404 check.
+    var dialogExpectations: InDialogExpectations? {
+        InDialogExpectations(contactUser: identity.user, contactHost: identity.contactHost, routes: identity.recordRoutes)
+    }
+}
+
+/// The Request-URI and Route set Meta gave a dialog; an in-dialog request that does not carry them was
+/// routed wrongly and gets 404 (spec §3 "Record-Route handling").
+struct InDialogExpectations {
+    var contactUser: String
+    var contactHost: String
+    /// Meta's Record-Route entries as sent.
+    var routes: [String]
+
+    func matches(_ request: SIPRequest) -> Bool {
+        guard request.uri.userNumber.map(String.init) == contactUser else { return false }
+        let host = contactHost.split(separator: ":").first.map(String.init) ?? contactHost
+        guard request.uri.host.lowercased() == host.lowercased() else { return false }
+        // Every Meta entry must still be in the Route set (business-side entries before it are fine).
+        let sent = routes.compactMap { try? SIPAddress($0) }
+        let got = request.headers.values(.route).flatMap { SIPHeaders.splitList($0) }.compactMap { try? SIPAddress(parsing: $0) }
+        return sent.allSatisfy { want in got.contains { $0.uri.equivalent(to: want.uri) } }
+    }
+}
