@@ -194,9 +194,12 @@ public struct UICCallFlow: Sendable {
                                      detail: "Record-Route altered in the 200 OK (got \(returned.isEmpty ? "none" : returned.joined(separator: ", "))): ACK withheld"),
                           now: now)
         }
-        guard let made = try? SIPDialog(uac: invite, response: response) else {
+        guard var made = try? SIPDialog(uac: invite, response: response) else {
             return finish(UICOutcome(status: code, reason: response.reasonPhrase, connected: false, detail: "2xx without a usable Contact or To tag"), now: now)
         }
+        // Meta's own Record-Route entries are Meta's own proxies: its requests pass them internally, so the
+        // route set used on the wire starts after them (RFC 3261 §16.12: each proxy pops its own entry).
+        made.routeSet.removeFirst(min(identity.recordRoutes.count, made.routeSet.count))
         dialog = made
         let wasCancelling = state == .cancelling
         state = .connected

@@ -30,7 +30,9 @@ public enum SIPMessageValidator {
             do { _ = try SIPVia(parsing: value) } catch { throw SIPParseError(.invalidHeader(.via), "Via '\(value)': \(error)") }
         }
         let callID = headers[.callID]!
-        guard !callID.isEmpty, callID.utf8.allSatisfy({ SIPGrammar.wordTable[Int($0)] || $0 == UInt8(ascii: "@") }) else {
+        // RFC 3261 §25.1 `word` has no "=", but Meta's UIC Call-IDs end in base64 padding
+        // (`outgoing:wacid.HBgL…AA==`, spec §3), so "=" is accepted: every SBC talking to Meta must.
+        guard !callID.isEmpty, callID.utf8.allSatisfy({ SIPGrammar.wordTable[Int($0)] || $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "=") }) else {
             throw SIPParseError(.invalidHeader(.callID), "Call-ID '\(callID)' is not word[@word]")
         }
         _ = try parse(.from, headers) { v throws(SIPGrammarError) in try SIPAddress(parsing: v) }

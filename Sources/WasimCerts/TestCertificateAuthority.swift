@@ -9,6 +9,11 @@ public struct IssuedCertificate: Sendable, Hashable {
     public var chainFile: String
     /// PEM PKCS#8 private key (git-ignored, never committed).
     public var keyFile: String
+
+    public init(chainFile: String, keyFile: String) {
+        self.chainFile = chainFile
+        self.keyFile = keyFile
+    }
 }
 
 /// Makes a test CA and server certificates (ECDSA P-256, SHA-256) with real X.509 extensions, so that

@@ -61,7 +61,7 @@ struct PeerInteropTests {
             """, file: "wasim-to-sipp.yaml")
         let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: work.path, certsDirectory: work.path)).run()
         _ = await eventually { !uas.isRunning }
-        if uas.isRunning { uas.terminate() }
+        ExternalProcess.stop(uas)
         let sippOutput = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         work.remove()
         #expect(result.summary.calls.connected == 10, "\(result.summary.responses)")

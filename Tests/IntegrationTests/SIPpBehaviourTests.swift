@@ -88,4 +88,27 @@ struct SIPpBehaviourTests {
         #expect(ledger[5].reason == "Business Initiated Connected Call Per Day Limit Hit")
         #expect(ledger.filter(\.countedTowardsLimit).count == 6)
     }
+
+    /// A BYE that does not follow Meta's Record-Route gets 404 (spec §3); along the route set it gets 200.
+    @Test(.enabled(if: Peers.available("sipp")), arguments: ["u1", "t1"])
+    func byeOffRouteIs404(transport: String) async throws {
+        let (mock, work) = try await Self.start()
+        let r = try await Self.sipp("bye-off-route", callees: ["+15550200040"], transport: transport, mock: mock, work: work)
+        let ledger = try await mock.server.ledger()
+        await mock.stop(); work.remove()
+        #expect(r.status == 0, "\(r.output.suffix(1500))")
+        #expect(ledger.first?.finalStatus == 200 && ledger.first?.endedBy == "business")
+    }
+
+    /// The user hangs up: Meta's BYE carries x-wa-meta-wacid and x-wa-meta-call-duration (checked by SIPp).
+    @Test(.enabled(if: Peers.available("sipp")), arguments: ["u1", "t1"])
+    func userHangUpSendsMetaBye(transport: String) async throws {
+        let (mock, work) = try await Self.start()
+        let r = try await Self.sipp("uac-meta-bye", callees: ["+15550201400"], transport: transport, mock: mock, work: work)
+        let ledger = try await mock.server.ledger()
+        await mock.stop(); work.remove()
+        #expect(r.status == 0, "\(r.output.suffix(1500))")
+        let call = try #require(ledger.first)
+        #expect(call.endedBy == "meta" && call.durationSeconds == 1 && call.wacid != nil, "\(call)")
+    }
 }

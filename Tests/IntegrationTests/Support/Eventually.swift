@@ -16,3 +16,13 @@ func udpPortIsBound(_ port: Int) -> Bool {
     guard let table = try? String(contentsOfFile: "/proc/net/udp", encoding: .utf8) else { return false }
     return table.contains("0100007F:" + String(format: "%04X", port))
 }
+
+/// True when something listens on TCP 127.0.0.1:`port` (read from /proc; state 0A is LISTEN).
+func tcpPortIsListening(_ port: Int) -> Bool {
+    guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return false }
+    let local = "0100007F:" + String(format: "%04X", port)
+    return table.split(separator: "\n").contains { line in
+        let fields = line.split(separator: " ")
+        return fields.count > 3 && fields[1] == local && fields[3] == "0A"
+    }
+}

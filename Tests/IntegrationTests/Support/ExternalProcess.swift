@@ -39,12 +39,21 @@ struct ExternalProcess {
         return Result(status: process.terminationStatus, output: output, timedOut: timedOut)
     }
 
-    /// Starts a long-running peer; stop it with `terminate()`.
+    /// Starts a long-running peer; Foundation makes it the leader of its own process group, so `stop` ends
+    /// it and any children it forks (Kamailio's workers).
     static func start(_ executable: String, _ arguments: [String], directory: URL? = nil) throws -> (Process, URL) {
         let (process, outURL, _) = try prepare(executable, arguments, directory: directory)
         process.standardInput = Pipe()
         try process.run()
         return (process, outURL)
+    }
+
+    /// Ends a peer from `start` and its process group. SIGKILL: a child may inherit SIGTERM blocked from the
+    /// test runner's threads, and a test must never leave a peer behind.
+    static func stop(_ process: Process) {
+        guard process.processIdentifier > 0 else { return }
+        kill(-process.processIdentifier, SIGKILL)
+        kill(process.processIdentifier, SIGKILL)
     }
 
     /// A process whose standard output and error go to a fresh log file.
