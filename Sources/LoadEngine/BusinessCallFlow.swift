@@ -22,6 +22,10 @@ public struct BusinessCallFlow: Sendable {
         case scheduleCancel(TimeAmount)
         /// CANCEL the pending INVITE (RFC 3261 §9.1).
         case sendCancel
+        /// Wake the flow with `reinviteDue(now:)` after this long.
+        case scheduleReinvite(TimeAmount)
+        /// Send this re-INVITE in a new client transaction; its responses go to `reinviteResponse`.
+        case sendReinvite(SIPRequest)
         /// The call is over.
         case finished(CallOutcome)
     }
@@ -38,6 +42,8 @@ public struct BusinessCallFlow: Sendable {
         public var fromTag: String
         public var digestUsername: String
         public var password: String
+        /// INVITE (a call), or REGISTER (one registration attempt; Meta answers 403).
+        public var method: SIPMethod = .invite
     }
 
     public private(set) var state: State = .idle
@@ -55,11 +61,16 @@ public struct BusinessCallFlow: Sendable {
     let cancelAfter: TimeAmount?
     var cancelWanted = false
     var provisionalSeen = false
+    /// Send a re-INVITE this long after the answer (Meta answers 500: spec §4).
+    let reinviteAfter: TimeAmount?
+    /// Final responses to in-dialog requests other than BYE ("500 Internal Server Error" for a re-INVITE).
+    var inDialogResponses: [String] = []
 
-    public init(identity: Identity, hold: TimeAmount, cancelAfter: TimeAmount? = nil) {
+    public init(identity: Identity, hold: TimeAmount, cancelAfter: TimeAmount? = nil, reinviteAfter: TimeAmount? = nil) {
         self.identity = identity
         self.hold = hold
         self.cancelAfter = cancelAfter
+        self.reinviteAfter = reinviteAfter
         self.digest = DigestClient(username: identity.digestUsername, password: identity.password)
     }
 
@@ -80,12 +91,15 @@ public struct BusinessCallFlow: Sendable {
         return provisionalSeen ? [.sendCancel] : []
     }
 
-    /// The Request-URI Meta expects: `sip:+<E164>@wa.meta.vc;transport=tls` (spec §1).
+    /// The Request-URI Meta expects: `sip:+<E164>@wa.meta.vc;transport=tls` (spec §1); for REGISTER the
+    /// domain itself (RFC 3261 §10.2).
     var requestURI: SIPURI {
-        SIPURI(user: identity.callee, host: identity.targetDomain, parameters: SIPParameters([SIPParameter("transport", identity.transport)]))
+        SIPURI(user: identity.method == .register ? nil : identity.callee, host: identity.targetDomain,
+               parameters: SIPParameters([SIPParameter("transport", identity.transport)]))
     }
 
     func makeInvite() -> SIPRequest {
+        if identity.method == .register { return makeRegister() }
         var headers = SIPHeaders()
         headers.add(.from, "<sip:\(identity.businessNumber)@\(identity.businessDomain)>;tag=\(identity.fromTag)")
         headers.add(.to, "<sip:\(identity.callee)@\(identity.targetDomain)>")
@@ -96,6 +110,20 @@ public struct BusinessCallFlow: Sendable {
         headers.add(.userAgent, "wasim")
         headers.add(.contentType, "application/sdp")
         return SIPRequest(method: .invite, uri: requestURI, headers: headers, body: ByteBuffer(string: offerSDP()))
+    }
+
+    /// RFC 3261 §10.2: To and From are the address of record; Contact and Expires bind it.
+    func makeRegister() -> SIPRequest {
+        var headers = SIPHeaders()
+        let aor = "<sip:\(identity.businessNumber)@\(identity.businessDomain)>"
+        headers.add(.from, aor + ";tag=\(identity.fromTag)")
+        headers.add(.to, aor)
+        headers.add(.callID, identity.callID)
+        headers.add(.cseq, "\(inviteSequence) REGISTER")
+        headers.add(.contact, "<sip:\(identity.businessNumber)@\(identity.contactHost);transport=\(identity.transport)>")
+        headers.add(.expires, "3600")
+        headers.add(.userAgent, "wasim")
+        return SIPRequest(method: .register, uri: requestURI, headers: headers, body: ByteBuffer())
     }
 
     func offerSDP() -> String {
@@ -125,13 +153,13 @@ public struct BusinessCallFlow: Sendable {
             // Answer the challenge once (spec §2.1 step 4): same Call-ID and From tag, CSeq + 1, new branch
             // (the endpoint adds a fresh Via), credentials for the Request-URI.
             timing.challengeReceived = now
-            guard let auth = digest.authorize(response, method: .invite, uri: requestURI.description,
+            guard let auth = digest.authorize(response, method: identity.method, uri: requestURI.description,
                                               cnonce: String(UInt32.random(in: 0...UInt32.max), radix: 16))
             else { return finish(status: code, reason: response.reasonPhrase, now: now) }
             authenticated = true
             inviteSequence += 1
             invite.headers.remove(.via)
-            invite.headers.set(.cseq, "\(inviteSequence) INVITE")
+            invite.headers.set(.cseq, "\(inviteSequence) \(identity.method.rawValue)")
             invite.headers.add(auth.header, auth.value)
             lastInvite = invite
             return [.sendInvite(invite)]
@@ -154,9 +182,37 @@ public struct BusinessCallFlow: Sendable {
             }
             dialog = made
             state = .connected
+            if let reinviteAfter { return [.sendAck(made.makeAck()), .scheduleReinvite(reinviteAfter), .scheduleHangUp(hold)] }
             return [.sendAck(made.makeAck()), .scheduleHangUp(hold)]
         }
         return finish(status: code, reason: response.reasonPhrase, now: now)
+    }
+
+    /// A REGISTER's final response ends the attempt (after one challenge, above).
+    public mutating func registerResponse(_ response: SIPResponse, now: NIODeadline) -> [Action] {
+        guard state == .inviting, response.statusCode >= 200 else { return [] }
+        if (response.statusCode == 401 || response.statusCode == 407) && !authenticated { return inviteResponse(response, now: now) }
+        if response.isSuccess { timing.answered = now }
+        return finish(status: response.statusCode, reason: response.reasonPhrase, now: now)
+    }
+
+    /// Time for the re-INVITE (a session refresh or hold, as an SBC would send): same SDP, new CSeq.
+    public mutating func reinviteDue(now: NIODeadline) -> [Action] {
+        guard state == .connected, var dialog else { return [] }
+        var reinvite = dialog.makeRequest(.invite)
+        self.dialog = dialog
+        reinvite.headers.add(.contact, "<sip:\(identity.businessNumber)@\(identity.contactHost);transport=\(identity.transport)>")
+        reinvite.headers.add(.contentType, "application/sdp")
+        reinvite.body = ByteBuffer(string: offerSDP())
+        return [.sendReinvite(reinvite)]
+    }
+
+    /// The re-INVITE's final response is recorded; a 2xx is ACKed. The call goes on either way.
+    public mutating func reinviteResponse(_ response: SIPResponse, sequence: UInt32, now: NIODeadline) -> [Action] {
+        guard response.statusCode >= 200 else { return [] }
+        inDialogResponses.append("\(response.statusCode) \(response.reasonPhrase)")
+        if response.isSuccess, let dialog { return [.sendAck(dialog.makeAck(sequence: sequence))] }
+        return []
     }
 
     /// The hold time is over: the business hangs up.
@@ -189,7 +245,9 @@ public struct BusinessCallFlow: Sendable {
     mutating func finish(status: Int, reason: String, now: NIODeadline, byeStatus: Int? = nil, local: Bool = false) -> [Action] {
         state = .finished
         timing.ended = now
-        return [.finished(CallOutcome(status: status, reason: reason, byeStatus: byeStatus, localFailure: local))]
+        var outcome = CallOutcome(status: status, reason: reason, byeStatus: byeStatus, localFailure: local)
+        outcome.inDialogResponses = inDialogResponses
+        return [.finished(outcome)]
     }
 }
 
@@ -202,6 +260,17 @@ public struct CallOutcome: Sendable, Hashable {
     public var byeStatus: Int?
     /// The status was made up locally (Timer B, transport), not received.
     public var localFailure: Bool
+    /// Final responses to in-dialog requests other than BYE (a re-INVITE's 500), counted with the rest.
+    public var inDialogResponses: [String] = []
+    /// The far end (Meta) hung up with its own BYE.
+    public var endedByFarEnd = false
+
+    public init(status: Int, reason: String, byeStatus: Int? = nil, localFailure: Bool = false) {
+        self.status = status
+        self.reason = reason
+        self.byeStatus = byeStatus
+        self.localFailure = localFailure
+    }
 
     public var connected: Bool { (200..<300).contains(status) && !localFailure }
 }

@@ -1,3 +1,4 @@
+import MetaMock
 import NIOCore
 import SIPCore
 import SIPTransport
@@ -16,6 +17,16 @@ final class CallShard: SIPRequestHandler {
         var destination: SIPDestination
         var targetDomain: String
         var runStart: NIODeadline
+        /// For `direction: uic`: the embedded mock that places the calls (on this shard's loop).
+        var mock: MetaMockServer?
+    }
+
+    /// A user-initiated call the mock is placing for this shard.
+    struct UserCall {
+        var index: Int
+        var caller: String
+        var intended: NIODeadline
+        var actual: NIODeadline
     }
 
     struct ActiveCall {
@@ -45,6 +56,10 @@ final class CallShard: SIPRequestHandler {
     /// Set by `stop(grace:)`: no new calls start, calls in flight are ended.
     var stopping = false
     var finished = false
+    /// wasim's business side for UIC runs without a target SBC.
+    var uas: BusinessUserAgentServer?
+    /// UIC calls in flight, by a local sequence number.
+    var userCalls: [Int: UserCall] = [:]
 
     init(plan: Plan, endpoint: SIPEndpoint, promise: EventLoopPromise<ShardStatistics>) {
         self.plan = plan
@@ -99,10 +114,14 @@ final class CallShard: SIPRequestHandler {
             calls[callID] = c
             perform(next, callID: callID)
         }
-        if calls.isEmpty { complete(); return }
+        if calls.isEmpty && userCalls.isEmpty { complete(); return }
         endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: grace) { [self] in
             for callID in Array(calls.keys) {
                 finish(callID: callID, outcome: CallOutcome(status: 0, reason: "interrupted", byeStatus: nil, localFailure: true), hangup: "none")
+            }
+            // UIC calls are Meta's: they end with their hold time; those still up are counted as interrupted.
+            for index in Array(userCalls.keys) {
+                finishUserCall(index, report: nil)
             }
         }
     }
@@ -135,20 +154,25 @@ final class CallShard: SIPRequestHandler {
 
     private func launch(_ index: Int, intended: NIODeadline, now: NIODeadline) {
         let scenario = plan.scenario
+        if scenario.direction == .uic {
+            launchUserCall(index, intended: intended, now: now)
+            return
+        }
         let callID = endpoint.identifiers.callID(host: scenario.localHost)
         let identity = BusinessCallFlow.Identity(
             businessNumber: scenario.businessNumber, businessDomain: scenario.businessDomain,
             callee: scenario.callees.callee(index), targetDomain: plan.targetDomain,
             transport: scenario.transport.rawValue, contactHost: scenario.localHost, callID: callID,
             fromTag: endpoint.identifiers.tag(),
-            digestUsername: String(scenario.businessNumber.dropFirst()), password: plan.password)
+            digestUsername: String(scenario.businessNumber.dropFirst()), password: plan.password, method: scenario.method == .register ? .register : .invite)
         var destination = plan.destination
         if scenario.connections == .perAgent, destination.transport != .udp { destination.connectionTag = index + 1 }
         var cancelAfter: TimeAmount? = nil
         if let cancel = scenario.cancel, random.nextUnit() < cancel.share {
             cancelAfter = .nanoseconds(Int64(cancel.after * 1e9))
         }
-        var flow = BusinessCallFlow(identity: identity, hold: holdTime(), cancelAfter: cancelAfter)
+        let reinvite = scenario.reinviteAfter.map { TimeAmount.nanoseconds(Int64($0 * 1e9)) }
+        var flow = BusinessCallFlow(identity: identity, hold: holdTime(), cancelAfter: cancelAfter, reinviteAfter: reinvite)
         let actions = flow.start(now: now)
         calls[callID] = ActiveCall(flow: flow, destination: destination, index: index, callee: identity.callee,
                                    intended: intended, actual: now)
@@ -185,6 +209,21 @@ final class CallShard: SIPRequestHandler {
                 }
             case .sendCancel:
                 if let branch = call.inviteBranch { endpoint.cancelInvite(branch: branch) }
+            case .scheduleReinvite(let after):
+                endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
+                    guard var c = calls[callID] else { return }
+                    let next = c.flow.reinviteDue(now: .now())
+                    calls[callID] = c
+                    perform(next, callID: callID)
+                }
+            case .sendReinvite(let reinvite):
+                let sequence = (try? reinvite.cseq().sequence) ?? 0
+                endpoint.sendRequest(reinvite, to: call.destination) { [self] event in
+                    guard case .response(let r) = event, var c = calls[callID] else { return }
+                    let next = c.flow.reinviteResponse(r, sequence: sequence, now: .now())
+                    calls[callID] = c
+                    perform(next, callID: callID)
+                }
             case .sendAck(let ack):
                 endpoint.flow(for: call.destination) { [self] flow, _ in
                     if let flow { endpoint.sendAck(ack, on: flow) }
@@ -221,6 +260,7 @@ final class CallShard: SIPRequestHandler {
         let now = NIODeadline.now()
         let next: [BusinessCallFlow.Action]
         switch event {
+        case .response(let r) where c.flow.identity.method == .register: next = c.flow.registerResponse(r, now: now)
         case .response(let r): next = c.flow.inviteResponse(r, now: now)
         case .timeout: next = c.flow.failed("Timer B: no final response", timeout: true, now: now)
         case .transportError(let why): next = c.flow.failed(why, timeout: false, now: now)
@@ -231,11 +271,13 @@ final class CallShard: SIPRequestHandler {
 
     private func finish(callID: String, outcome: CallOutcome, hangup: String) {
         guard let call = calls.removeValue(forKey: callID) else { return }
+        let hangup = outcome.endedByFarEnd ? "meta" : hangup
         call.hangUpTask?.cancel()
         active -= 1
         let timing = call.flow.timing
         let key = "\(outcome.status) \(outcome.reason)"
         statistics.responses[key, default: 0] += 1
+        for extra in outcome.inDialogResponses { statistics.responses[extra, default: 0] += 1 }
         if outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true) {
             statistics.connected += 1
         } else {
@@ -263,11 +305,60 @@ final class CallShard: SIPRequestHandler {
         if plan.scenario.connections == .perAgent, call.destination.connectionTag != 0 {
             endpoint.closeConnection(to: call.destination)
         }
+        afterCallEnded()
+    }
+
+    private func afterCallEnded() {
         if (nextIndex >= plan.scenario.totalCalls || stopping) && active == 0 {
             complete()
         } else {
             launchDue()
         }
+    }
+
+    // MARK: User-initiated calls (the mock places them; wasim or the target SBC answers)
+
+    private func launchUserCall(_ index: Int, intended: NIODeadline, now: NIODeadline) {
+        guard let mock = plan.mock else { return }
+        let caller = plan.scenario.callees.callee(index)
+        userCalls[index] = UserCall(index: index, caller: caller, intended: intended, actual: now)
+        active += 1
+        statistics.attempted += 1
+        statistics.maxConcurrent = max(statistics.maxConcurrent, active)
+        _ = statistics.startLag.record(ShardStatistics.micros(now - intended))
+        let request = UICCallRequest(user: caller, business: plan.scenario.businessNumber, hold: Double(holdTime().nanoseconds) / 1e9)
+        mock.placeUserCall(request, on: endpoint.eventLoop) { [self] report in
+            finishUserCall(index, report: report)
+        }
+    }
+
+    private func finishUserCall(_ index: Int, report: UICCallReport?) {
+        guard let call = userCalls.removeValue(forKey: index) else { return }
+        active -= 1
+        let outcome = report?.outcome ?? UICOutcome(status: 0, reason: "interrupted", localFailure: true)
+        statistics.responses["\(outcome.status) \(outcome.reason)", default: 0] += 1
+        let ok = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true)
+        if ok { statistics.connected += 1 } else { statistics.failed += 1 }
+        let timing = report?.timing ?? UICCallTiming()
+        func span(_ a: NIODeadline?, _ b: NIODeadline?) -> TimeAmount? { a.flatMap { a in b.map { $0 - a } } }
+        let setup = timing.setup, postDial = span(timing.inviteSent, timing.firstRinging), auth = span(timing.inviteSent, timing.challengeReceived)
+        statistics.record(setup, in: \.setup)
+        statistics.record(postDial, in: \.postDial)
+        statistics.record(auth, in: \.auth)
+        if let answered = timing.answered { _ = statistics.setupFromIntended.record(ShardStatistics.micros(answered - call.intended)) }
+        func ms(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
+        var reason = outcome.reason
+        if let detail = outcome.detail, !outcome.connected { reason += " (\(detail))" }
+        statistics.records.append(CallRecord(
+            index: call.index, callID: report?.callID ?? "", callee: call.caller,
+            intendedStartMs: ms(call.intended - plan.runStart) ?? 0, actualStartMs: ms(call.actual - plan.runStart) ?? 0,
+            status: outcome.status, reason: reason, setupMs: ms(setup), postDialMs: ms(postDial), authMs: ms(auth),
+            hangup: outcome.endedBy ?? "none"))
+        afterCallEnded()
+    }
+
+    func endpoint(_ endpoint: SIPEndpoint, didReceiveCancel request: SIPRequest, invite: ServerTransactionID?, flow: SIPFlow) {
+        if let invite { uas?.cancelled(invite) }
     }
 
     // MARK: SIPRequestHandler (requests from the far end: Meta's BYE)
@@ -278,7 +369,13 @@ final class CallShard: SIPRequestHandler {
             endpoint.respond(SIPResponse(to: request, status: 200), to: transaction)
             call.hangUpTask?.cancel()
             let status = call.flow.timing.answered != nil ? 200 : 487
-            perform([.finished(CallOutcome(status: status, reason: "OK", byeStatus: 200, localFailure: false))], callID: callID)
+            var outcome = CallOutcome(status: status, reason: "OK", byeStatus: 200, localFailure: false)
+            outcome.endedByFarEnd = true
+            perform([.finished(outcome)], callID: callID)
+            return
+        }
+        if let uas {
+            uas.receive(request, transaction: transaction, flow: flow)
             return
         }
         let status = request.method == .bye ? 481 : (request.method == .options ? 200 : 405)

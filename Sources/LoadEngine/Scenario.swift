@@ -39,6 +39,21 @@ public struct Scenario: Sendable {
         case burst(size: Int, every: Double)
     }
 
+    /// Who calls whom: the business calls WhatsApp users (BIC), or users call the business (UIC: the mock,
+    /// as Meta, places the calls and wasim answers as the business, or the target SBC does).
+    public enum Direction: String, Sendable, Hashable { case bic, uic }
+
+    /// The request each BIC "call" makes: an INVITE dialog, or a REGISTER (which Meta answers 403).
+    public enum CallMethod: String, Sendable, Hashable { case invite = "INVITE", register = "REGISTER" }
+
+    /// How wasim's business side answers user-initiated calls.
+    public struct UICAnswer: Sendable, Hashable {
+        /// Challenge Meta's INVITE with 407 first (Meta answers with the number's SIP password).
+        public var challenge = false
+        /// Seconds from INVITE to 200 OK.
+        public var answerAfter: Double = 0
+    }
+
     public enum Hold: Sendable, Hashable {
         case fixed(Double)
         case uniform(Double, Double)
@@ -65,6 +80,11 @@ public struct Scenario: Sendable {
     public var seed: UInt64
     /// A share of calls CANCELled this many seconds after their INVITE, if still unanswered.
     public var cancel: (share: Double, after: Double)?
+    public var direction: Direction = .bic
+    public var method: CallMethod = .invite
+    /// Send a re-INVITE this long after the call connects (Meta answers 500), then carry on.
+    public var reinviteAfter: Double?
+    public var uicAnswer = UICAnswer()
     /// The embedded mock's configuration file, when not the default.
     public var mockConfigFile: String?
     /// Expected counts per final response ("403 No Approved Call Permission Found": 1); the run fails when
@@ -183,9 +203,25 @@ public enum ScenarioLoader {
         // call
         var hold = Scenario.Hold.fixed(1)
         var cancel: (share: Double, after: Double)? = nil
+        var direction = Scenario.Direction.bic, method = Scenario.CallMethod.invite
+        var reinviteAfter: Double? = nil
+        var uicAnswer = Scenario.UICAnswer()
         if let call = top["call"] {
-            let m = try call.mapping(allowed: ["direction", "hold", "cancel"])
-            if let d = m["direction"] { _ = try d.choice(["bic"]) }
+            let m = try call.mapping(allowed: ["direction", "hold", "cancel", "method", "reinvite_after", "challenge", "answer_after"])
+            if let d = m["direction"] { direction = Scenario.Direction(rawValue: try d.choice(["bic", "uic"]))! }
+            if let x = m["method"] { method = Scenario.CallMethod(rawValue: try x.choice(["INVITE", "REGISTER"]))! }
+            if let x = m["reinvite_after"] { reinviteAfter = try x.seconds() }
+            if let x = m["challenge"] { uicAnswer.challenge = try x.bool() }
+            if let x = m["answer_after"] { uicAnswer.answerAfter = try x.seconds() }
+            if direction == .uic {
+                for key in ["method", "reinvite_after", "cancel"] where m[key] != nil {
+                    throw m[key]!.error("'\(key)' is for direction: bic (in UIC calls Meta places the INVITE)")
+                }
+            } else {
+                for key in ["challenge", "answer_after"] where m[key] != nil {
+                    throw m[key]!.error("'\(key)' is for direction: uic (how the business answers Meta's INVITE)")
+                }
+            }
             if let h = m["hold"] { hold = try parseHold(h) }
             if let c = m["cancel"] {
                 let cm = try c.mapping(allowed: ["share", "after"])
@@ -197,12 +233,17 @@ public enum ScenarioLoader {
         }
         let seed = try top["seed"].map { UInt64(try $0.int(min: 0)) } ?? 1
 
-        return Scenario(
+        var scenario = Scenario(
             file: file, name: name, description: try top["description"]?.string(), target: target,
             businessNumber: number, businessDomain: domain, password: password, transport: transport,
             connections: connections, caFile: caFile, serverName: serverName, localHost: localHost, callees: callees,
             arrivals: arrivals, totalCalls: totalCalls, maxConcurrent: maxConcurrent, hold: hold, seed: seed,
             cancel: cancel, mockConfigFile: mockConfigFile, expectedResponses: expectedResponses, thresholds: thresholds)
+        scenario.direction = direction
+        scenario.method = method
+        scenario.reinviteAfter = reinviteAfter
+        scenario.uicAnswer = uicAnswer
+        return scenario
     }
 
     static func secret(_ v: YAMLValue) throws -> Scenario.Secret {

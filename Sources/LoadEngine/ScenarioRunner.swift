@@ -114,31 +114,80 @@ public struct ScenarioRunner {
         var targetDescription: String
         let password = try resolvePassword()
 
-        if let uri = options.target ?? { if case .uri(let u) = scenario.target { return u } else { return nil } }() {
-            if let t = uri.transport, let kind = SIPTransportKind(token: t) { transport = kind }
-            destination = SIPDestination(transport: transport, host: uri.host, port: uri.port ?? transport.defaultPort,
-                                         serverName: scenario.serverName)
-            targetDescription = uri.description
-            if caFile == nil, transport == .tls { caFile = TestCertificateAuthority(directory: options.certsDirectory).caFile }
-        } else {
-            let server = try await MetaMockServer(configuration: try mockConfiguration(), group: group, certsDirectory: options.certsDirectory)
-            mockOut = server
-            let bound = try await server.start(.ephemeral())
-            let address: SocketAddress?
-            switch transport {
-            case .tls: address = bound.tls
-            case .tcp: address = bound.tcp
-            case .udp: address = bound.udp
+        let targetURI = options.target ?? { if case .uri(let u) = scenario.target { return u } else { return nil } }()
+        let stack: SIPTransportStack
+        var uasSettings: BusinessUserAgentServer.Settings?
+        if scenario.direction == .uic {
+            // The mock (as Meta) places the calls; they go to the target SBC, or to wasim's own business side.
+            var config = try mockConfiguration()
+            guard let businessIndex = config.businesses.firstIndex(where: { $0.number == scenario.businessNumber }) else {
+                throw ScenarioError(file: scenario.file, path: "business.number",
+                                    message: "the mock has no business \(scenario.businessNumber) to place UIC calls for")
             }
-            destination = SIPDestination(transport: transport, host: "127.0.0.1", port: address?.port ?? 0, serverName: scenario.serverName)
-            caFile = caFile ?? server.caFile
-            targetDescription = "embedded mock (sip:127.0.0.1:\(destination.port);transport=\(transport.rawValue))"
+            let authority = TestCertificateAuthority(directory: options.certsDirectory)
+            let issued = try authority.ensure()
+            var business = config.businesses[businessIndex]
+            if let uri = targetURI {
+                if let t = uri.transport, let kind = SIPTransportKind(token: t) { transport = kind }
+                business.connectAddress = "\(uri.host):\(uri.port ?? transport.defaultPort)"
+                if scenario.serverName != "wa.meta.vc" { business.sipServerHostname = scenario.serverName }
+                stack = try await SIPTransportStack(group: group, advertisedHost: scenario.localHost) { _ in nil }
+                targetDescription = "\(uri) (UIC: the embedded mock calls it as Meta)"
+            } else {
+                let cert = try issued[business.sipServerHostname] ?? authority.issue(host: business.sipServerHostname)
+                stack = try await SIPTransportStack(
+                    group: group, advertisedHost: scenario.localHost,
+                    serverTLS: TLSServerSettings(certificateChainFile: cert.chainFile, privateKeyFile: cert.keyFile)) { _ in nil }
+                let bound: SocketAddress
+                switch transport {
+                case .udp: bound = try await stack.listenUDP(host: "127.0.0.1", port: 0)
+                case .tcp, .tls: bound = try await stack.listenStream(host: "127.0.0.1", port: 0, tls: transport == .tls)
+                }
+                business.connectAddress = "127.0.0.1:\(bound.port ?? 0)"
+                uasSettings = BusinessUserAgentServer.Settings(
+                    challenge: scenario.uicAnswer.challenge, realm: business.sipServerHostname, digestUsername: business.digestUsername,
+                    password: password, answerAfter: scenario.uicAnswer.answerAfter, contactHost: "\(scenario.localHost):\(bound.port ?? 0)",
+                    contactUser: business.number)
+                targetDescription = "wasim business UAS (sip:127.0.0.1:\(bound.port ?? 0);transport=\(transport.rawValue)), called by the embedded mock"
+            }
+            business.transport = transport
+            config.businesses[businessIndex] = business
+            if let ca = scenario.caFile { config.uic.caFile = ca }
+            let server = try await MetaMockServer(configuration: config, group: group, certsDirectory: options.certsDirectory)
+            mockOut = server
+            _ = try await server.start(.ephemeral())
+            destination = SIPDestination(transport: transport, host: "127.0.0.1", port: 0)
+        } else {
+            if let uri = targetURI {
+                if let t = uri.transport, let kind = SIPTransportKind(token: t) { transport = kind }
+                destination = SIPDestination(transport: transport, host: uri.host, port: uri.port ?? transport.defaultPort,
+                                             serverName: scenario.serverName)
+                targetDescription = uri.description
+                if caFile == nil, transport == .tls { caFile = TestCertificateAuthority(directory: options.certsDirectory).caFile }
+            } else {
+                let server = try await MetaMockServer(configuration: try mockConfiguration(), group: group, certsDirectory: options.certsDirectory)
+                mockOut = server
+                let bound = try await server.start(.ephemeral())
+                let address: SocketAddress?
+                switch transport {
+                case .tls: address = bound.tls
+                case .tcp: address = bound.tcp
+                case .udp: address = bound.udp
+                }
+                destination = SIPDestination(transport: transport, host: "127.0.0.1", port: address?.port ?? 0, serverName: scenario.serverName)
+                caFile = caFile ?? server.caFile
+                targetDescription = "embedded mock (sip:127.0.0.1:\(destination.port);transport=\(transport.rawValue))"
+            }
+            let clientTLS = transport == .tls ? TLSClientSettings(caFile: caFile) : nil
+            stack = try await SIPTransportStack(group: group, advertisedHost: scenario.localHost, clientTLS: clientTLS) { _ in nil }
+            if transport == .udp { try await stack.openClientUDP(host: "127.0.0.1") }
         }
 
         let shardsBox = options.control.shards
-        let clientTLS = transport == .tls ? TLSClientSettings(caFile: caFile) : nil
-        let stack = try await SIPTransportStack(group: group, advertisedHost: scenario.localHost, clientTLS: clientTLS) { _ in nil }
-        if transport == .udp { try await stack.openClientUDP(host: "127.0.0.1") }
+        let uicMock = scenario.direction == .uic ? mockOut : nil
+        var secret = [UInt8](repeating: 0, count: 32)
+        for i in secret.indices { secret[i] = UInt8.random(in: 0...255) }
+        let uasSecret = secret
 
         // One shard per event loop, but never more shards than calls may be up at once.
         let loops = Array(stack.eventLoops.prefix(max(1, min(scenario.maxConcurrent, scenario.totalCalls))))
@@ -147,12 +196,13 @@ public struct ScenarioRunner {
         for (i, loop) in loops.enumerated() {
             let plan = CallShard.Plan(shardIndex: i, shardCount: loops.count, scenario: scenario, traceMode: options.traceMode,
                                       traceLimit: max(1, options.traceLimit / loops.count), password: password,
-                                      destination: destination, targetDomain: scenario.serverName, runStart: runStart)
+                                      destination: destination, targetDomain: scenario.serverName, runStart: runStart, mock: uicMock)
             let bound = stack.endpoint(on: loop)
             let future = try await loop.submit {
                 let endpoint = bound.value
                 let promise = loop.makePromise(of: ShardStatistics.self)
                 let shard = CallShard(plan: plan, endpoint: endpoint, promise: promise)
+                if let uasSettings { shard.uas = BusinessUserAgentServer(settings: uasSettings, endpoint: endpoint, secret: uasSecret, shard: i) }
                 endpoint.handler = shard
                 shard.start()
                 return (promise.futureResult, NIOLoopBound(shard, eventLoop: loop))

@@ -319,6 +319,8 @@ public struct UICCallTiming: Sendable, Hashable {
     public var byeSent: NIODeadline?
     public var ended: NIODeadline?
 
+    public init() {}
+
     /// INVITE → 200, including the challenge round trip.
     public var setup: TimeAmount? { answered.flatMap { a in inviteSent.map { a - $0 } } }
 }

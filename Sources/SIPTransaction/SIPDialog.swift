@@ -78,6 +78,9 @@ public struct SIPDialog: Sendable, Hashable {
     /// §13.2.2.4: the ACK for a 2xx, with the INVITE's CSeq number and the dialog's route set.
     public func makeAck() -> SIPRequest { request(.ack, sequence: inviteSequence) }
 
+    /// §13.2.2.4: the ACK for a 2xx to a re-INVITE sent in the dialog with CSeq `sequence`.
+    public func makeAck(sequence: UInt32) -> SIPRequest { request(.ack, sequence: sequence) }
+
     func request(_ method: SIPMethod, sequence: UInt32) -> SIPRequest {
         var headers = SIPHeaders()
         var uri = remoteTarget

@@ -1,3 +1,4 @@
+import Foundation
 import MetaMock
 import SIPAuth
 import Testing
@@ -21,11 +22,13 @@ struct MockConfigLoaderTests {
               port: 5062
               app_id: a2
               request_uri_user_params: { tgrp: wacall, trunk-context: byoc.example.org }
+              connect_to: 127.0.0.1:5071
+              transport: tcp
             srtp_key_exchange_protocol: SDES
         users:
           - range: "+15550300000..+15550300099"
             permission: { temporary: 7d }
-            behaviour: { answer: 0.8, decline: 0.1, no_answer: 0.1, answer_after: [1s, 3s] }
+            behaviour: { answer: 0.8, decline: 0.1, no_answer: 0.1, answer_after: [1s, 3s], hang_up_after: 20s }
           - list: ["+15550400000"]
             permission: none
         limits:
@@ -34,8 +37,14 @@ struct MockConfigLoaderTests {
           unanswered_streak: { nudge: 5, revoke: 10 }
         auth: { algorithms: [SHA-256, MD5], nonce_lifetime: 60s }
         domain_match: exact
-        timers: { ring_timeout: 45s }
-        sip: { send_ringing: true, lab_route_host: 127.0.0.1 }
+        timers: { ring_timeout: 45s, t1: 250ms, t2: 2s }
+        sip: { send_ringing: true, lab_route_host: 127.0.0.1, strict_in_dialog_route: false }
+        headers: { user_country_code: x-wa-meta-country-code, user_name: null, phone_number_id: x-wa-meta-phone-number-id }
+        uic:
+          client_certificate: client.sip.fbclientcerts.com
+          answer_timeout: 30s
+          calls:
+            - { users: "+15550300000..+15550300009", business: "+15550100002", count: 20, rate: 5/s, hold: [2s, 4s], cta_payload: promo-7 }
         """
 
     @Test func everySection() throws {
@@ -50,6 +59,29 @@ struct MockConfigLoaderTests {
         #expect(c.limits.connectedBICPer24h == 100 && c.limits.streakRevoke == 10)
         #expect(c.digestAlgorithms == [.sha256, .md5] && c.nonceLifetimeSeconds == 60)
         #expect(c.domainMatch == .exact && c.ringTimeoutSeconds == 45 && c.sendRinging && c.labRouteHost == "127.0.0.1")
+        #expect(b.connectAddress == "127.0.0.1:5071" && b.transport == .tcp && c.users[0].behaviour.hangUpAfter == 20...20)
+        #expect(c.timers.t1 == .milliseconds(250) && c.timers.t2 == .seconds(2) && !c.strictInDialogRoute)
+        #expect(c.headerNames.userCountryCode == "x-wa-meta-country-code" && c.headerNames.userName == nil)
+        #expect(c.headerNames.phoneNumberID == "x-wa-meta-phone-number-id" && c.headerNames.userID == "x-wa-meta-user-id")
+        #expect(c.uic.clientCertificate == .host("client.sip.fbclientcerts.com") && c.uic.answerTimeoutSeconds == 30)
+        let plan = try #require(c.uic.calls.first)
+        #expect(plan.count == 20 && plan.rate == 5 && plan.hold == 2...4 && plan.ctaPayload == "promo-7" && plan.users.count == 10)
+    }
+
+    @Test func uicPlanMustNameAKnownBusiness() throws {
+        do {
+            _ = try MockConfigLoader.parse("uic:\n  calls:\n    - { users: \"+15550300000\", business: \"+19990000000\" }\n", file: "m.yaml")
+            Issue.record("accepted an unknown business")
+        } catch let e as ConfigFileError {
+            #expect(e.path == "uic.calls[0]" && e.message.contains("+19990000000"))
+        }
+    }
+
+    @Test func exampleFilesLoad() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        for name in ["Scenarios/mocks/users.yaml", "Scenarios/mocks/example.yaml"] {
+            _ = try MockConfigLoader.load(path: root.appendingPathComponent(name).path)
+        }
     }
 
     @Test func printedConfigReadsBackTheSame() throws {
