@@ -70,7 +70,7 @@ let package = Package(
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth"]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"]),
-        .testTarget(name: "MetaMockTests", dependencies: ["MetaMock", "SIPAuth", "SIPCore", "WasimYAML"]),
+        .testTarget(name: "MetaMockTests", dependencies: ["MetaMock", "SIPAuth", "SIPCore", "SIPTransport", "WasimYAML"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SIPTransport", "MetaMock", "LoadEngine", "WasimCerts", "SIPAuth",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -13,7 +13,7 @@ public enum BICDecision: Sendable, Equatable {
 
 /// Meta's checks on a BIC INVITE, in the order of `meta-sip-spec.md` §10: Request-URI, credentials, From
 /// number, From host, app authorization, digest, duplicate call, permission, 24 h connected-call limit,
-/// concurrency. Every texts is Meta's where Meta documents one. Time is passed in.
+/// SDP offer, concurrency. Every text is Meta's where Meta documents one. Time is passed in.
 public struct BICInvitePolicy: Sendable {
     public let configuration: MockConfiguration
 
@@ -73,6 +73,10 @@ public struct BICInvitePolicy: Sendable {
         case .none: return noPermission
         case .temporary(let after) where wall >= startedAt + after: return noPermission
         default: break
+        }
+        // 10. The SDP offer (before admission, which marks the call active; the real order is undocumented).
+        if let problem = configuration.sdpCheck.problem(in: request.body, keyExchange: business.srtpKeyExchange) {
+            return .reject(status: 403, reason: "Forbidden", rule: "sdp: \(problem)")
         }
         switch state.admit(pair, now: wall, limits: configuration.limits) {
         case .admitted:

@@ -67,7 +67,8 @@ public enum MockConfigLoader {
             if let x = m["reject_alpn_sip"] { config.rejectALPNSip = try x.bool() }
         }
         if let v = top["sip"] {
-            let m = try v.mapping(allowed: ["send_ringing", "record_routes", "lab_route_host", "strict_in_dialog_route"])
+            let m = try v.mapping(allowed: ["send_ringing", "record_routes", "lab_route_host", "strict_in_dialog_route", "sdp_check"])
+            if let x = m["sdp_check"] { config.sdpCheck = MetaSDPCheck(rawValue: try x.choice(MetaSDPCheck.allCases.map(\.rawValue)))! }
             if let x = m["strict_in_dialog_route"] { config.strictInDialogRoute = try x.bool() }
             if let x = m["send_ringing"] { config.sendRinging = try x.bool() }
             if let x = m["record_routes"] { config.recordRoutes = try x.sequence().map { try $0.string() } }
@@ -309,7 +310,7 @@ public enum MockConfigWriter {
         func ms(_ t: TimeAmount) -> String { d(Double(t.nanoseconds) / 1e9) }
         out += "timers: { ring_timeout: \(d(c.ringTimeoutSeconds)), t1: \(ms(c.timers.t1)), t2: \(ms(c.timers.t2)), t4: \(ms(c.timers.t4)) }\n"
         out += "sip:\n  send_ringing: \(c.sendRinging)\n  record_routes: [" + c.recordRoutes.map(q).joined(separator: ", ") + "]\n"
-        out += "  strict_in_dialog_route: \(c.strictInDialogRoute)\n"
+        out += "  strict_in_dialog_route: \(c.strictInDialogRoute)\n  sdp_check: \(c.sdpCheck.rawValue)\n"
         if let lab = c.labRouteHost { out += "  lab_route_host: \(lab)\n" }
         let h = c.headerNames
         func opt(_ s: String?) -> String { s.map(q) ?? "null" }

@@ -162,6 +162,8 @@ public struct MockConfiguration: Sendable, Hashable {
     /// Answer 404 to an in-dialog request whose Request-URI or Route does not match what Meta gave the
     /// dialog (spec §3 "Record-Route handling"); off, such requests are accepted.
     public var strictInDialogRoute = true
+    /// How deeply BIC SDP offers are checked (403 on failure).
+    public var sdpCheck = MetaSDPCheck.basic
 
     public init(
         domain: String = "wa.meta.vc",

@@ -55,7 +55,7 @@ enum MockSessionDescription {
 
     /// The payload type an offer maps to `codec` (case-insensitive), from its `a=rtpmap` lines.
     static func payloadType(in sdp: String, codec: String) -> Int? {
-        for line in sdp.split(whereSeparator: { $0 == "\r" || $0 == "\n" }) where line.hasPrefix("a=rtpmap:") {
+        for line in sdp.split(whereSeparator: \.isNewline) where line.hasPrefix("a=rtpmap:") {
             let parts = line.dropFirst(9).split(separator: " ", maxSplits: 1)
             if parts.count == 2, parts[1].lowercased().hasPrefix(codec.lowercased()) { return Int(parts[0]) }
         }

@@ -1,3 +1,4 @@
+import NIOCore
 import MetaMock
 import SIPAuth
 import SIPCore
@@ -24,10 +25,12 @@ struct BICPolicyTests {
         }
 
         /// An authenticated INVITE from `fromHost` to `callee`, answered as a real UAC would.
+        static let offer = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=fingerprint:sha-256 AB:CD\r\n"
+
         mutating func invite(to callee: String = "+15550200000", fromHost: String = "sip.example.com",
-                             number: String = "+15550100001", password: String? = nil) -> BICDecision
+                             number: String = "+15550100001", password: String? = nil, sdp: String = Rig.offer) -> BICDecision
         {
-            var request = SIPRequest(method: .invite, uri: try! SIPURI("sip:\(callee)@wa.meta.vc;transport=tls"))
+            var request = SIPRequest(method: .invite, uri: try! SIPURI("sip:\(callee)@wa.meta.vc;transport=tls"), body: ByteBuffer(string: sdp))
             request.headers.add(.from, "<sip:\(number)@\(fromHost)>;tag=1")
             request.headers.add(.to, "<sip:\(callee)@wa.meta.vc>")
             request.headers.add(.callID, "c\(Int(now))")
@@ -173,5 +176,20 @@ struct BICPolicyTests {
         #expect(isAccept(rig.invite(to: "+15550200000")))
         #expect(isAccept(rig.invite(to: "+15550200001")))
         #expect(rejection(rig.invite(to: "+15550200002"))?.0 == 503)
+    }
+
+    /// Step 10: the SDP offer. `basic` wants one audio m-line; `strict` also Opus and the DTLS or SDES profile.
+    @Test func sdpOfferIsChecked() {
+        var rig = Rig()
+        #expect(rejection(rig.invite(sdp: ""))?.0 == 403)
+        #expect(rejection(rig.invite(sdp: Rig.offer + "m=video 4002 RTP/AVP 96\r\n"))?.0 == 403)
+        #expect(isAccept(rig.invite(sdp: "v=0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n")))
+        var config = MockConfiguration.default
+        config.sdpCheck = .strict
+        var strict = Rig(config)
+        #expect(rejection(strict.invite(to: "+15550200001", sdp: "v=0\r\nm=audio 4000 RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"))?.0 == 403)
+        #expect(isAccept(strict.invite(to: "+15550200002")))
+        #expect(MetaSDPCheck.strict.problem(in: ByteBuffer(string: "m=audio 1 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"), keyExchange: "DTLS") == "No fingerprint found in SDP")
+        #expect(MetaSDPCheck.strict.problem(in: ByteBuffer(string: "m=audio 1 RTP/SAVP 111\r\na=rtpmap:111 opus/48000/2\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"), keyExchange: "SDES") == nil)
     }
 }

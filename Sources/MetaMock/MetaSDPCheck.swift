@@ -1,0 +1,40 @@
+import NIOCore
+
+/// Meta's SDP validation of a BIC offer (spec §5.1, §10 step 10: "SDP valid → otherwise 403"). The exact
+/// checks are undocumented, so the depth is a setting:
+/// - `off`: anything goes;
+/// - `basic` (default): an SDP body with exactly one audio m-line and no video ("one m-line and one audio
+///   track only", "video m-lines are not supported");
+/// - `strict`: also Opus 48000/2 offered, and the profile of the number's key exchange: `UDP/TLS/RTP/SAVPF`
+///   with a sha-256 `a=fingerprint` for DTLS ("No fingerprint found in SDP"), `RTP/SAVP` with `a=crypto`
+///   for SDES.
+public enum MetaSDPCheck: String, Sendable, Hashable, CaseIterable {
+    case off, basic, strict
+
+    /// Why the offer is refused, or nil when it passes.
+    public func problem(in body: ByteBuffer, keyExchange: String) -> String? {
+        guard self != .off else { return nil }
+        guard body.readableBytes > 0, let text = body.getString(at: body.readerIndex, length: body.readableBytes) else {
+            return "no SDP offer in the INVITE"
+        }
+        let lines = text.split(whereSeparator: \.isNewline)
+        let media = lines.filter { $0.hasPrefix("m=") }
+        if media.contains(where: { $0.hasPrefix("m=video") }) { return "video m-lines are not supported" }
+        guard media.count == 1, let audio = media.first, audio.hasPrefix("m=audio") else {
+            return "exactly one audio m-line is supported (found \(media.count) m-lines)"
+        }
+        guard self == .strict else { return nil }
+        if !lines.contains(where: { $0.hasPrefix("a=rtpmap:") && $0.lowercased().contains(" opus/48000") }) {
+            return "Opus 48000/2 is not offered"
+        }
+        let profile = audio.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
+        if keyExchange == "SDES" {
+            guard profile == "RTP/SAVP" else { return "SDES needs RTP/SAVP, offered \(profile)" }
+            guard lines.contains(where: { $0.hasPrefix("a=crypto:") }) else { return "no a=crypto line for SDES" }
+        } else {
+            guard profile == "UDP/TLS/RTP/SAVPF" else { return "DTLS needs UDP/TLS/RTP/SAVPF, offered \(profile)" }
+            guard lines.contains(where: { $0.hasPrefix("a=fingerprint:sha-256 ") }) else { return "No fingerprint found in SDP" }
+        }
+        return nil
+    }
+}

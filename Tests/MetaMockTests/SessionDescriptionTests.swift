@@ -1,0 +1,30 @@
+import NIOCore
+import SIPTransport
+import Testing
+@testable import MetaMock
+
+/// The SDP Meta writes: the BIC answer mirrors the offer's payload numbers (spec §5.4), the UIC offer has the
+/// DTLS or SDES shape of spec §5.2/§5.3.
+struct SessionDescriptionTests {
+    @Test func answerMirrorsPayloadTypes() {
+        let offer = "v=0\r\nm=audio 4000 RTP/SAVP 107 101 0\r\na=rtpmap:107 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\na=rtpmap:0 PCMU/8000\r\n"
+        let answer = MockSessionDescription.answer(to: ByteBuffer(string: offer), host: "157.240.19.130")
+        #expect(answer.contains("m=audio 3480 RTP/SAVP 107 101\r\n"))
+        #expect(answer.contains("a=rtpmap:107 opus/48000/2") && answer.contains("a=rtpmap:101 telephone-event/8000"))
+        #expect(!answer.contains("PCMU"))
+    }
+
+    @Test func uicOffersHaveMetasShape() {
+        var random = FastRandom(seed: 42)
+        let dtls = MockSessionDescription.offer(host: "57.144.135.35", keyExchange: "DTLS", fingerprint: "AB:CD", random: &random)
+        #expect(dtls.contains("a=ice-lite\r\nm=audio 3480 UDP/TLS/RTP/SAVPF 111 126\r\n"))
+        #expect(dtls.contains("a=fingerprint:sha-256 AB:CD\r\na=setup:actpass"))
+        let ufrag = dtls.split(separator: "\r\n").first { $0.hasPrefix("a=ice-ufrag:") }?.dropFirst(12)
+        #expect(ufrag?.count == 16)
+        let pwd = dtls.split(separator: "\r\n").first { $0.hasPrefix("a=ice-pwd:") }?.dropFirst(10)
+        #expect(pwd?.count == 24 && pwd?.hasSuffix("==") == true)
+        let sdes = MockSessionDescription.offer(host: "57.144.135.35", keyExchange: "SDES", fingerprint: "AB:CD", random: &random)
+        #expect(sdes.contains("m=audio 3480 RTP/SAVP 111 126") && sdes.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"))
+        #expect(!sdes.contains("ice-") && !sdes.contains("fingerprint") && !sdes.contains("rtcp-fb"))
+    }
+}
