@@ -25,7 +25,7 @@ final class MetaMockCore: SIPRequestHandler {
     }
 
     /// What the user does, drawn from the group's behaviour weights.
-    enum UserOutcome: String { case answer, decline, noAnswer = "no_answer", unreachable }
+    enum UserOutcome: String { case answer, decline, noAnswer = "no_answer", unreachable, unavailable, noMedia = "no_media" }
 
     let configuration: MockConfiguration
     let policy: BICInvitePolicy
@@ -179,7 +179,7 @@ final class MetaMockCore: SIPRequestHandler {
             ledger.update(callID) { $0.wacid = wacid }
             let outcome = draw(user.behaviour)
             ledger.update(callID) { $0.userOutcome = outcome.rawValue }
-            if configuration.sendRinging, outcome != .unreachable {
+            if configuration.sendRinging, outcome != .unreachable, outcome != .unavailable {
                 endpoint.respond(shaping.response(to: request, status: 180, toTag: toTag, flow: flow), to: transaction)
             }
             let behaviour = user.behaviour
@@ -188,7 +188,8 @@ final class MetaMockCore: SIPRequestHandler {
             case .answer, .decline:
                 delay = behaviour.answerAfter.lowerBound + (behaviour.answerAfter.upperBound - behaviour.answerAfter.lowerBound) * random.nextUnit()
             case .noAnswer: delay = configuration.ringTimeoutSeconds
-            case .unreachable: delay = 0
+            case .unreachable, .unavailable: delay = 0
+            case .noMedia: delay = configuration.mediaStartTimeoutSeconds
             }
             let act = { [self] in
                 calls[callID]?.pending = nil
@@ -197,6 +198,10 @@ final class MetaMockCore: SIPRequestHandler {
                 case .decline: fail(request, callID: callID, status: 486, reason: "User declined the call", ending: .declined, endpoint: endpoint)
                 case .noAnswer, .unreachable:
                     fail(request, callID: callID, status: 480, reason: "Temporarily Unavailable", ending: .unanswered, endpoint: endpoint)
+                case .unavailable:
+                    fail(request, callID: callID, status: 503, reason: "Service Unavailable", ending: .other, endpoint: endpoint)
+                case .noMedia:
+                    fail(request, callID: callID, status: 408, reason: "RTP Timeout", ending: .other, endpoint: endpoint)
                 }
             }
             if delay <= 0 {
@@ -208,9 +213,10 @@ final class MetaMockCore: SIPRequestHandler {
     }
 
     private func draw(_ b: MockConfiguration.Behaviour) -> UserOutcome {
-        let total = b.answer + b.decline + b.noAnswer + b.unreachable
+        let total = b.answer + b.decline + b.noAnswer + b.unreachable + b.unavailable + b.noMedia
         var x = random.nextUnit() * total
-        for (weight, outcome) in [(b.answer, UserOutcome.answer), (b.decline, .decline), (b.noAnswer, .noAnswer)] {
+        for (weight, outcome) in [(b.answer, UserOutcome.answer), (b.decline, .decline), (b.noAnswer, .noAnswer),
+                                  (b.unavailable, .unavailable), (b.noMedia, .noMedia)] {
             if x < weight { return outcome }
             x -= weight
         }

@@ -51,8 +51,9 @@ public enum MockConfigLoader {
             config.domainMatch = MockConfiguration.DomainMatch(rawValue: try v.choice(MockConfiguration.DomainMatch.allCases.map(\.rawValue)))!
         }
         if let v = top["timers"] {
-            let m = try v.mapping(allowed: ["ring_timeout", "t1", "t2", "t4"])
+            let m = try v.mapping(allowed: ["ring_timeout", "media_start_timeout", "t1", "t2", "t4"])
             if let r = m["ring_timeout"] { config.ringTimeoutSeconds = try r.seconds() }
+            if let r = m["media_start_timeout"] { config.mediaStartTimeoutSeconds = try r.seconds() }
             func amount(_ x: YAMLValue) throws -> TimeAmount {
                 let s = try x.seconds()
                 guard s > 0 else { throw x.error("must be more than 0") }
@@ -163,12 +164,14 @@ public enum MockConfigLoader {
         }
         var behaviour = MockConfiguration.Behaviour()
         if let b = m["behaviour"] {
-            let bm = try b.mapping(allowed: ["answer", "decline", "no_answer", "unreachable", "answer_after", "hang_up_after"])
+            let bm = try b.mapping(allowed: ["answer", "decline", "no_answer", "unreachable", "unavailable", "no_media", "answer_after", "hang_up_after"])
             behaviour = MockConfiguration.Behaviour(
                 answer: try bm["answer"]?.double() ?? (bm.keys.contains(where: { $0 != "answer_after" && $0 != "hang_up_after" }) ? 0 : 1),
                 decline: try bm["decline"]?.double() ?? 0, noAnswer: try bm["no_answer"]?.double() ?? 0,
                 unreachable: try bm["unreachable"]?.double() ?? 0)
-            let weights = [behaviour.answer, behaviour.decline, behaviour.noAnswer, behaviour.unreachable]
+            behaviour.unavailable = try bm["unavailable"]?.double() ?? 0
+            behaviour.noMedia = try bm["no_media"]?.double() ?? 0
+            let weights = [behaviour.answer, behaviour.decline, behaviour.noAnswer, behaviour.unreachable, behaviour.unavailable, behaviour.noMedia]
             guard weights.allSatisfy({ $0 >= 0 }), weights.reduce(0, +) > 0 else { throw b.error("weights must be >= 0 and not all 0") }
             if let a = bm["answer_after"] { behaviour.answerAfter = try durationRange(a, "answer_after") }
             if let h = bm["hang_up_after"] { behaviour.hangUpAfter = try durationRange(h, "hang_up_after") }
@@ -299,7 +302,7 @@ public enum MockConfigWriter {
             }
             let b = u.behaviour
             let hangUp = b.hangUpAfter.map { ", hang_up_after: [\(d($0.lowerBound)), \(d($0.upperBound))]" } ?? ""
-            out += "    behaviour: { answer: \(b.answer), decline: \(b.decline), no_answer: \(b.noAnswer), unreachable: \(b.unreachable), answer_after: [\(d(b.answerAfter.lowerBound)), \(d(b.answerAfter.upperBound))]\(hangUp) }\n"
+            out += "    behaviour: { answer: \(b.answer), decline: \(b.decline), no_answer: \(b.noAnswer), unreachable: \(b.unreachable), unavailable: \(b.unavailable), no_media: \(b.noMedia), answer_after: [\(d(b.answerAfter.lowerBound)), \(d(b.answerAfter.upperBound))]\(hangUp) }\n"
         }
         let l = c.limits
         out += "limits:\n  connected_bic_per_24h: \(l.connectedBICPer24h)\n  concurrent_per_number: \(l.concurrentPerNumber)\n"
@@ -308,7 +311,7 @@ public enum MockConfigWriter {
         out += "tls: { reject_alpn_sip: \(c.rejectALPNSip) }\n"
         out += "domain_match: \(c.domainMatch.rawValue)\n"
         func ms(_ t: TimeAmount) -> String { d(Double(t.nanoseconds) / 1e9) }
-        out += "timers: { ring_timeout: \(d(c.ringTimeoutSeconds)), t1: \(ms(c.timers.t1)), t2: \(ms(c.timers.t2)), t4: \(ms(c.timers.t4)) }\n"
+        out += "timers: { ring_timeout: \(d(c.ringTimeoutSeconds)), media_start_timeout: \(d(c.mediaStartTimeoutSeconds)), t1: \(ms(c.timers.t1)), t2: \(ms(c.timers.t2)), t4: \(ms(c.timers.t4)) }\n"
         out += "sip:\n  send_ringing: \(c.sendRinging)\n  record_routes: [" + c.recordRoutes.map(q).joined(separator: ", ") + "]\n"
         out += "  strict_in_dialog_route: \(c.strictInDialogRoute)\n  sdp_check: \(c.sdpCheck.rawValue)\n"
         if let lab = c.labRouteHost { out += "  lab_route_host: \(lab)\n" }

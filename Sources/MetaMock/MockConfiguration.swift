@@ -77,6 +77,10 @@ public struct MockConfiguration: Sendable, Hashable {
         public var decline: Double
         public var noAnswer: Double
         public var unreachable: Double
+        /// 503 Service Unavailable at once (Meta's generic internal error).
+        public var unavailable: Double = 0
+        /// 408 RTP Timeout after the media start timeout (the WhatsApp client got no media).
+        public var noMedia: Double = 0
         /// Seconds between the authenticated INVITE and the answer (uniform in the range).
         public var answerAfter: ClosedRange<Double>
         /// When set, the user hangs up this many seconds after answering and Meta sends the BYE (with
@@ -141,6 +145,8 @@ public struct MockConfiguration: Sendable, Hashable {
     public var nonceLifetimeSeconds: UInt64
     /// Seconds a user's phone rings before a no-answer gives 480.
     public var ringTimeoutSeconds: Double
+    /// Seconds without media before "408 RTP Timeout" (spec §8: 20 s at start).
+    public var mediaStartTimeoutSeconds: Double = 20
     /// Send 180 Ringing before the answer (undocumented for BIC; a setting).
     public var sendRinging: Bool
     /// The two Record-Route entries Meta prepends to its responses.

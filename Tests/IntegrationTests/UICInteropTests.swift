@@ -1,4 +1,5 @@
 import Foundation
+import LoadEngine
 import MetaMock
 import SIPTransport
 import Testing
@@ -86,6 +87,30 @@ struct UICInteropTests {
         #expect(uas.terminationStatus == 0, "\(output.suffix(2500))")
         #expect(reports.first?.outcome.ackWithheld == true)
         #expect(ledger.first?.ackWithheld == true && ledger.first?.rule?.contains("Record-Route altered") == true)
+    }
+
+    /// `wasim scenario` with `direction: uic` and a target: the embedded mock calls a SIPp UAS (the SBC
+    /// stand-in) at the scenario's rate; the summary reports Meta's view of each call.
+    @Test(.enabled(if: Peers.available("sipp")))
+    func uicScenarioAgainstSIPpTarget() async throws {
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let (uas, log, port) = try await Self.startSIPpUAS("uic-uas-407", calls: 4, work: work)
+        let scenario = try ScenarioLoader.parse("""
+            name: uic-to-sipp
+            target: "sip:127.0.0.1:\(port);transport=tcp"
+            business: { number: "+15550100001" }
+            callees: { range: "+15550200000..+15550200003" }
+            load: { rate: 20/s, total_calls: 4 }
+            call: { direction: uic, hold: 300ms }
+            expect: { responses: { "200 OK": 4 } }
+            """, file: "inline.yaml")
+        let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: work.path, certsDirectory: work.path)).run()
+        let output = await Self.finish(uas, log: log, work: work)
+        #expect(uas.terminationStatus == 0, "\(output.suffix(2000))")
+        #expect(result.summary.passed && result.summary.calls.connected == 4, "\(result.summary.responses)")
+        #expect(result.summary.latencyMs.auth.count == 4 && result.summary.latencyMs.setup.count == 4)
+        #expect(result.mockLedger?.allSatisfy { $0.direction == .uic && $0.endedBy == "meta" } == true)
     }
 
     /// The checks can fail: with the live header name (`x-wa-meta-country-code`) instead of the documented one,
