@@ -39,6 +39,16 @@ let package = Package(
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
         ]),
+        /// libsrtp2 (Debian libsrtp2-dev): SRTP and SRTCP.
+        .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
+        /// OpenSSL 3 (Debian libssl-dev) for DTLS-SRTP, with one-line wrappers of the macros Swift cannot import.
+        .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        /// Media: SDP, SRTP (libsrtp2), DTLS-SRTP (OpenSSL), STUN for ICE-lite, RTP pacing and clipping metrics.
+        .target(name: "WasimMedia", dependencies: [
+            "CSRTP", "COpenSSL",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Crypto", package: "swift-crypto"),
+        ]),
         /// YAML files read with every error located by file, line and path (scenarios, mock configuration).
         .target(name: "WasimYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
         /// The mock of Meta's WhatsApp SIP endpoint (wa.meta.vc).
@@ -70,6 +80,11 @@ let package = Package(
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth"]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"]),
+        .testTarget(name: "WasimMediaTests", dependencies: [
+            "WasimMedia", "CSRTP", "WasimCerts",
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "_CryptoExtras", package: "swift-crypto"),
+        ]),
         .testTarget(name: "MetaMockTests", dependencies: ["MetaMock", "SIPAuth", "SIPCore", "SIPTransport", "WasimYAML"]),
         .testTarget(name: "IntegrationTests", dependencies: [
             "SIPTransport", "MetaMock", "LoadEngine", "WasimCerts", "SIPAuth",

@@ -188,6 +188,7 @@ public struct ScenarioRunner {
         var secret = [UInt8](repeating: 0, count: 32)
         for i in secret.indices { secret[i] = UInt8.random(in: 0...255) }
         let uasSecret = secret
+        let uasConfiguration = uasSettings
 
         // One shard per event loop, but never more shards than calls may be up at once.
         let loops = Array(stack.eventLoops.prefix(max(1, min(scenario.maxConcurrent, scenario.totalCalls))))
@@ -202,7 +203,7 @@ public struct ScenarioRunner {
                 let endpoint = bound.value
                 let promise = loop.makePromise(of: ShardStatistics.self)
                 let shard = CallShard(plan: plan, endpoint: endpoint, promise: promise)
-                if let uasSettings { shard.uas = BusinessUserAgentServer(settings: uasSettings, endpoint: endpoint, secret: uasSecret, shard: i) }
+                if let uasConfiguration { shard.uas = BusinessUserAgentServer(settings: uasConfiguration, endpoint: endpoint, secret: uasSecret, shard: i) }
                 endpoint.handler = shard
                 shard.start()
                 return (promise.futureResult, NIOLoopBound(shard, eventLoop: loop))
