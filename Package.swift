@@ -47,6 +47,7 @@ let package = Package(
         .target(name: "WasimMedia", dependencies: [
             "CSRTP", "COpenSSL",
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         /// YAML files read with every error located by file, line and path (scenarios, mock configuration).
@@ -82,6 +83,9 @@ let package = Package(
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"]),
         .testTarget(name: "WasimMediaTests", dependencies: [
             "WasimMedia", "CSRTP", "WasimCerts",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "_CryptoExtras", package: "swift-crypto"),
         ]),

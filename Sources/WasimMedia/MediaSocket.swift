@@ -1,0 +1,106 @@
+import NIOCore
+import NIOPosix
+
+/// Runs a `MediaLeg` on a UDP socket of its own on one event loop: datagrams in, the leg's datagrams out
+/// to its remote address, and one scheduled wake at the leg's next timer (RTP frame, ICE check, DTLS
+/// retransmission, media watchdog). Everything happens on `eventLoop`; no locks.
+public final class MediaSocket {
+    public let leg: MediaLeg
+    public let eventLoop: any EventLoop
+    public private(set) var localPort: Int = 0
+    var channel: (any Channel)?
+    var wake: Scheduled<Void>?
+    var wakeAt: Double?
+    var closed = false
+    /// Called on the loop for each event of the leg.
+    public var onEvent: ((MediaLeg.Event) -> Void)?
+
+    public init(leg: MediaLeg, eventLoop: any EventLoop) {
+        self.leg = leg
+        self.eventLoop = eventLoop
+    }
+
+    /// Monotonic seconds, the leg's time base.
+    public static func now() -> Double { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
+
+    /// Binds `host:0` and returns the port (to put in the SDP). Call on `eventLoop`.
+    public func bind(host: String = "127.0.0.1") -> EventLoopFuture<Int> {
+        let bound = NIOLoopBound(self, eventLoop: eventLoop)
+        return DatagramBootstrap(group: eventLoop)
+            .channelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(MediaDatagramHandler(socket: bound))
+                }
+            }
+            .bind(host: host, port: 0)
+            .map { channel in
+                let socket = bound.value
+                socket.channel = channel
+                socket.localPort = channel.localAddress?.port ?? 0
+                return socket.localPort
+            }
+    }
+
+    /// Starts the leg (the call was answered).
+    public func start() {
+        eventLoop.preconditionInEventLoop()
+        send(leg.start(now: Self.now()))
+        afterStep()
+    }
+
+    public func close() {
+        closed = true
+        wake?.cancel()
+        channel?.close(promise: nil)
+        channel = nil
+    }
+
+    func receive(_ bytes: [UInt8], from address: SocketAddress) {
+        guard !closed, let port = address.port, case .v4(let v4) = address else { return }
+        let ip = withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
+        send(leg.receive(bytes, from: ip, port: UInt16(port), now: Self.now()))
+        afterStep()
+    }
+
+    private func send(_ datagrams: [[UInt8]]) {
+        guard let channel, !datagrams.isEmpty else { return }
+        let remote = leg.remote
+        guard let address = try? SocketAddress(ipAddress: remote.address.map(String.init).joined(separator: "."), port: Int(remote.port)) else { return }
+        for datagram in datagrams {
+            var buffer = channel.allocator.buffer(capacity: datagram.count)
+            buffer.writeBytes(datagram)
+            channel.write(AddressedEnvelope(remoteAddress: address, data: buffer), promise: nil)
+        }
+        channel.flush()
+    }
+
+    private func afterStep() {
+        for event in leg.takeEvents() { onEvent?(event) }
+        guard !closed, let next = leg.nextWake else { return }
+        if let wakeAt, wakeAt <= next, wake != nil { return }
+        wake?.cancel()
+        wakeAt = next
+        let delay = max(0, next - Self.now())
+        wake = eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { [self] in
+            wake = nil
+            wakeAt = nil
+            guard !closed else { return }
+            send(leg.due(now: Self.now()))
+            afterStep()
+        }
+    }
+}
+
+/// Feeds a media socket's datagrams to it.
+final class MediaDatagramHandler: ChannelInboundHandler {
+    typealias InboundIn = AddressedEnvelope<ByteBuffer>
+    let socket: NIOLoopBound<MediaSocket>
+
+    init(socket: NIOLoopBound<MediaSocket>) { self.socket = socket }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let envelope = Self.unwrapInboundIn(data)
+        let bytes = envelope.data.getBytes(at: envelope.data.readerIndex, length: envelope.data.readableBytes) ?? []
+        socket.value.receive(bytes, from: envelope.remoteAddress)
+    }
+}
