@@ -54,7 +54,7 @@ let package = Package(
         .target(name: "WasimYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
         /// The mock of Meta's WhatsApp SIP endpoint (wa.meta.vc).
         .target(name: "MetaMock", dependencies: [
-            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "WasimCerts", "WasimYAML",
+            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "WasimCerts", "WasimYAML", "WasimMedia",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),

@@ -4,6 +4,7 @@ import SIPAuth
 import SIPCore
 import SIPTransaction
 import SIPTransport
+import WasimMedia
 
 /// The mock's transaction user on one event loop: Meta's BIC pipeline, the user's scripted outcome,
 /// in-dialog handling and the answers Meta gives to everything else (spec §2–§4, §7). Dialogs, the ledger
@@ -22,6 +23,7 @@ final class MetaMockCore: SIPRequestHandler {
         var expectations: InDialogExpectations?
         var wacid: String
         var answeredAt: NIODeadline?
+        var media: MockMedia?
     }
 
     /// What the user does, drawn from the group's behaviour weights.
@@ -51,6 +53,8 @@ final class MetaMockCore: SIPRequestHandler {
     var brokenUICDialogs: [String: InDialogExpectations] = [:]
     /// `a=fingerprint` of the mock's SDP offers.
     var mediaFingerprint = ""
+    /// The DTLS certificate of Meta's media legs.
+    var dtlsContext: DTLSContext?
     /// Bound listener ports, for lab routes in UIC requests.
     var listenPorts: [SIPTransportKind: Int] = [:]
 
@@ -225,14 +229,24 @@ final class MetaMockCore: SIPRequestHandler {
 
     /// The user answers: 200 OK with Meta's headers and an SDP answer; the dialog is made now (RFC 3261 §12.1.1).
     private func answer(_ request: SIPRequest, callID: String, endpoint: SIPEndpoint) {
-        guard let call = calls[callID], endpoint.isProceeding(call.transaction) else { return }
-        var response = shaping.response(to: request, status: 200, toTag: call.toTag, flow: call.flow)
+        guard calls[callID] != nil, let transaction = calls[callID]?.transaction, endpoint.isProceeding(transaction) else { return }
         let user = request.uri.userNumber.map(String.init) ?? ""
+        prepareMedia(request, callID: callID, user: user) { [self] sdp in
+            sendAnswer(request, callID: callID, user: user, sdp: sdp)
+        }
+    }
+
+    private func sendAnswer(_ request: SIPRequest, callID: String, user: String, sdp: String) {
+        guard let call = calls[callID], endpoint.isProceeding(call.transaction) else {
+            closeMedia(callID)
+            return
+        }
+        var response = shaping.response(to: request, status: 200, toTag: call.toTag, flow: call.flow)
         let transport = configuration.labRouteHost == nil ? "tls" : call.flow.transport.rawValue
         response.headers.add(.contact, "<sip:\(user)@\(shaping.contactHost(call.flow));transport=\(transport);ob;X-FB-Sip-Smc-Tier=collaboration.sip_gateway.sip.prod>;isfocus")
         response.headers.add(.supported, "timer")
         response.headers.add(.contentType, "application/sdp")
-        response.body = ByteBuffer(string: MockSessionDescription.answer(to: request.body, host: endpoint.advertisedHost))
+        response.body = ByteBuffer(string: sdp)
         calls[callID]?.dialog = try? SIPDialog(uas: request, localTag: call.toTag)
         calls[callID]?.expectations = InDialogExpectations(contactUser: user, contactHost: shaping.contactHost(call.flow),
                                                            routes: shaping.recordRoutes(call.flow))
@@ -240,7 +254,7 @@ final class MetaMockCore: SIPRequestHandler {
         if let hangUp = user.isEmpty ? nil : configuration.userGroup(user)?.behaviour.hangUpAfter {
             let delay = hangUp.lowerBound + (hangUp.upperBound - hangUp.lowerBound) * random.nextUnit()
             calls[callID]?.pending = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { [self] in
-                userHangsUp(callID)
+                metaHangsUp(callID, reason: nil, rule: nil)
             }
         }
         state.connected(call.pair, now: clock.wallNow())
@@ -253,9 +267,10 @@ final class MetaMockCore: SIPRequestHandler {
         endpoint.respond(response, to: call.transaction)
     }
 
-    /// The user hangs up a connected BIC: Meta's BYE, with `x-wa-meta-wacid` and `x-wa-meta-call-duration`
-    /// (spec §4), sent on the call's connection to the business Contact.
-    private func userHangsUp(_ callID: String) {
+    /// Meta hangs up a connected BIC (the user hung up, or no media came): Meta's BYE, with
+    /// `x-wa-meta-wacid`, `x-wa-meta-call-duration` (spec §4) and, for a media timeout, the Reason seen live;
+    /// sent on the call's connection to the business Contact.
+    func metaHangsUp(_ callID: String, reason: String?, rule: String?) {
         guard var call = calls[callID], var dialog = call.dialog else { return }
         call.pending = nil
         var bye = dialog.makeRequest(.bye)
@@ -269,10 +284,12 @@ final class MetaMockCore: SIPRequestHandler {
         bye.headers.add("X-FB-External-Domain", configuration.domain)
         bye.headers.add(.allow, MetaResponseShaping.allow)
         bye.headers.add(.userAgent, "Facebook SipGateway")
+        if let reason { bye.headers.add("Reason", reason) }
         endpoint.sendRequest(bye, on: call.flow) { _ in }
         end(callID, ending: .connected) {
             $0.endedBy = "meta"
             $0.durationSeconds = duration
+            if let rule { $0.rule = rule }
         }
     }
 
@@ -288,6 +305,7 @@ final class MetaMockCore: SIPRequestHandler {
 
     /// Closes a call everywhere: shared state (with the streak), ledger, local table.
     private func end(_ callID: String, ending: MockCallState.Ending, _ update: (inout MockCallRecord) -> Void) {
+        closeMedia(callID)
         guard let call = calls.removeValue(forKey: callID) else { return }
         call.pending?.cancel()
         if let event = state.ended(call.pair, ending, limits: configuration.limits) {

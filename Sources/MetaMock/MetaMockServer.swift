@@ -7,6 +7,7 @@ import NIOSSL
 import SIPTransaction
 import SIPTransport
 import WasimCerts
+import WasimMedia
 
 /// Where the mock listens. Meta's endpoint is TLS on 5061; UDP and TCP are for lab peers such as Debian's
 /// SIPp, which has no TLS.
@@ -79,7 +80,10 @@ public final class MetaMockServer: Sendable {
         }
         clientCertificate = clientCert
         clientCertificateHost = clientHost
-        let fingerprint = try Self.fingerprint(ofFirstCertificateIn: cert.chainFile)
+        // Meta's media certificate: ECDSA P-256, self-signed, bound to calls by the SDP fingerprint.
+        let mediaCertificate = try SelfSignedCertificate(commonName: "wa.meta.vc")
+        let dtls = try DTLSContext(certificatePEM: mediaCertificate.certificatePEM, privateKeyPEM: mediaCertificate.privateKeyPEM)
+        let fingerprint = dtls.fingerprint
         var secret = [UInt8](repeating: 0, count: 32)
         for i in secret.indices { secret[i] = UInt8.random(in: 0...255) }
         let secretCopy = secret
@@ -99,6 +103,7 @@ public final class MetaMockServer: Sendable {
                 let core = MetaMockCore(configuration: configuration, secret: secretCopy, shard: cores.count, state: state,
                                         clock: clock, startedAt: startedAt, endpoint: endpoint, log: log)
                 core.mediaFingerprint = fingerprint
+                core.dtlsContext = dtls
                 cores.append(NIOLoopBound(core, eventLoop: endpoint.eventLoop))
                 return core
             }

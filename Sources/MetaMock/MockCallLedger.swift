@@ -29,12 +29,24 @@ public struct MockCallRecord: Sendable, Codable, Hashable {
     public var durationSeconds: Int?
     /// True when a business 200 OK altered Meta's Record-Route and Meta withheld its ACK (UIC).
     public var ackWithheld: Bool?
+    /// `dtls` or `sdes` when media ran.
+    public var mediaSecurity: String?
+    public var mediaPacketsReceived: Int?
+    public var mediaPacketsSent: Int?
+    /// Answer → first decrypted packet from the business, in ms.
+    public var mediaStartMs: Double?
+    /// Business audio lost at the start (frames before the first decrypted one × 20 ms).
+    public var clippedMs: Double?
+    /// ICE, DTLS or SRTP failure, in words.
+    public var mediaProblem: String?
 
     enum CodingKeys: String, CodingKey {
         case callID = "call_id", direction, from, to, startedAt = "started_at", answeredAt = "answered_at"
         case endedAt = "ended_at", finalStatus = "final_status", reason, rule, endedBy = "ended_by"
         case countedTowardsLimit = "counted_towards_limit", userOutcome = "user_outcome"
         case wacid, durationSeconds = "duration_s", ackWithheld = "ack_withheld"
+        case mediaSecurity = "media_security", mediaPacketsReceived = "media_packets_received", mediaPacketsSent = "media_packets_sent"
+        case mediaStartMs = "media_start_ms", clippedMs = "clipped_ms", mediaProblem = "media_problem"
     }
 }
 

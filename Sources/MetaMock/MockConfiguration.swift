@@ -1,6 +1,7 @@
 import SIPAuth
 import SIPTransaction
 import SIPTransport
+import WasimMedia
 
 /// The mock's configuration. Every value has the documented default of `meta-sip-spec.md` §10, so
 /// `wasim mock` with no file behaves as Meta's endpoint does for the default business; `MockConfigLoader`
@@ -103,6 +104,8 @@ public struct MockConfiguration: Sendable, Hashable {
         public var numbers: NumberSet
         public var permission: Permission
         public var behaviour: Behaviour
+        /// The media impairment for calls to these users (overrides `media.impairment`).
+        public var mediaImpairment: MediaLeg.Impairment?
 
         public init(numbers: NumberSet, permission: Permission = .permanent, behaviour: Behaviour = Behaviour()) {
             self.numbers = numbers
@@ -168,6 +171,8 @@ public struct MockConfiguration: Sendable, Hashable {
     /// Answer 404 to an in-dialog request whose Request-URI or Route does not match what Meta gave the
     /// dialog (spec §3 "Record-Route handling"); off, such requests are accepted.
     public var strictInDialogRoute = true
+    /// Media: run ICE-lite, DTLS-SRTP or SDES and RTP for secure offers, and how to impair it.
+    public var media = MockMediaConfiguration()
     /// How deeply BIC SDP offers are checked (403 on failure).
     public var sdpCheck = MetaSDPCheck.basic
 

@@ -1,4 +1,5 @@
 import SIPTransport
+import WasimMedia
 
 /// How the mock places user-initiated calls towards business SIP servers (spec §3, §10 "UIC generator").
 public struct MockUICConfiguration: Sendable, Hashable {
@@ -65,6 +66,18 @@ public struct MetaHeaderNames: Sendable, Hashable {
     public var userCountryCode: String? = "x-wa-meta-user-country-code"
     /// Seen live (`x-wa-meta-phone-number-id`), absent from the Dec 2025 documentation: off by default.
     public var phoneNumberID: String? = nil
+
+    public init() {}
+}
+
+/// The mock's media (spec §5): on for secure offers, with the clipping impairments of §5.5.
+public struct MockMediaConfiguration: Sendable, Hashable {
+    /// Run media for `UDP/TLS/RTP/SAVPF` (ICE + DTLS) and `RTP/SAVP` + `a=crypto` (SDES) offers.
+    public var enabled = true
+    /// Drop the first ClientHellos, or DTLS before the ICE nomination (per user group: `users[].media`).
+    public var impairment = MediaLeg.Impairment()
+    /// Meta's `a=setup` in a BIC answer to `actpass`: passive (Meta is the DTLS server) or active (spec §11.2).
+    public var bicDTLSSetup = "passive"
 
     public init() {}
 }

@@ -19,7 +19,7 @@ public final class MediaLeg {
 
     /// The mock's clipping knobs (spec §5.5): lose the first ClientHellos, or DTLS that comes before the
     /// ICE nomination, as a slow or strict peer would.
-    public struct Impairment: Sendable {
+    public struct Impairment: Sendable, Hashable {
         public var dropClientHellos = 0
         public var dropDTLSBeforeNomination = false
         public init(dropClientHellos: Int = 0, dropDTLSBeforeNomination: Bool = false) {
@@ -186,6 +186,10 @@ public final class MediaLeg {
                 remote = (address, port)
                 metrics.iceCheckSeconds = now - startedAt
                 events.append(.iceNominated)
+                // Meta as the DTLS client (the business answered setup:passive) starts once nominated.
+                if case .dtls(_, .client, _) = security {
+                    return (reply.response.map { [$0] } ?? []) + startDTLS(now: now)
+                }
             }
             if let problem = reply.problem, problem.contains("Role") { events.append(.failed("ICE: \(problem)")) }
             return reply.response.map { [$0] } ?? []

@@ -1,0 +1,153 @@
+import Foundation
+import NIOCore
+import SIPCore
+import SIPTransport
+import WasimMedia
+
+/// The media of one mock call: the leg's socket and what was negotiated.
+struct MockMedia {
+    var socket: MediaSocket
+    var security: String
+}
+
+/// What the business offered, and the leg Meta answers it with (spec §5): ICE-lite + DTLS-SRTP for
+/// `UDP/TLS/RTP/SAVPF` with a fingerprint and ICE credentials, SDES for `RTP/SAVP` with `a=crypto`, no media
+/// for anything else (lab peers offering plain RTP).
+enum MockMediaPlan {
+    struct Plan {
+        var security: MediaSecurity
+        var kind: String
+        var ice: (localUfrag: String, localPwd: String, remoteUfrag: String, remotePwd: String)?
+        var remote: (address: [UInt8], port: UInt16)
+        var answer: (Int) -> String
+    }
+
+    static func make(offerText: String, configuration: MockConfiguration, context: DTLSContext, host: String,
+                     random: inout FastRandom) -> Plan?
+    {
+        guard let offer = try? SessionDescription(parsing: offerText), let audio = offer.audio else { return nil }
+        let address = (offer.audioAddress ?? "127.0.0.1").split(separator: ".").compactMap { UInt8($0) }
+        guard address.count == 4 else { return nil }
+        let remote = (address, UInt16(clamping: audio.candidates.first?.port ?? audio.port))
+        let opus = audio.payloadType("opus/48000") ?? 111
+        let dtmf = audio.payloadType("telephone-event/8000") ?? 126
+        let session = UInt64(Date().timeIntervalSince1970 * 1000)
+        let ssrc = UInt32(truncatingIfNeeded: random.next() | 1)
+        func lines(_ port: Int, profile: String, security: [String]) -> String {
+            ([
+                "v=0", "o=- \(session) 2 IN IP4 \(host)", "s=-", "t=0 0", "a=group:BUNDLE audio",
+            ] + (profile == "UDP/TLS/RTP/SAVPF" ? ["a=ice-lite"] : []) + [
+                "m=audio \(port) \(profile) \(opus) \(dtmf)", "c=IN IP4 \(host)", "a=rtcp:9 IN IP4 0.0.0.0",
+            ] + security + [
+                "a=mid:audio", "a=sendrecv", "a=rtcp-mux", "a=rtpmap:\(opus) opus/48000/2",
+                "a=fmtp:\(opus) maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1",
+                "a=rtpmap:\(dtmf) telephone-event/8000", "a=maxptime:20", "a=ptime:20", "a=ssrc:\(ssrc) cname:WhatsAppAudioStream1", "",
+            ]).joined(separator: "\r\n")
+        }
+        if audio.profile == "UDP/TLS/RTP/SAVPF", let fingerprint = audio.fingerprint, fingerprint.hash == "sha-256",
+           let ufrag = audio.iceUfrag, let pwd = audio.icePwd
+        {
+            // The business offers actpass or active: Meta is the DTLS server (passive); an offer of passive
+            // makes Meta the client (spec §5.5).
+            let metaActive = audio.setup == "passive" || (audio.setup == "actpass" && configuration.media.bicDTLSSetup == "active")
+            let localUfrag = ICECredentials.ufrag(&random), localPwd = ICECredentials.pwd(&random)
+            let candidate = random.next() % 4_000_000_000
+            return Plan(
+                security: .dtls(context: context, dtlsRole: metaActive ? .client : .server, remoteFingerprint: fingerprint.value),
+                kind: "dtls", ice: (localUfrag, localPwd, ufrag, pwd), remote: remote,
+                answer: { port in
+                    lines(port, profile: "UDP/TLS/RTP/SAVPF", security: [
+                        "a=candidate:\(candidate) 1 udp 2122260223 \(host) \(port) typ host generation 0 network-cost 50",
+                        "a=ice-ufrag:\(localUfrag)", "a=ice-pwd:\(localPwd)", "a=fingerprint:sha-256 \(context.fingerprint)",
+                        "a=setup:\(metaActive ? "active" : "passive")",
+                    ])
+                })
+        }
+        if audio.profile == "RTP/SAVP", let crypto = audio.cryptos.first(where: { SRTPProfile(rawValue: $0.suite) != nil }),
+           let profile = SRTPProfile(rawValue: crypto.suite), let remoteKey = Data(base64Encoded: crypto.key),
+           remoteKey.count == profile.keyLength + profile.saltLength
+        {
+            let localKey = (0..<(profile.keyLength + profile.saltLength)).map { _ in UInt8(truncatingIfNeeded: random.next()) }
+            return Plan(
+                security: .sdes(profile: profile, local: localKey, remote: Array(remoteKey)), kind: "sdes", ice: nil, remote: remote,
+                answer: { port in
+                    lines(port, profile: "RTP/SAVP", security: ["a=crypto:\(crypto.tag) \(profile.rawValue) inline:\(Data(localKey).base64EncodedString())"])
+                })
+        }
+        return nil
+    }
+}
+
+/// ICE credentials shaped like Meta's (spec §5.2): a 16-character alphanumeric ufrag, a 24-character
+/// base64 password.
+enum ICECredentials {
+    static let alphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+
+    static func ufrag(_ random: inout FastRandom) -> String {
+        String((0..<16).map { _ in alphanumerics[Int(random.next() % UInt64(alphanumerics.count))] })
+    }
+
+    static func pwd(_ random: inout FastRandom) -> String {
+        Data((0..<16).map { _ in UInt8(truncatingIfNeeded: random.next()) }).base64EncodedString()
+    }
+}
+
+extension MetaMockCore {
+    /// Starts the media of an answered BIC when the offer asks for secure media; `respond` gets the SDP
+    /// answer (with the bound port) or the description-only answer when there is no media to run.
+    func prepareMedia(_ request: SIPRequest, callID: String, user: String, respond: @escaping (String) -> Void) {
+        let offer = request.body.getString(at: request.body.readerIndex, length: request.body.readableBytes) ?? ""
+        guard configuration.media.enabled, let context = dtlsContext,
+              let plan = MockMediaPlan.make(offerText: offer, configuration: configuration, context: context,
+                                            host: endpoint.advertisedHost, random: &random)
+        else {
+            respond(MockSessionDescription.answer(to: request.body, host: endpoint.advertisedHost))
+            return
+        }
+        let impairment = configuration.userGroup(user)?.mediaImpairment ?? configuration.media.impairment
+        let leg = MediaLeg(side: .meta, security: plan.security, remote: plan.remote, ice: plan.ice, impairment: impairment,
+                           seed: random.next())
+        let socket = MediaSocket(leg: leg, eventLoop: endpoint.eventLoop)
+        socket.onEvent = { [weak self] event in self?.mediaEvent(event, callID: callID) }
+        socket.bind(host: endpoint.advertisedHost).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
+            switch result {
+            case .success(let port):
+                calls[callID]?.media = MockMedia(socket: socket, security: plan.kind)
+                ledger.update(callID) { $0.mediaSecurity = plan.kind }
+                respond(plan.answer(port))
+                socket.start()
+            case .failure:
+                respond(MockSessionDescription.answer(to: request.body, host: endpoint.advertisedHost))
+            }
+        }
+    }
+
+    /// The Meta leg's events: media arriving, and the watchdog (spec §8: 20 s without media at the start,
+    /// 30 s mid-call) that ends the call with a BYE carrying the reason seen live.
+    func mediaEvent(_ event: MediaLeg.Event, callID: String) {
+        switch event {
+        case .mediaTimeout(let atStart):
+            log("media \(callID): no media from the business for \(atStart ? 20 : 30) s: Meta hangs up")
+            metaHangsUp(callID, reason: "SIP;cause=408;text=\"not receiving any media for a long time\"", rule: "media timeout")
+        case .failed(let why):
+            log("media \(callID): \(why)")
+            ledger.update(callID) { $0.mediaProblem = why }
+        default:
+            break
+        }
+    }
+
+    /// Copies the leg's measurements into the ledger and closes its socket.
+    func closeMedia(_ callID: String) {
+        guard let media = calls[callID]?.media else { return }
+        let m = media.socket.leg.metrics
+        ledger.update(callID) {
+            $0.mediaPacketsReceived = m.packetsReceived
+            $0.mediaPacketsSent = m.packetsSent
+            $0.mediaStartMs = m.mediaStartSeconds.map { $0 * 1000 }
+            $0.clippedMs = m.clippedMilliseconds
+        }
+        media.socket.close()
+        calls[callID]?.media = nil
+    }
+}
