@@ -61,7 +61,7 @@ let package = Package(
         ]),
         /// Scenario files, the call generator and results.
         .target(name: "LoadEngine", dependencies: [
-            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "MetaMock", "WasimCerts", "WasimYAML",
+            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "MetaMock", "WasimCerts", "WasimYAML", "WasimMedia",
             .product(name: "Yams", package: "Yams"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

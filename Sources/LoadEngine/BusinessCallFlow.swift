@@ -44,6 +44,8 @@ public struct BusinessCallFlow: Sendable {
         public var password: String
         /// INVITE (a call), or REGISTER (one registration attempt; Meta answers 403).
         public var method: SIPMethod = .invite
+        /// The SDP offer of a call with media (else a description-only offer).
+        public var sdpOffer: String? = nil
     }
 
     public private(set) var state: State = .idle
@@ -109,7 +111,7 @@ public struct BusinessCallFlow: Sendable {
         headers.add(.allow, "INVITE, ACK, BYE, CANCEL, OPTIONS")
         headers.add(.userAgent, "wasim")
         headers.add(.contentType, "application/sdp")
-        return SIPRequest(method: .invite, uri: requestURI, headers: headers, body: ByteBuffer(string: offerSDP()))
+        return SIPRequest(method: .invite, uri: requestURI, headers: headers, body: ByteBuffer(string: identity.sdpOffer ?? offerSDP()))
     }
 
     /// RFC 3261 §10.2: To and From are the address of record; Contact and Expires bind it.
@@ -203,7 +205,7 @@ public struct BusinessCallFlow: Sendable {
         self.dialog = dialog
         reinvite.headers.add(.contact, "<sip:\(identity.businessNumber)@\(identity.contactHost);transport=\(identity.transport)>")
         reinvite.headers.add(.contentType, "application/sdp")
-        reinvite.body = ByteBuffer(string: offerSDP())
+        reinvite.body = ByteBuffer(string: identity.sdpOffer ?? offerSDP())
         return [.sendReinvite(reinvite)]
     }
 

@@ -2,6 +2,7 @@ import MetaMock
 import NIOCore
 import SIPCore
 import SIPTransport
+import WasimMedia
 
 /// The calls one event loop runs: it starts its share of the arrival schedule, drives each call's
 /// `BusinessCallFlow` through the loop's `SIPEndpoint`, and measures. Loop-confined; no locks.
@@ -19,6 +20,8 @@ final class CallShard: SIPRequestHandler {
         var runStart: NIODeadline
         /// For `direction: uic`: the embedded mock that places the calls (on this shard's loop).
         var mock: MetaMockServer?
+        /// The business's DTLS certificate, for calls with DTLS-SRTP media.
+        var dtlsContext: DTLSContext?
     }
 
     /// A user-initiated call the mock is placing for this shard.
@@ -40,6 +43,7 @@ final class CallShard: SIPRequestHandler {
         /// Branch of the INVITE transaction in flight (to CANCEL it).
         var inviteBranch: String?
         var trace = CallTrace()
+        var media: BusinessMedia?
     }
 
     let plan: Plan
@@ -172,14 +176,36 @@ final class CallShard: SIPRequestHandler {
             cancelAfter = .nanoseconds(Int64(cancel.after * 1e9))
         }
         let reinvite = scenario.reinviteAfter.map { TimeAmount.nanoseconds(Int64($0 * 1e9)) }
-        var flow = BusinessCallFlow(identity: identity, hold: holdTime(), cancelAfter: cancelAfter, reinviteAfter: reinvite)
-        let actions = flow.start(now: now)
-        calls[callID] = ActiveCall(flow: flow, destination: destination, index: index, callee: identity.callee,
-                                   intended: intended, actual: now)
+        let hold = holdTime()
+        var security = scenario.mediaSecurity
+        if security == "alternate" { security = index % 2 == 0 ? "sdes" : "dtls" }
         active += 1
         statistics.attempted += 1
         statistics.maxConcurrent = max(statistics.maxConcurrent, active)
         _ = statistics.startLag.record(ShardStatistics.micros(now - intended))
+        guard security != "none", scenario.method == .invite, let context = plan.dtlsContext else {
+            begin(BusinessCallFlow(identity: identity, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite),
+                  destination: destination, index: index, intended: intended, media: nil)
+            return
+        }
+        // Bind the media port first: the offer carries it.
+        let media = BusinessMedia(security: security, host: scenario.localHost, context: context, probeSeconds: scenario.mediaProbeSeconds,
+                                  eventLoop: endpoint.eventLoop, random: &random)
+        media.bind().assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
+            var withMedia = identity
+            if case .success = result { withMedia.sdpOffer = media.offer }
+            begin(BusinessCallFlow(identity: withMedia, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite),
+                  destination: destination, index: index, intended: intended, media: (try? result.get()) == nil ? nil : media)
+        }
+    }
+
+    private func begin(_ flow: BusinessCallFlow, destination: SIPDestination, index: Int, intended: NIODeadline, media: BusinessMedia?) {
+        var flow = flow
+        let now = NIODeadline.now()
+        let actions = flow.start(now: now)
+        let callID = flow.identity.callID
+        calls[callID] = ActiveCall(flow: flow, destination: destination, index: index, callee: flow.identity.callee,
+                                   intended: intended, actual: now, media: media)
         perform(actions, callID: callID)
     }
 
@@ -259,6 +285,10 @@ final class CallShard: SIPRequestHandler {
         guard var c = calls[callID] else { return }
         let now = NIODeadline.now()
         let next: [BusinessCallFlow.Action]
+        if case .response(let r) = event, r.isSuccess, let media = c.media, !media.started {
+            let sdp = r.body.getString(at: r.body.readerIndex, length: r.body.readableBytes) ?? ""
+            if let problem = media.answered(sdp) { c.trace.note("media: \(problem)") }
+        }
         switch event {
         case .response(let r) where c.flow.identity.method == .register: next = c.flow.registerResponse(r, now: now)
         case .response(let r): next = c.flow.inviteResponse(r, now: now)
@@ -288,11 +318,23 @@ final class CallShard: SIPRequestHandler {
         statistics.record(timing.auth, in: \.auth)
         if let answered = timing.answered { _ = statistics.setupFromIntended.record(ShardStatistics.micros(answered - call.intended)) }
         func ms(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
-        statistics.records.append(CallRecord(
+        var record = CallRecord(
             index: call.index, callID: callID, callee: call.callee,
             intendedStartMs: ms(call.intended - plan.runStart) ?? 0, actualStartMs: ms(call.actual - plan.runStart) ?? 0,
             status: outcome.status, reason: outcome.reason, setupMs: ms(timing.setup), postDialMs: ms(timing.postDial),
-            authMs: ms(timing.auth), hangup: hangup))
+            authMs: ms(timing.auth), hangup: hangup)
+        if let media = call.media {
+            if let m = media.metrics {
+                record.mediaSecurity = media.security
+                record.mediaStartMs = m.mediaStartSeconds.map { $0 * 1000 }
+                // Outbound clipping: frames the business produced before it could encrypt them.
+                record.clippedMs = Double(m.framesLostBeforeKeys) * 20
+                record.clientHelloRetransmissions = media.security == "dtls" ? m.clientHelloRetransmissions : nil
+                statistics.recordMedia(security: media.security, startMs: record.mediaStartMs, clippedMs: record.clippedMs)
+            }
+            media.close()
+        }
+        statistics.records.append(record)
         let failedCall = !(outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true))
         if plan.traceMode == .all || (plan.traceMode == .failed && failedCall) {
             if statistics.traces.count < plan.traceLimit {

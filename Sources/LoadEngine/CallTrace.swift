@@ -14,6 +14,10 @@ struct CallTrace {
     }
 
     var entries: [Entry] = []
+    /// Free-text remarks (a media problem), printed after the ladder.
+    var notes: [String] = []
+
+    mutating func note(_ text: String) { if notes.count < 8 { notes.append(text) } }
 
     /// At most this many messages per call are kept (a retransmission storm must not grow without bound).
     static let maxEntries = 64
@@ -43,6 +47,7 @@ struct CallTrace {
             out += lines.map { "    " + $0 }.joined(separator: "\n")
             out += "\n"
         }
+        for note in notes { out += "note: \(note)\n" }
         return out
     }
 }

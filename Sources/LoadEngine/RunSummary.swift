@@ -42,9 +42,12 @@ public struct RunSummary: Codable, Sendable {
         public var postDial: Percentiles
         public var auth: Percentiles
         public var startLag: Percentiles
+        /// Answer → first media packet from the far end decrypted (media runs only).
+        public var mediaStart: Percentiles? = nil
 
         enum CodingKeys: String, CodingKey {
             case setup, setupFromIntended = "setup_from_intended", postDial = "post_dial", auth, startLag = "start_lag"
+            case mediaStart = "media_start"
         }
     }
 
@@ -93,10 +96,22 @@ public struct RunSummary: Codable, Sendable {
     /// Each threshold of the scenario with its measured value and verdict.
     public var thresholds: [ThresholdResult] = []
     public var passed: Bool
+    /// Business audio lost at the start of each call, in ms (media runs only).
+    public var clippingMs: Percentiles? = nil
+    /// Media start and clipping per security (`dtls`, `sdes`), for comparing them in one run.
+    public var mediaBySecurity: [String: MediaBreakdown]? = nil
+
+    /// Media measurements of the calls that used one security.
+    public struct MediaBreakdown: Codable, Sendable {
+        public var mediaStartMs: Percentiles
+        public var clippingMs: Percentiles
+        enum CodingKeys: String, CodingKey { case mediaStartMs = "media_start_ms", clippingMs = "clipping_ms" }
+    }
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", scenario, startedAt = "started_at", endedAt = "ended_at", interrupted
         case target, transport, calls, responses, latencyMs = "latency_ms", rate, concurrency, generator, traces, thresholds, passed
+        case clippingMs = "clipping_ms", mediaBySecurity = "media_by_security"
     }
 
     /// One threshold's outcome: `{ "name", "expression", "value", "ok" }`.

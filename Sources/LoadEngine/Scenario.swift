@@ -85,6 +85,10 @@ public struct Scenario: Sendable {
     /// Send a re-INVITE this long after the call connects (Meta answers 500), then carry on.
     public var reinviteAfter: Double?
     public var uicAnswer = UICAnswer()
+    /// Media of BICs: `none`, `dtls`, `sdes`, or `alternate` (even calls SDES, odd calls DTLS).
+    public var mediaSecurity = "none"
+    /// `probe`: full-rate audio for `probeSeconds`, then keep-alives; `full`: audio for the whole call.
+    public var mediaProbeSeconds: Double? = 2
     /// The embedded mock's configuration file, when not the default.
     public var mockConfigFile: String?
     /// Expected counts per final response ("403 No Approved Call Permission Found": 1); the run fails when
@@ -96,7 +100,7 @@ public struct Scenario: Sendable {
 
 /// Parses and validates scenario files.
 public enum ScenarioLoader {
-    static let topKeys = ["name", "description", "target", "mock", "business", "transport", "callees", "load", "seed", "call", "expect"]
+    static let topKeys = ["name", "description", "target", "mock", "business", "transport", "callees", "load", "seed", "call", "expect", "media"]
 
     public static func load(path: String) throws -> Scenario { try parse(YAMLValue.document(path: path)) }
 
@@ -243,6 +247,20 @@ public enum ScenarioLoader {
         scenario.method = method
         scenario.reinviteAfter = reinviteAfter
         scenario.uicAnswer = uicAnswer
+        if let m = top["media"] {
+            let mm = try m.mapping(allowed: ["security", "mode", "probe"])
+            scenario.mediaSecurity = try mm["security"]?.choice(["none", "dtls", "sdes", "alternate"]) ?? "dtls"
+            let mode = try mm["mode"]?.choice(["probe", "full"]) ?? "probe"
+            if mode == "full" {
+                if let p = mm["probe"] { throw p.error("'probe' is for mode: probe") }
+                scenario.mediaProbeSeconds = nil
+            } else if let p = mm["probe"] {
+                scenario.mediaProbeSeconds = try p.seconds()
+            }
+            if direction == .uic, scenario.mediaSecurity != "none" {
+                throw m.error("media runs on business-initiated calls for now (UIC media is not built yet)")
+            }
+        }
         return scenario
     }
 

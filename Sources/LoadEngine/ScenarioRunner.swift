@@ -6,6 +6,7 @@ import NIOPosix
 import SIPCore
 import SIPTransport
 import WasimCerts
+import WasimMedia
 
 /// Options given on the command line, over the scenario file.
 public struct RunOptions: Sendable {
@@ -189,6 +190,13 @@ public struct ScenarioRunner {
         for i in secret.indices { secret[i] = UInt8.random(in: 0...255) }
         let uasSecret = secret
         let uasConfiguration = uasSettings
+        // The business's DTLS certificate for media (self-signed; bound to calls by its SDP fingerprint).
+        var dtlsContext: DTLSContext? = nil
+        if scenario.mediaSecurity != "none" {
+            let certificate = try SelfSignedCertificate(commonName: scenario.businessDomain)
+            dtlsContext = try DTLSContext(certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
+        }
+        let businessDTLS = dtlsContext
 
         // One shard per event loop, but never more shards than calls may be up at once.
         let loops = Array(stack.eventLoops.prefix(max(1, min(scenario.maxConcurrent, scenario.totalCalls))))
@@ -197,7 +205,7 @@ public struct ScenarioRunner {
         for (i, loop) in loops.enumerated() {
             let plan = CallShard.Plan(shardIndex: i, shardCount: loops.count, scenario: scenario, traceMode: options.traceMode,
                                       traceLimit: max(1, options.traceLimit / loops.count), password: password,
-                                      destination: destination, targetDomain: scenario.serverName, runStart: runStart, mock: uicMock)
+                                      destination: destination, targetDomain: scenario.serverName, runStart: runStart, mock: uicMock, dtlsContext: businessDTLS)
             let bound = stack.endpoint(on: loop)
             let future = try await loop.submit {
                 let endpoint = bound.value
@@ -234,13 +242,23 @@ public struct ScenarioRunner {
                          dropped: scenario.totalCalls - statistics.attempted),
             responses: statistics.responses,
             latencyMs: .init(setup: .init(statistics.setup), setupFromIntended: .init(statistics.setupFromIntended),
-                             postDial: .init(statistics.postDial), auth: .init(statistics.auth), startLag: .init(statistics.startLag)),
+                             postDial: .init(statistics.postDial), auth: .init(statistics.auth), startLag: .init(statistics.startLag),
+                             mediaStart: scenario.mediaSecurity == "none" ? nil : .init(statistics.mediaStart)),
             rate: .init(targetCPS: targetRate, achievedCPS: Double(statistics.attempted) / elapsed),
             concurrency: .init(max: statistics.maxConcurrent),
             generator: .init(cpuSeconds: ProcessCPU.seconds() - cpuStart, retransmissions: transportStats.retransmissionsSent,
                              transportErrors: transportStats.transportErrors, lastTransportError: lastError),
             traces: .init(written: statistics.traces.count, notWritten: statistics.tracesNotWritten),
             passed: false)
+        if scenario.mediaSecurity != "none" {
+            summary.clippingMs = .init(statistics.clipping)
+            var breakdown: [String: RunSummary.MediaBreakdown] = [:]
+            for key in Set(statistics.mediaStartBySecurity.keys).union(statistics.clippingBySecurity.keys) {
+                breakdown[key] = .init(mediaStartMs: .init(statistics.mediaStartBySecurity[key] ?? ShardStatistics.makeHistogram()),
+                                       clippingMs: .init(statistics.clippingBySecurity[key] ?? ShardStatistics.makeHistogram()))
+            }
+            summary.mediaBySecurity = breakdown
+        }
         // Passing: the stated responses when there are some, else every call connected; and every threshold.
         var passed = scenario.expectedResponses.isEmpty
             ? statistics.failed == 0 && statistics.attempted == scenario.totalCalls

@@ -15,6 +15,13 @@ public struct CallRecord: Sendable, Hashable {
     public var postDialMs: Double?
     public var authMs: Double?
     public var hangup: String
+    /// `dtls`, `sdes`, or empty without media.
+    public var mediaSecurity: String = ""
+    /// Answer → first packet from Meta decrypted.
+    public var mediaStartMs: Double?
+    /// Business audio lost at the start: frames produced before SRTP keys existed × ptime.
+    public var clippedMs: Double?
+    public var clientHelloRetransmissions: Int?
 }
 
 /// The measurements of one event loop's calls: histograms in microseconds, counts per response.
@@ -25,6 +32,11 @@ public struct ShardStatistics: Sendable {
     public var postDial = ShardStatistics.makeHistogram()
     public var auth = ShardStatistics.makeHistogram()
     public var startLag = ShardStatistics.makeHistogram()
+    public var mediaStart = ShardStatistics.makeHistogram()
+    public var clipping = ShardStatistics.makeHistogram()
+    /// Per media security (`dtls`, `sdes`): media start and clipping, in µs.
+    public var mediaStartBySecurity: [String: Histogram<UInt64>] = [:]
+    public var clippingBySecurity: [String: Histogram<UInt64>] = [:]
     public var responses: [String: Int] = [:]
     public var attempted = 0
     public var connected = 0
@@ -48,12 +60,30 @@ public struct ShardStatistics: Sendable {
         _ = self[keyPath: histogram].record(Self.micros(t))
     }
 
+    /// Records one call's media measurements (milliseconds) overall and per security.
+    mutating func recordMedia(security: String, startMs: Double?, clippedMs: Double?) {
+        if let startMs {
+            _ = mediaStart.record(UInt64(max(0, startMs * 1000)))
+            _ = mediaStartBySecurity[security, default: Self.makeHistogram()].record(UInt64(max(0, startMs * 1000)))
+        }
+        if let clippedMs {
+            // Zero clipping is a value too: recorded as 1 µs, the histogram's floor.
+            let us = UInt64(max(1, clippedMs * 1000))
+            _ = clipping.record(us)
+            _ = clippingBySecurity[security, default: Self.makeHistogram()].record(us)
+        }
+    }
+
     public mutating func merge(_ other: ShardStatistics) {
         setup.add(other.setup)
         setupFromIntended.add(other.setupFromIntended)
         postDial.add(other.postDial)
         auth.add(other.auth)
         startLag.add(other.startLag)
+        mediaStart.add(other.mediaStart)
+        clipping.add(other.clipping)
+        for (k, v) in other.mediaStartBySecurity { mediaStartBySecurity[k, default: Self.makeHistogram()].add(v) }
+        for (k, v) in other.clippingBySecurity { clippingBySecurity[k, default: Self.makeHistogram()].add(v) }
         for (k, v) in other.responses { responses[k, default: 0] += v }
         attempted += other.attempted
         connected += other.connected

@@ -140,7 +140,7 @@ extension MetaMockCore {
     /// Copies the leg's measurements into the ledger and closes its socket.
     func closeMedia(_ callID: String) {
         guard let media = calls[callID]?.media else { return }
-        let m = media.socket.leg.metrics
+        guard let m = media.socket.leg?.metrics else { media.socket.close(); calls[callID]?.media = nil; return }
         ledger.update(callID) {
             $0.mediaPacketsReceived = m.packetsReceived
             $0.mediaPacketsSent = m.packetsSent

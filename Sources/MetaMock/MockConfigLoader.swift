@@ -1,6 +1,7 @@
 import Foundation
 import NIOCore
 import SIPTransport
+import WasimMedia
 import SIPAuth
 import WasimYAML
 
@@ -12,7 +13,7 @@ public enum MockConfigLoader {
     public static func parse(_ text: String, file: String) throws -> MockConfiguration { try parse(YAMLValue.document(text, file: file)) }
 
     static func parse(_ doc: YAMLValue) throws -> MockConfiguration {
-        let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip", "tls", "uic", "headers"])
+        let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip", "tls", "uic", "headers", "media"])
         var config = MockConfiguration()
         if let v = top["domain"] { config.domain = try v.string() }
         if let v = top["seed"] { config.seed = UInt64(try v.int(min: 0)) }
@@ -76,6 +77,12 @@ public enum MockConfigLoader {
             if let x = m["lab_route_host"] { config.labRouteHost = try x.string() }
         }
         if let v = top["uic"] { config.uic = try uic(v, businesses: config.businesses) }
+        if let v = top["media"] {
+            let m = try v.mapping(allowed: ["enabled", "drop_client_hellos", "drop_dtls_before_nomination", "bic_dtls_setup"])
+            if let x = m["enabled"] { config.media.enabled = try x.bool() }
+            if let x = m["bic_dtls_setup"] { config.media.bicDTLSSetup = try x.choice(["passive", "active"]) }
+            config.media.impairment = try impairment(v, base: config.media.impairment, extra: ["enabled", "bic_dtls_setup"])
+        }
         if let v = top["headers"] { config.headerNames = try headerNames(v) }
         for (i, plan) in config.uic.calls.enumerated() where config.business(number: plan.business) == nil {
             throw try top["uic"]!.mapping(allowed: uicKeys)["calls"]!.sequence()[i].error("business \(plan.business) is not in businesses")
@@ -129,7 +136,7 @@ public enum MockConfigLoader {
     }
 
     static func userGroup(_ v: YAMLValue) throws -> MockConfiguration.UserGroup {
-        let m = try v.mapping(allowed: ["range", "list", "number", "permission", "behaviour"])
+        let m = try v.mapping(allowed: ["range", "list", "number", "permission", "behaviour", "media"])
         let numbers: NumberSet
         if let r = m["range"] {
             guard let set = NumberSet(range: try r.string()) else { throw r.error("range must be '+FIRST..+LAST' with numbers of equal length") }
@@ -176,7 +183,9 @@ public enum MockConfigLoader {
             if let a = bm["answer_after"] { behaviour.answerAfter = try durationRange(a, "answer_after") }
             if let h = bm["hang_up_after"] { behaviour.hangUpAfter = try durationRange(h, "hang_up_after") }
         }
-        return MockConfiguration.UserGroup(numbers: numbers, permission: permission, behaviour: behaviour)
+        var group = MockConfiguration.UserGroup(numbers: numbers, permission: permission, behaviour: behaviour)
+        if let media = m["media"] { group.mediaImpairment = try impairment(media, base: .init(), extra: []) }
+        return group
     }
 }
 
@@ -192,6 +201,15 @@ extension MockConfigLoader {
         let lo = try bounds[0].seconds(), hi = try bounds[1].seconds()
         guard lo <= hi else { throw a.error("min must not exceed max") }
         return lo...hi
+    }
+
+    /// `drop_client_hellos: N`, `drop_dtls_before_nomination: true` (spec §5.5 clipping causes).
+    static func impairment(_ v: YAMLValue, base: MediaLeg.Impairment, extra: [String]) throws -> MediaLeg.Impairment {
+        let m = try v.mapping(allowed: ["drop_client_hellos", "drop_dtls_before_nomination"] + extra)
+        var out = base
+        if let x = m["drop_client_hellos"] { out.dropClientHellos = try x.int(min: 0, max: 10) }
+        if let x = m["drop_dtls_before_nomination"] { out.dropDTLSBeforeNomination = try x.bool() }
+        return out
     }
 
     static let uicKeys = ["client_certificate", "ca_file", "answer_timeout", "calls"]
@@ -301,6 +319,9 @@ public enum MockConfigWriter {
             case .temporary(let s): out += "    permission: { temporary: \(d(s)) }\n"
             }
             let b = u.behaviour
+            if let media = u.mediaImpairment {
+                out += "    media: { drop_client_hellos: \(media.dropClientHellos), drop_dtls_before_nomination: \(media.dropDTLSBeforeNomination) }\n"
+            }
             let hangUp = b.hangUpAfter.map { ", hang_up_after: [\(d($0.lowerBound)), \(d($0.upperBound))]" } ?? ""
             out += "    behaviour: { answer: \(b.answer), decline: \(b.decline), no_answer: \(b.noAnswer), unreachable: \(b.unreachable), unavailable: \(b.unavailable), no_media: \(b.noMedia), answer_after: [\(d(b.answerAfter.lowerBound)), \(d(b.answerAfter.upperBound))]\(hangUp) }\n"
         }
@@ -309,6 +330,7 @@ public enum MockConfigWriter {
         out += "  concurrency_limit_status: \(l.concurrencyLimitStatus)\n  unanswered_streak: { nudge: \(l.streakNudge), revoke: \(l.streakRevoke) }\n"
         out += "auth: { algorithms: [\(c.digestAlgorithms.map(\.rawValue).joined(separator: ", "))], nonce_lifetime: \(c.nonceLifetimeSeconds)s }\n"
         out += "tls: { reject_alpn_sip: \(c.rejectALPNSip) }\n"
+        out += "media: { enabled: \(c.media.enabled), drop_client_hellos: \(c.media.impairment.dropClientHellos), drop_dtls_before_nomination: \(c.media.impairment.dropDTLSBeforeNomination), bic_dtls_setup: \(c.media.bicDTLSSetup) }\n"
         out += "domain_match: \(c.domainMatch.rawValue)\n"
         func ms(_ t: TimeAmount) -> String { d(Double(t.nanoseconds) / 1e9) }
         out += "timers: { ring_timeout: \(d(c.ringTimeoutSeconds)), media_start_timeout: \(d(c.mediaStartTimeoutSeconds)), t1: \(ms(c.timers.t1)), t2: \(ms(c.timers.t2)), t4: \(ms(c.timers.t4)) }\n"

@@ -78,6 +78,11 @@ public final class MediaLeg {
     var nextDTLSWake: Double?
     var timedOut = false
     var events: [Event] = []
+    /// `probe` mode: full-rate audio for this many seconds after the audio starts, then one keep-alive
+    /// frame every `keepAliveInterval` (so a watchdog sees a live peer at a fraction of the packet rate).
+    public var probeSeconds: Double?
+    public var keepAliveInterval: Double = 10
+    var firstSentAt: Double?
 
     /// - Parameters:
     ///   - ice: local and remote ICE credentials (nil without ICE: SDES, or DTLS without ICE).
@@ -158,7 +163,12 @@ public final class MediaLeg {
         }
         while let at = nextFrameAt, now >= at {
             out += sendFrame(now: now)
-            nextFrameAt = at + ptime
+            // The probe window runs from the first packet actually sent, so late keys still get measured.
+            if let probeSeconds, let firstSentAt, at >= firstSentAt + probeSeconds {
+                nextFrameAt = max(at + keepAliveInterval, now)
+            } else {
+                nextFrameAt = at + ptime
+            }
         }
         if let at = timeoutAt, now >= at {
             timedOut = true
@@ -340,6 +350,7 @@ public final class MediaLeg {
             return []
         }
         metrics.packetsSent += 1
+        if firstSentAt == nil { firstSentAt = now }
         return [packet]
     }
 

@@ -5,7 +5,8 @@ import NIOPosix
 /// to its remote address, and one scheduled wake at the leg's next timer (RTP frame, ICE check, DTLS
 /// retransmission, media watchdog). Everything happens on `eventLoop`; no locks.
 public final class MediaSocket {
-    public let leg: MediaLeg
+    /// The leg; set before `start()` (a business binds its port for the offer before it knows the answer).
+    public var leg: MediaLeg?
     public let eventLoop: any EventLoop
     public private(set) var localPort: Int = 0
     var channel: (any Channel)?
@@ -15,7 +16,7 @@ public final class MediaSocket {
     /// Called on the loop for each event of the leg.
     public var onEvent: ((MediaLeg.Event) -> Void)?
 
-    public init(leg: MediaLeg, eventLoop: any EventLoop) {
+    public init(leg: MediaLeg?, eventLoop: any EventLoop) {
         self.leg = leg
         self.eventLoop = eventLoop
     }
@@ -44,6 +45,7 @@ public final class MediaSocket {
     /// Starts the leg (the call was answered).
     public func start() {
         eventLoop.preconditionInEventLoop()
+        guard let leg else { return }
         send(leg.start(now: Self.now()))
         afterStep()
     }
@@ -56,14 +58,14 @@ public final class MediaSocket {
     }
 
     func receive(_ bytes: [UInt8], from address: SocketAddress) {
-        guard !closed, let port = address.port, case .v4(let v4) = address else { return }
+        guard !closed, let leg, let port = address.port, case .v4(let v4) = address else { return }
         let ip = withUnsafeBytes(of: v4.address.sin_addr.s_addr) { Array($0) }
         send(leg.receive(bytes, from: ip, port: UInt16(port), now: Self.now()))
         afterStep()
     }
 
     private func send(_ datagrams: [[UInt8]]) {
-        guard let channel, !datagrams.isEmpty else { return }
+        guard let channel, let leg, !datagrams.isEmpty else { return }
         let remote = leg.remote
         guard let address = try? SocketAddress(ipAddress: remote.address.map(String.init).joined(separator: "."), port: Int(remote.port)) else { return }
         for datagram in datagrams {
@@ -75,6 +77,7 @@ public final class MediaSocket {
     }
 
     private func afterStep() {
+        guard let leg else { return }
         for event in leg.takeEvents() { onEvent?(event) }
         guard !closed, let next = leg.nextWake else { return }
         if let wakeAt, wakeAt <= next, wake != nil { return }
@@ -84,7 +87,7 @@ public final class MediaSocket {
         wake = eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { [self] in
             wake = nil
             wakeAt = nil
-            guard !closed else { return }
+            guard !closed, let leg = self.leg else { return }
             send(leg.due(now: Self.now()))
             afterStep()
         }

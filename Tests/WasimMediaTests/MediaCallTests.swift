@@ -45,8 +45,8 @@ struct MediaCallTests {
         let bizPort = try await loop.flatSubmit { sockets.value.1.bind() }.get()
         try await loop.submit {
             let (meta, biz) = sockets.value
-            meta.leg.remote = ([127, 0, 0, 1], UInt16(bizPort))
-            biz.leg.remote = ([127, 0, 0, 1], UInt16(metaPort))
+            meta.leg!.remote = ([127, 0, 0, 1], UInt16(bizPort))
+            biz.leg!.remote = ([127, 0, 0, 1], UInt16(metaPort))
             meta.start()
             biz.start()
         }.get()
@@ -55,7 +55,7 @@ struct MediaCallTests {
             let (meta, biz) = sockets.value
             meta.close()
             biz.close()
-            return (meta.leg.metrics, biz.leg.metrics)
+            return (meta.leg!.metrics, biz.leg!.metrics)
         }.get()
         try await group.shutdownGracefully()
         return (result.0, result.1, events.withLockedValue { $0 })
