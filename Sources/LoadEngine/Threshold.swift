@@ -16,7 +16,10 @@ public struct Threshold: Sendable, Hashable {
     /// The bound, in milliseconds for latencies.
     public var value: Double
 
-    static let latencies = ["setup", "setup_from_intended", "post_dial", "auth", "start_lag"]
+    /// Distributions a percentile can be taken of; `name:security` picks one media security
+    /// (`p50(clipping:dtls)`).
+    static let latencies = ["setup", "setup_from_intended", "post_dial", "auth", "start_lag", "media_start", "clipping",
+                            "media_start:dtls", "media_start:sdes", "clipping:dtls", "clipping:sdes"]
 
     /// Parses one expression; the error text says what is wrong.
     public init(parsing text: String) throws(ThresholdError) {
@@ -69,15 +72,21 @@ public struct Threshold: Sendable, Hashable {
             return summary.calls.attempted == 0 ? nil : Double(count) / Double(summary.calls.attempted)
         default:
             let latency = summary.latencyMs
-            let p: RunSummary.Percentiles
+            let p: RunSummary.Percentiles?
             switch argument {
             case "setup": p = latency.setup
             case "setup_from_intended": p = latency.setupFromIntended
             case "post_dial": p = latency.postDial
             case "auth": p = latency.auth
+            case "media_start": p = latency.mediaStart
+            case "clipping": p = summary.clippingMs
+            case let name where name.contains(":"):
+                let parts = name.split(separator: ":")
+                let breakdown = summary.mediaBySecurity?[String(parts[1])]
+                p = parts[0] == "clipping" ? breakdown?.clippingMs : breakdown?.mediaStartMs
             default: p = latency.startLag
             }
-            guard p.count > 0 else { return nil }
+            guard let p, p.count > 0 else { return nil }
             switch function {
             case .p50: return p.p50
             case .p90: return p.p90

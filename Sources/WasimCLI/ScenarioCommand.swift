@@ -75,8 +75,11 @@ struct ScenarioCommand: AsyncParsableCommand {
             \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed, \(s.calls.dropped) not started
             setup latency ms: p50 \(s.latencyMs.setup.p50)  p90 \(s.latencyMs.setup.p90)  p99 \(s.latencyMs.setup.p99)  max \(s.latencyMs.setup.max)
             responses: \(s.responses.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
-            results: \(result.directory)
             """)
+        for (security, m) in (s.mediaBySecurity ?? [:]).sorted(by: { $0.key < $1.key }) {
+            print("media \(security): start ms p50 \(m.mediaStartMs.p50) max \(m.mediaStartMs.max); clipped ms p50 \(m.clippingMs.p50) max \(m.clippingMs.max) (\(m.clippingMs.count) calls)")
+        }
+        print("results: \(result.directory)")
         if !s.passed { throw ExitCode(1) }
     }
 }

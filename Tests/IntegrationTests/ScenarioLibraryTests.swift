@@ -27,6 +27,26 @@ struct ScenarioLibraryTests {
         }
     }
 
+    /// Clipping as both sides measure it: the business's frames lost before its keys, and Meta's count of
+    /// frames that never arrived (the mock's ledger), agree within a frame, per call.
+    @Test func clippingAgreesOnBothSides() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let scenario = try ScenarioLoader.load(path: Self.directory.appendingPathComponent("clipping-dtls-vs-sdes.yaml").path)
+        let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
+        let csv = try String(contentsOfFile: result.directory + "/calls.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        let ledger = try #require(result.mockLedger)
+        #expect(ledger.count == 4 && ledger.allSatisfy { $0.mediaPacketsReceived ?? 0 > 0 }, "\(ledger)")
+        for row in csv {
+            let f = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
+            let callee = f[2], business = Double(f[13]) ?? -1
+            let meta = try #require(ledger.first { $0.to.contains(callee) }?.clippedMs)
+            #expect(abs(business - meta) <= 20, "\(callee): business \(business) ms, Meta \(meta) ms")
+        }
+        let dtls = try #require(result.summary.mediaBySecurity?["dtls"])
+        #expect(dtls.clippingMs.count == 2 && dtls.clippingMs.max > 2900 && dtls.clippingMs.p50 > 900)
+    }
+
     /// The headline scenario parses and is what the README promises: at least 2,000 TLS calls in bursts.
     @Test func burstScenarioShape() throws {
         let s = try ScenarioLoader.load(path: Self.directory.appendingPathComponent("bic-burst.yaml").path)
