@@ -44,8 +44,10 @@ enum MockMediaPlan {
                 "a=rtpmap:\(dtmf) telephone-event/8000", "a=maxptime:20", "a=ptime:20", "a=ssrc:\(ssrc) cname:WhatsAppAudioStream1", "",
             ]).joined(separator: "\r\n")
         }
-        if audio.profile == "UDP/TLS/RTP/SAVPF", let fingerprint = audio.fingerprint, fingerprint.hash == "sha-256",
-           let ufrag = audio.iceUfrag, let pwd = audio.icePwd
+        // DTLS offers: `UDP/TLS/RTP/SAVPF` (WebRTC style, Meta's own) or `UDP/TLS/RTP/SAVP` (RFC 5764), which
+        // Meta answers in its own profile.
+        if audio.profile.hasPrefix("UDP/TLS/RTP/SAVP"), let fingerprint = audio.fingerprint ?? answerFingerprint(offer), fingerprint.hash == "sha-256",
+           let ufrag = audio.iceUfrag ?? sessionValue(offer, "ice-ufrag"), let pwd = audio.icePwd ?? sessionValue(offer, "ice-pwd")
         {
             // The business offers actpass or active: Meta is the DTLS server (passive); an offer of passive
             // makes Meta the client (spec §5.5).
@@ -76,6 +78,18 @@ enum MockMediaPlan {
         }
         return nil
     }
+}
+
+/// A session-level attribute value (`ice-ufrag`, `ice-pwd` may sit there, RFC 8839 §5.4).
+private func sessionValue(_ sdp: SessionDescription, _ name: String) -> String? {
+    sdp.attributes.first { $0.hasPrefix(name + ":") }.map { String($0.dropFirst(name.count + 1)) }
+}
+
+/// A session-level fingerprint (RFC 8122 allows it there).
+private func answerFingerprint(_ sdp: SessionDescription) -> (hash: String, value: String)? {
+    guard let v = sdp.attributes.first(where: { $0.hasPrefix("fingerprint:") })?.dropFirst(12) else { return nil }
+    let parts = v.split(separator: " ", maxSplits: 1)
+    return parts.count == 2 ? (String(parts[0]).lowercased(), String(parts[1])) : nil
 }
 
 /// ICE credentials shaped like Meta's (spec §5.2): a 16-character alphanumeric ufrag, a 24-character

@@ -183,7 +183,7 @@ public final class MediaLeg {
         switch first {
         case 0...3: return receiveSTUN(bytes, from: address, port: port, now: now)
         case 20...63: return receiveDTLS(bytes, now: now)
-        case 128...191: return receiveRTP(bytes, now: now)
+        case 128...191: return receiveRTP(bytes, from: address, port: port, now: now)
         default: return []
         }
     }
@@ -285,7 +285,7 @@ public final class MediaLeg {
         return out
     }
 
-    private func receiveRTP(_ bytes: [UInt8], now: Double) -> [[UInt8]] {
+    private func receiveRTP(_ bytes: [UInt8], from address: [UInt8], port: UInt16, now: Double) -> [[UInt8]] {
         guard bytes.count >= 12 else { return [] }
         let payloadType = bytes[1] & 0x7F
         let isRTCP = payloadType >= 72 && payloadType <= 76
@@ -300,6 +300,8 @@ public final class MediaLeg {
             metrics.packetsUndecryptable += 1
             return []
         }
+        // Symmetric RTP on Meta's side (its relay answers where authenticated media comes from).
+        if side == .meta { remote = (address, port) }
         if isRTCP { lastReceivedAt = now; return [] }
         metrics.packetsReceived += 1
         lastReceivedAt = now

@@ -152,6 +152,68 @@ struct PeerInteropTests {
     }
 }
 
+/// baresip calls the mock with real media: DTLS-SRTP with ICE (baresip: full ICE, controlling; the mock:
+/// ICE-lite), and SDES. The mock's ledger counts the SRTP packets it decrypted from baresip; baresip logs the
+/// mock's SRTP arriving ("incoming rtp ... established") without an unprotect failure.
+@Suite("baresip media interop", .serialized)
+struct BaresipMediaTests {
+    static func run(mediaenc: String, extra: String) async throws -> (ledger: [MockCallRecord], output: String) {
+        let baresip = try #require(Peers.path("baresip"))
+        var configuration = MockConfiguration.default
+        configuration.labRouteHost = "127.0.0.1"
+        let mock = try await MockHarness.start(configuration: configuration)
+        let conf = try TemporaryDirectory()
+        defer { conf.remove() }
+        let sipPort = try FreePort.tcp()
+        try """
+            sip_listen 127.0.0.1:\(sipPort)
+            sip_cafile \(mock.server.caFile)
+            sip_trans_def tls
+            rtcp_mux yes
+            module_path /usr/lib/baresip/modules
+            module opus.so
+            module ausine.so
+            module aufile.so
+            module srtp.so
+            module dtls_srtp.so
+            module ice.so
+            module_app account.so
+            module_app menu.so
+            audio_player aufile,\(conf.path)/out.wav
+            audio_source ausine,440
+            audio_alert aufile,\(conf.path)/alert.wav
+            """.write(toFile: conf.path + "/config", atomically: true, encoding: .utf8)
+        let business = MockConfiguration.defaultBusiness
+        try """
+            <sip:\(business.number)@sip.example.com;transport=tls>;auth_user=\(business.digestUsername);auth_pass=\(business.sipPassword);outbound="sip:127.0.0.1:\(mock.tlsPort);transport=tls";regint=0;audio_codecs=opus;mediaenc=\(mediaenc)\(extra)
+            """.write(toFile: conf.path + "/accounts", atomically: true, encoding: .utf8)
+        let result = try await ExternalProcess.run(baresip, ["-f", conf.path, "-t", "4", "-e", "/dial sip:+15550200000@wa.meta.vc"], timeout: 30)
+        _ = try await eventually(timeout: 5) { try await mock.server.ledger().first?.endedAt != nil }
+        let ledger = try await mock.server.ledger()
+        await mock.stop()
+        return (ledger, result.output)
+    }
+
+    @Test(.enabled(if: Peers.available("baresip")))
+    func dtlsSRTPWithICE() async throws {
+        let (ledger, output) = try await Self.run(mediaenc: "dtls_srtp", extra: ";medianat=ice")
+        let call = try #require(ledger.first, "\(output.suffix(2000))")
+        #expect(call.mediaSecurity == "dtls" && (call.mediaPacketsReceived ?? 0) > 50, "\(call)\n\(output.suffix(2000))")
+        #expect(output.contains("connectivity check is complete"), "\(output.suffix(2000))")
+        #expect(output.contains("verified sha-256 fingerprint OK") && output.contains("DTLS-SRTP complete"), "\(output.suffix(2000))")
+        #expect(output.contains("incoming rtp for 'audio' established") && !output.contains("unprotect"), "\(output.suffix(2000))")
+    }
+
+    @Test(.enabled(if: Peers.available("baresip")))
+    func sdes() async throws {
+        let (ledger, output) = try await Self.run(mediaenc: "srtp-mand", extra: "")
+        let call = try #require(ledger.first, "\(output.suffix(2000))")
+        #expect(call.mediaSecurity == "sdes" && (call.mediaPacketsReceived ?? 0) > 50, "\(call)\n\(output.suffix(2000))")
+        #expect(output.contains("SRTP is Enabled") && output.contains("incoming rtp for 'audio' established") && !output.contains("unprotect"),
+                "\(output.suffix(2000))")
+    }
+}
+
 /// Picks a free port by binding port 0 and releasing it.
 enum FreePort {
     static func udp() throws -> Int { try pick(SOCK_DGRAM) }
