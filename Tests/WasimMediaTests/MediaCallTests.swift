@@ -76,7 +76,7 @@ struct MediaCallTests {
         let r = try await Self.call(dtls: false, seconds: 0.4)
         #expect(r.meta.clippedMilliseconds == 0 && r.business.clippedMilliseconds == 0, "\(r.meta) \(r.business)")
         #expect(r.meta.packetsReceived > 5 && r.business.packetsReceived > 5)
-        #expect((r.meta.mediaStartSeconds ?? 1) < 0.05)
+        #expect((r.meta.mediaStartSeconds ?? 1) < 0.3, "the first packet decrypts: only scheduling delays it")
     }
 
     /// One ClientHello lost: the business's DTLS stack retries after 1 s, and about a second of its audio
