@@ -78,6 +78,13 @@ let package = Package(
         /// `swift run -c release sipcore-bench`: per-message cost of parsing, validating and serializing.
         .executableTarget(name: "sipcore-bench", dependencies: ["SIPCore", "SIPAuth", .product(name: "NIOCore", package: "swift-nio")],
                           path: "Benchmarks/SIPCoreBenchmarks"),
+        /// `swift run -c release media-bench`: SRTP cost per packet and concurrent full-media calls.
+        .executableTarget(name: "media-bench", dependencies: [
+            "WasimMedia", "WasimCerts",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ], path: "Benchmarks/MediaBenchmarks"),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth"]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"]),

@@ -13,6 +13,8 @@ public final class MediaSocket {
     var wake: Scheduled<Void>?
     var wakeAt: Double?
     var closed = false
+    /// The leg's remote address, parsed once per change (not per packet).
+    var cachedRemote: (address: [UInt8], port: UInt16, socketAddress: SocketAddress)?
     /// Called on the loop for each event of the leg.
     public var onEvent: ((MediaLeg.Event) -> Void)?
 
@@ -67,7 +69,14 @@ public final class MediaSocket {
     private func send(_ datagrams: [[UInt8]]) {
         guard let channel, let leg, !datagrams.isEmpty else { return }
         let remote = leg.remote
-        guard let address = try? SocketAddress(ipAddress: remote.address.map(String.init).joined(separator: "."), port: Int(remote.port)) else { return }
+        let address: SocketAddress
+        if let cached = cachedRemote, cached.address == remote.address, cached.port == remote.port {
+            address = cached.socketAddress
+        } else {
+            guard let parsed = try? SocketAddress(ipAddress: remote.address.map(String.init).joined(separator: "."), port: Int(remote.port)) else { return }
+            cachedRemote = (remote.address, remote.port, parsed)
+            address = parsed
+        }
         for datagram in datagrams {
             var buffer = channel.allocator.buffer(capacity: datagram.count)
             buffer.writeBytes(datagram)
