@@ -103,6 +103,23 @@ struct MediaCallTests {
         #expect(leg.takeEvents() == [.mediaTimeout(atStart: true)])
     }
 
+    /// Mid-call: media flowed, then nothing for 30 s (injected time; the packet is real SRTP).
+    @Test func metaMediaTimeoutMidCall() throws {
+        let metaKey = [UInt8](repeating: 1, count: 30), bizKey = [UInt8](repeating: 2, count: 30)
+        let leg = MediaLeg(side: .meta, security: .sdes(profile: .aesCM128HmacSHA1_80, local: metaKey, remote: bizKey),
+                           remote: ([127, 0, 0, 1], 9), ice: nil)
+        _ = leg.start(now: 100)
+        let sender = try SRTPSession(profile: .aesCM128HmacSHA1_80, keyAndSalt: bizKey, direction: .outbound)
+        var packet: [UInt8] = [0x80, 111, 0, 1, 0, 0, 0, 0, 0, 0, 0, 5] + [UInt8](repeating: 0, count: 40)
+        try sender.protect(&packet)
+        _ = leg.receive(packet, from: [127, 0, 0, 1], port: 4000, now: 105)
+        #expect(leg.takeEvents().contains(.firstMediaReceived))
+        _ = leg.due(now: 134.9)
+        #expect(!leg.takeEvents().contains(.mediaTimeout(atStart: false)))
+        _ = leg.due(now: 135)
+        #expect(leg.takeEvents() == [.mediaTimeout(atStart: false)])
+    }
+
     /// A business that claims the controlled role gets 487 Role Conflict from the ICE-lite side.
     @Test func roleConflict() {
         var lite = ICELiteResponder(localUfrag: "meta", localPwd: "meta-password-0123456789")
