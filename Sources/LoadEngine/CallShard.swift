@@ -22,6 +22,8 @@ final class CallShard: SIPRequestHandler {
         var mock: MetaMockServer?
         /// The business's DTLS certificate, for calls with DTLS-SRTP media.
         var dtlsContext: DTLSContext?
+        /// When each call is meant to start (shared by the shards; each takes every shardCount-th call).
+        var schedule: ArrivalSchedule
     }
 
     /// A user-initiated call the mock is placing for this shard.
@@ -84,16 +86,20 @@ final class CallShard: SIPRequestHandler {
 
     /// RFC-free arithmetic of the arrival schedule: when call `index` is meant to start.
     func intendedStart(_ index: Int) -> NIODeadline {
-        switch plan.scenario.arrivals {
-        case .constant(let rate):
-            return plan.runStart + .nanoseconds(Int64(Double(index) / rate * 1e9))
-        case .burst(let size, let every):
-            return plan.runStart + .nanoseconds(Int64(Double(index / size) * every * 1e9))
-        }
+        plan.runStart + .nanoseconds(Int64(plan.schedule.offset(index) * 1e9))
+    }
+
+    /// Calls this run may start: the schedule's, fewer once the duration is over (closed model).
+    var callLimit: Int { plan.schedule.count }
+
+    /// The duration is over: no more calls start (closed model; open schedules end by themselves).
+    var pastDuration: Bool {
+        guard let duration = plan.scenario.duration else { return false }
+        return NIODeadline.now() >= plan.runStart + .nanoseconds(Int64(duration * 1e9))
     }
 
     func start() {
-        if nextIndex >= plan.scenario.totalCalls { complete(); return }
+        if nextIndex >= callLimit { complete(); return }
         scheduleNextArrival()
     }
 
@@ -137,9 +143,10 @@ final class CallShard: SIPRequestHandler {
     }
 
     private func scheduleNextArrival() {
-        guard nextIndex < plan.scenario.totalCalls, !wakeScheduled, !stopping else { return }
+        guard nextIndex < callLimit, !wakeScheduled, !stopping else { return }
         wakeScheduled = true
-        endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: intendedStart(nextIndex)) { [self] in
+        let at = plan.schedule.isClosed ? plan.runStart : intendedStart(nextIndex)
+        endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: at) { [self] in
             wakeScheduled = false
             launchDue()
         }
@@ -149,7 +156,17 @@ final class CallShard: SIPRequestHandler {
     private func launchDue() {
         guard !stopping else { return }
         let now = NIODeadline.now()
-        while nextIndex < plan.scenario.totalCalls, intendedStart(nextIndex) <= now, active < concurrencyCap {
+        if plan.schedule.isClosed {
+            // Closed model: keep the cap up; a call's intended start is when a slot freed.
+            if pastDuration { nextIndex = max(nextIndex, callLimit) }
+            while nextIndex < callLimit, active < concurrencyCap {
+                launch(nextIndex, intended: now, now: now)
+                nextIndex += plan.shardCount
+            }
+            if (nextIndex >= callLimit) && active == 0 { complete() }
+            return
+        }
+        while nextIndex < callLimit, intendedStart(nextIndex) <= now, active < concurrencyCap {
             launch(nextIndex, intended: intendedStart(nextIndex), now: now)
             nextIndex += plan.shardCount
         }
@@ -351,7 +368,7 @@ final class CallShard: SIPRequestHandler {
     }
 
     private func afterCallEnded() {
-        if (nextIndex >= plan.scenario.totalCalls || stopping) && active == 0 {
+        if (nextIndex >= callLimit || stopping) && active == 0 {
             complete()
         } else {
             launchDue()

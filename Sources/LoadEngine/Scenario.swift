@@ -37,6 +37,23 @@ public struct Scenario: Sendable {
         case constant(rate: Double)
         /// `size` calls start at once every `every` seconds.
         case burst(size: Int, every: Double)
+        /// A Poisson process: exponential gaps with mean 1/`rate` (seeded).
+        case poisson(rate: Double)
+        /// Stages; each moves the rate linearly to its target over its duration (from 0 for the first).
+        case ramp(stages: [RampStage])
+        /// A closed model: `max_concurrent` calls up at all times; each call that ends starts the next.
+        case closed
+    }
+
+    /// One ramp stage: reach `rate` calls/s over `duration` seconds.
+    public struct RampStage: Sendable, Hashable {
+        public var rate: Double
+        public var duration: Double
+
+        public init(rate: Double, duration: Double) {
+            self.rate = rate
+            self.duration = duration
+        }
     }
 
     /// Who calls whom: the business calls WhatsApp users (BIC), or users call the business (UIC: the mock,
@@ -76,6 +93,8 @@ public struct Scenario: Sendable {
     public var arrivals: Arrivals
     public var totalCalls: Int
     public var maxConcurrent: Int
+    /// Stop starting calls after this many seconds (with or instead of `total_calls`).
+    public var duration: Double?
     public var hold: Hold
     public var seed: UInt64
     /// A share of calls CANCELled this many seconds after their INVITE, if still unanswered.
@@ -188,20 +207,55 @@ public enum ScenarioLoader {
 
         // load
         guard let l = top["load"] else { throw doc.error("missing required key 'load'") }
-        let lm = try l.mapping(allowed: ["arrivals", "rate", "burst", "total_calls", "max_concurrent"])
-        guard let totalValue = lm["total_calls"] else { throw l.error("missing required key 'total_calls'") }
-        let totalCalls = try totalValue.int(min: 1, max: 10_000_000)
+        let lm = try l.mapping(allowed: ["arrivals", "rate", "burst", "stages", "total_calls", "max_concurrent", "duration"])
+        let duration = try lm["duration"].map { try $0.seconds() }
+        guard lm["total_calls"] != nil || duration != nil || lm["stages"] != nil else {
+            throw l.error("load needs total_calls, duration, or both (ramp stages bound a run by themselves)")
+        }
         let maxConcurrent = try lm["max_concurrent"]?.int(min: 1, max: 1_000_000) ?? 10_000
-        let arrivalsKind = try lm["arrivals"]?.choice(["constant", "burst"]) ?? (lm["burst"] != nil ? "burst" : "constant")
+        let kinds = ["constant", "burst", "poisson", "ramp", "closed"]
+        let arrivalsKind = try lm["arrivals"]?.choice(kinds) ?? (lm["burst"] != nil ? "burst" : lm["stages"] != nil ? "ramp" : "constant")
         let arrivals: Scenario.Arrivals
-        if arrivalsKind == "burst" {
+        for (key, kind) in [("burst", "burst"), ("stages", "ramp")] where lm[key] != nil && arrivalsKind != kind {
+            throw lm[key]!.error("'\(key)' is only for arrivals: \(kind)")
+        }
+        switch arrivalsKind {
+        case "burst":
             guard let b = lm["burst"] else { throw l.error("arrivals: burst needs 'burst: { size: N, every: 2s }'") }
             let bm = try b.mapping(allowed: ["size", "every"])
             guard let size = bm["size"], let every = bm["every"] else { throw b.error("burst needs 'size' and 'every'") }
             arrivals = .burst(size: try size.int(min: 1, max: 1_000_000), every: try every.seconds())
-        } else {
-            if let b = lm["burst"] { throw b.error("'burst' is only for arrivals: burst") }
+        case "ramp":
+            guard let st = lm["stages"] else { throw l.error("arrivals: ramp needs 'stages: [{ rate: 10/s, duration: 30s }, ...]'") }
+            let stages = try st.sequence().map { item -> Scenario.RampStage in
+                let m = try item.mapping(allowed: ["rate", "duration"])
+                guard let r = m["rate"], let d = m["duration"] else { throw item.error("a stage needs rate and duration") }
+                let seconds = try d.seconds()
+                guard seconds > 0 else { throw d.error("a stage lasts more than 0 s") }
+                return Scenario.RampStage(rate: try r.ratePerSecond(), duration: seconds)
+            }
+            guard !stages.isEmpty else { throw st.error("at least one stage") }
+            arrivals = .ramp(stages: stages)
+        case "poisson":
+            arrivals = .poisson(rate: try lm["rate"]?.ratePerSecond() ?? 10)
+        case "closed":
+            guard lm["max_concurrent"] != nil else { throw l.error("arrivals: closed keeps max_concurrent calls up: set max_concurrent") }
+            arrivals = .closed
+        default:
             arrivals = .constant(rate: try lm["rate"]?.ratePerSecond() ?? 10)
+        }
+        var totalCalls = try lm["total_calls"]?.int(min: 1, max: 10_000_000) ?? 10_000_000
+        if lm["total_calls"] == nil, case .ramp(let stages) = arrivals, duration == nil {
+            totalCalls = min(10_000_000, Int(stages.map { $0.rate * $0.duration }.reduce(0, +)) + 10)
+        }
+        if lm["total_calls"] == nil, let duration {
+            // Only a duration: the schedule ends the run; the count is what fits (closed: a bound).
+            switch arrivals {
+            case .constant(let rate), .poisson(let rate): totalCalls = min(10_000_000, Int((duration * rate * 1.5).rounded(.up)) + 10)
+            case .burst(let size, let every): totalCalls = min(10_000_000, Int((duration / every).rounded(.up) + 1) * size)
+            case .ramp(let stages): totalCalls = min(10_000_000, Int(stages.map { $0.rate * $0.duration }.reduce(0, +)) + 10)
+            case .closed: totalCalls = 10_000_000
+            }
         }
 
         // call
@@ -241,7 +295,7 @@ public enum ScenarioLoader {
             file: file, name: name, description: try top["description"]?.string(), target: target,
             businessNumber: number, businessDomain: domain, password: password, transport: transport,
             connections: connections, caFile: caFile, serverName: serverName, localHost: localHost, callees: callees,
-            arrivals: arrivals, totalCalls: totalCalls, maxConcurrent: maxConcurrent, hold: hold, seed: seed,
+            arrivals: arrivals, totalCalls: totalCalls, maxConcurrent: maxConcurrent, duration: duration, hold: hold, seed: seed,
             cancel: cancel, mockConfigFile: mockConfigFile, expectedResponses: expectedResponses, thresholds: thresholds)
         scenario.direction = direction
         scenario.method = method

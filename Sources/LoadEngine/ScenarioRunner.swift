@@ -199,13 +199,15 @@ public struct ScenarioRunner {
         let businessDTLS = dtlsContext
 
         // One shard per event loop, but never more shards than calls may be up at once.
-        let loops = Array(stack.eventLoops.prefix(max(1, min(scenario.maxConcurrent, scenario.totalCalls))))
+        let schedule = ArrivalSchedule(scenario.arrivals, totalCalls: scenario.totalCalls, duration: scenario.duration, seed: scenario.seed)
+        let loops = Array(stack.eventLoops.prefix(max(1, min(scenario.maxConcurrent, schedule.count))))
         let runStart = NIODeadline.now() + .milliseconds(20)
         var futures: [EventLoopFuture<ShardStatistics>] = []
         for (i, loop) in loops.enumerated() {
             let plan = CallShard.Plan(shardIndex: i, shardCount: loops.count, scenario: scenario, traceMode: options.traceMode,
                                       traceLimit: max(1, options.traceLimit / loops.count), password: password,
-                                      destination: destination, targetDomain: scenario.serverName, runStart: runStart, mock: uicMock, dtlsContext: businessDTLS)
+                                      destination: destination, targetDomain: scenario.serverName, runStart: runStart, mock: uicMock, dtlsContext: businessDTLS,
+                                      schedule: schedule)
             let bound = stack.endpoint(on: loop)
             let future = try await loop.submit {
                 let endpoint = bound.value
@@ -219,7 +221,7 @@ public struct ScenarioRunner {
             futures.append(future.0)
             options.control.register(future.1)
         }
-        let progressTask = startProgress(shards: shardsBox)
+        let progressTask = startProgress(shards: shardsBox, total: schedule.count)
         var statistics = ShardStatistics()
         for future in futures { statistics.merge(try await future.get()) }
         progressTask?.cancel()
@@ -231,15 +233,20 @@ public struct ScenarioRunner {
         let elapsed = max(endedAt.timeIntervalSince(startedAt), 0.001)
         let targetRate: Double
         switch scenario.arrivals {
-        case .constant(let rate): targetRate = rate
+        case .constant(let rate), .poisson(let rate): targetRate = rate
         case .burst(let size, let every): targetRate = every > 0 ? Double(size) / every : Double(size)
+        case .ramp(let stages):
+            // The schedule's average rate: its calls over its span.
+            let span = stages.map(\.duration).reduce(0, +)
+            targetRate = span > 0 ? Double(schedule.count) / span : 0
+        case .closed: targetRate = 0
         }
         let iso = ISO8601DateFormatter()
         var summary = RunSummary(
             scenario: scenario.name, startedAt: iso.string(from: startedAt), endedAt: iso.string(from: endedAt),
             interrupted: options.control.isInterrupted, target: targetDescription, transport: transport.rawValue,
             calls: .init(attempted: statistics.attempted, connected: statistics.connected, failed: statistics.failed,
-                         dropped: scenario.totalCalls - statistics.attempted),
+                         dropped: scenario.arrivals == .closed && scenario.duration != nil ? 0 : schedule.count - statistics.attempted),
             responses: statistics.responses,
             latencyMs: .init(setup: .init(statistics.setup), setupFromIntended: .init(statistics.setupFromIntended),
                              postDial: .init(statistics.postDial), auth: .init(statistics.auth), startLag: .init(statistics.startLag),
@@ -261,7 +268,7 @@ public struct ScenarioRunner {
         }
         // Passing: the stated responses when there are some, else every call connected; and every threshold.
         var passed = scenario.expectedResponses.isEmpty
-            ? statistics.failed == 0 && statistics.attempted == scenario.totalCalls
+            ? statistics.failed == 0 && (statistics.attempted == schedule.count || (scenario.arrivals == .closed && scenario.duration != nil))
             : statistics.responses == scenario.expectedResponses
         for (i, threshold) in scenario.thresholds.enumerated() {
             let value = threshold.measure(summary)
@@ -311,9 +318,9 @@ public struct ScenarioRunner {
         }
     }
 
-    private func startProgress(shards: NIOLockedValueBox<[NIOLoopBound<CallShard>]>) -> Task<Void, Never>? {
+    private func startProgress(shards: NIOLockedValueBox<[NIOLoopBound<CallShard>]>, total: Int) -> Task<Void, Never>? {
         guard let progress = options.progress else { return nil }
-        let total = scenario.totalCalls
+
         return Task {
             let start = Date()
             while !Task.isCancelled {
