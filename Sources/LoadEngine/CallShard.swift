@@ -100,7 +100,28 @@ final class CallShard: SIPRequestHandler {
 
     func start() {
         if nextIndex >= callLimit { complete(); return }
+        scheduleLagProbe(expected: NIODeadline.now() + .milliseconds(100))
         scheduleNextArrival()
+    }
+
+    /// The second of the run `t` falls in.
+    func second(_ t: NIODeadline) -> Int { Int((t - plan.runStart).nanoseconds / 1_000_000_000) }
+
+    /// Every 100 ms: how late the loop ran this tick (event-loop lag: the generator's own health), and the
+    /// calls up, for the time series.
+    private func scheduleLagProbe(expected: NIODeadline) {
+        endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: expected) { [self] in
+            guard !finished else { return }
+            let now = NIODeadline.now()
+            let lag = max(0, (now - expected).nanoseconds / 1000)
+            _ = statistics.loopLag.record(UInt64(max(1, lag)))
+            let active = self.active
+            statistics.timeSeries.at(second(now)) {
+                $0.loopLagMaxMs = max($0.loopLagMaxMs, Double(lag) / 1000)
+                $0.activeMax = max($0.activeMax, active)
+            }
+            scheduleLagProbe(expected: now + .milliseconds(100))
+        }
     }
 
     /// Ctrl-C: stop arrivals, hang up connected calls (BYE), cancel ringing ones (CANCEL), and after
@@ -200,6 +221,7 @@ final class CallShard: SIPRequestHandler {
         statistics.attempted += 1
         statistics.maxConcurrent = max(statistics.maxConcurrent, active)
         _ = statistics.startLag.record(ShardStatistics.micros(now - intended))
+        statistics.timeSeries.at(second(now)) { $0.started += 1 }
         guard security != "none", scenario.method == .invite, let context = plan.dtlsContext else {
             begin(BusinessCallFlow(identity: identity, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite),
                   destination: destination, index: index, intended: intended, media: nil)
@@ -334,6 +356,9 @@ final class CallShard: SIPRequestHandler {
         statistics.record(timing.postDial, in: \.postDial)
         statistics.record(timing.auth, in: \.auth)
         if let answered = timing.answered { _ = statistics.setupFromIntended.record(ShardStatistics.micros(answered - call.intended)) }
+        if let answered = timing.answered, let setup = timing.setup { statistics.timeSeries.setup(second(answered), ms: Double(setup.nanoseconds) / 1e6) }
+        let ok = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true)
+        statistics.timeSeries.at(second(NIODeadline.now())) { if ok { $0.succeeded += 1 } else { $0.failed += 1 } }
         func ms(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
         var record = CallRecord(
             index: call.index, callID: callID, callee: call.callee,
@@ -385,6 +410,7 @@ final class CallShard: SIPRequestHandler {
         statistics.attempted += 1
         statistics.maxConcurrent = max(statistics.maxConcurrent, active)
         _ = statistics.startLag.record(ShardStatistics.micros(now - intended))
+        statistics.timeSeries.at(second(now)) { $0.started += 1 }
         let request = UICCallRequest(user: caller, business: plan.scenario.businessNumber, hold: Double(holdTime().nanoseconds) / 1e9)
         mock.placeUserCall(request, on: endpoint.eventLoop) { [self] report in
             finishUserCall(index, report: report)
@@ -398,7 +424,9 @@ final class CallShard: SIPRequestHandler {
         statistics.responses["\(outcome.status) \(outcome.reason)", default: 0] += 1
         let ok = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true)
         if ok { statistics.connected += 1 } else { statistics.failed += 1 }
+        statistics.timeSeries.at(second(NIODeadline.now())) { if ok { $0.succeeded += 1 } else { $0.failed += 1 } }
         let timing = report?.timing ?? UICCallTiming()
+        if let answered = timing.answered, let setup = timing.setup { statistics.timeSeries.setup(second(answered), ms: Double(setup.nanoseconds) / 1e6) }
         func span(_ a: NIODeadline?, _ b: NIODeadline?) -> TimeAmount? { a.flatMap { a in b.map { $0 - a } } }
         let setup = timing.setup, postDial = span(timing.inviteSent, timing.firstRinging), auth = span(timing.inviteSent, timing.challengeReceived)
         statistics.record(setup, in: \.setup)

@@ -44,10 +44,12 @@ public struct RunSummary: Codable, Sendable {
         public var startLag: Percentiles
         /// Answer → first media packet from the far end decrypted (media runs only).
         public var mediaStart: Percentiles? = nil
+        /// TCP connect + TLS handshake of each connection wasim opened (TLS runs).
+        public var tlsHandshake: Percentiles? = nil
 
         enum CodingKeys: String, CodingKey {
             case setup, setupFromIntended = "setup_from_intended", postDial = "post_dial", auth, startLag = "start_lag"
-            case mediaStart = "media_start"
+            case mediaStart = "media_start", tlsHandshake = "tls_handshake"
         }
     }
 
@@ -72,9 +74,16 @@ public struct RunSummary: Codable, Sendable {
         public var retransmissions: Int
         public var transportErrors: Int
         public var lastTransportError: String?
+        /// p99 of the event loops' lag (how late a 100 ms tick ran), ms.
+        public var loopLagMsP99: Double = 0
+        /// The generator itself was the bottleneck (loop lag p99 over 10 ms, or CPU over 90 % of the cores):
+        /// its latencies then measure wasim, not the target.
+        public var saturated = false
+        public var saturationReason: String? = nil
         enum CodingKeys: String, CodingKey {
             case cpuSeconds = "cpu_seconds", retransmissions, transportErrors = "transport_errors"
-            case lastTransportError = "last_transport_error"
+            case lastTransportError = "last_transport_error", loopLagMsP99 = "loop_lag_ms_p99", saturated
+            case saturationReason = "saturation_reason"
         }
     }
 

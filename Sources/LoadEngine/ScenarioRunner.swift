@@ -228,6 +228,9 @@ public struct ScenarioRunner {
         let endedAt = Date()
         let transportStats = try await stack.statistics()
         let lastError = try await stack.onEveryEndpoint { $0.lastTransportError }.compactMap { $0 }.last
+        for durations in try await stack.onEveryEndpoint({ $0.connectDurationsMicros }) {
+            for d in durations { _ = statistics.tlsHandshake.record(max(1, d)) }
+        }
         await stack.shutdown()
 
         let elapsed = max(endedAt.timeIntervalSince(startedAt), 0.001)
@@ -257,6 +260,17 @@ public struct ScenarioRunner {
                              transportErrors: transportStats.transportErrors, lastTransportError: lastError),
             traces: .init(written: statistics.traces.count, notWritten: statistics.tracesNotWritten),
             passed: false)
+        if transport == .tls, statistics.tlsHandshake.totalCount > 0 { summary.latencyMs.tlsHandshake = .init(statistics.tlsHandshake) }
+        let lagP99 = RunSummary.Percentiles(statistics.loopLag).p99
+        summary.generator.loopLagMsP99 = lagP99
+        let cpuShare = summary.generator.cpuSeconds / elapsed / Double(System.coreCount)
+        if lagP99 > 10 {
+            summary.generator.saturated = true
+            summary.generator.saturationReason = String(format: "event-loop lag p99 %.1f ms (> 10 ms)", lagP99)
+        } else if cpuShare > 0.9 {
+            summary.generator.saturated = true
+            summary.generator.saturationReason = String(format: "CPU %.0f %% of %d cores (> 90 %%)", cpuShare * 100, System.coreCount)
+        }
         if scenario.mediaSecurity != "none" {
             summary.clippingMs = .init(statistics.clipping)
             var breakdown: [String: RunSummary.MediaBreakdown] = [:]
@@ -281,6 +295,7 @@ public struct ScenarioRunner {
         let writer = try ResultsWriter(root: options.resultsRoot, scenario: scenario.name, startedAt: startedAt)
         try writer.writeSummary(summary)
         try writer.writeCalls(statistics.records)
+        try writer.write("timeseries.csv", text: statistics.timeSeries.csv)
         for trace in statistics.traces { try writer.write("traces/call-\(trace.name).txt", text: trace.text) }
         var ledger: [MockCallRecord]? = nil
         if let mock = mockOut {

@@ -38,6 +38,11 @@ public struct ShardStatistics: Sendable {
     public var mediaStartBySecurity: [String: Histogram<UInt64>] = [:]
     public var clippingBySecurity: [String: Histogram<UInt64>] = [:]
     public var responses: [String: Int] = [:]
+    /// Event-loop lag of the shard's loop (a 100 ms tick's lateness), in µs.
+    public var loopLag = ShardStatistics.makeHistogram()
+    /// TLS connect + handshake of the shard's connections, in µs.
+    public var tlsHandshake = ShardStatistics.makeHistogram()
+    public var timeSeries = TimeSeries()
     public var attempted = 0
     public var connected = 0
     public var failed = 0
@@ -81,6 +86,9 @@ public struct ShardStatistics: Sendable {
         auth.add(other.auth)
         startLag.add(other.startLag)
         mediaStart.add(other.mediaStart)
+        loopLag.add(other.loopLag)
+        tlsHandshake.add(other.tlsHandshake)
+        timeSeries.merge(other.timeSeries)
         clipping.add(other.clipping)
         for (k, v) in other.mediaStartBySecurity { mediaStartBySecurity[k, default: Self.makeHistogram()].add(v) }
         for (k, v) in other.clippingBySecurity { clippingBySecurity[k, default: Self.makeHistogram()].add(v) }

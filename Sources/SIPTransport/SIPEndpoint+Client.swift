@@ -254,11 +254,15 @@ extension SIPEndpoint {
         case nil:
             guard let connector else { completion(nil, "no connector for \(destination.transport)"); return }
             connections[destination] = .connecting([completion])
+            let began = now()
             let future = connector(destination, self)
             future.hop(to: eventLoop).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
                 guard case .connecting(let waiters) = connections[destination] else { return }
                 switch result {
                 case .success(let channel):
+                    if connectDurationsMicros.count < 100_000 {
+                        connectDurationsMicros.append(UInt64(max(0, (now() - began).nanoseconds / 1000)))
+                    }
                     let remote = channel.remoteAddress ?? (try! SocketAddress(ipAddress: "0.0.0.0", port: 0))
                     let flow = SIPFlow(transport: destination.transport, channel: channel, remote: remote)
                     connections[destination] = .ready(flow)

@@ -13,6 +13,9 @@ public final class SIPEndpoint {
     public let limits: SIPParserLimits
     public weak var handler: (any SIPRequestHandler)?
     public internal(set) var statistics = SIPEndpointStatistics()
+    /// How long each outgoing stream connection took to open (TCP connect, plus the TLS handshake for TLS),
+    /// in µs; at most 100,000 per endpoint.
+    public internal(set) var connectDurationsMicros: [UInt64] = []
     /// The last transport failure seen (TLS handshake errors, say), for reports.
     public internal(set) var lastTransportError: String?
     public var identifiers = SIPIdentifiers()

@@ -79,6 +79,9 @@ struct ScenarioCommand: AsyncParsableCommand {
         for (security, m) in (s.mediaBySecurity ?? [:]).sorted(by: { $0.key < $1.key }) {
             print("media \(security): start ms p50 \(m.mediaStartMs.p50) max \(m.mediaStartMs.max); clipped ms p50 \(m.clippingMs.p50) max \(m.clippingMs.max) (\(m.clippingMs.count) calls)")
         }
+        let g = s.generator
+        print(String(format: "generator: %.2f s CPU, loop lag p99 %.2f ms", g.cpuSeconds, g.loopLagMsP99)
+              + (g.saturated ? "; SATURATED (\(g.saturationReason ?? "")): latencies measure wasim, not the target" : ""))
         print("results: \(result.directory)")
         if !s.passed { throw ExitCode(1) }
     }
