@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(FoundationXML)
+import FoundationXML
+#endif
 import Testing
 
 /// The `wasim` executable as users run it: exit codes and messages.
@@ -68,5 +71,32 @@ struct CLITests {
         let result = try await ExternalProcess.run(Self.binary, ["scenario", file, "--results", dir.path, "--certs", dir.path], timeout: 60)
         #expect(result.status == 1)
         #expect(result.output.contains("threshold FAIL p50(setup) < 1us"), "\(result.output.suffix(800))")
+    }
+
+    /// `wasim suite`: a passing, a failing and a broken scenario give a table, exit 1, and JUnit XML that an
+    /// XML parser reads with the right counts and a failure and an error element.
+    @Test(.enabled(if: CLITests.available))
+    func suiteWritesJUnit() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let suite = dir.path + "/suite"
+        try FileManager.default.createDirectory(atPath: suite, withIntermediateDirectories: true)
+        let base = "callees: { range: \"+15550200000..+15550200009\" }\nload: { rate: 20/s, total_calls: 2 }\ncall: { hold: 100ms }\n"
+        try ("name: a-pass\n" + base).write(toFile: suite + "/a-pass.yaml", atomically: true, encoding: .utf8)
+        try ("name: b-fail\n" + base + "expect: { thresholds: [\"p99(setup) < 1ms\"] }\n").write(toFile: suite + "/b-fail.yaml", atomically: true, encoding: .utf8)
+        try "name: c-broken\ncallees: { list: [\"+15550200000\"] }\nload: { rtae: 2/s, total_calls: 1 }\n".write(toFile: suite + "/c-broken.yaml", atomically: true, encoding: .utf8)
+        let junit = dir.path + "/junit.xml"
+        let result = try await ExternalProcess.run(Self.binary, ["suite", suite, "--results", dir.path + "/r", "--certs", dir.path, "--junit", junit], timeout: 90)
+        #expect(result.status == 1, "\(result.output)")
+        #expect(result.output.contains("a-pass") && result.output.contains("PASSED") && result.output.contains("FAILED") && result.output.contains("ERROR"))
+        #expect(result.output.contains("1/3 passed"))
+        let document = try XMLDocument(contentsOf: URL(fileURLWithPath: junit), options: [])
+        let suiteElement = try #require(try document.nodes(forXPath: "/testsuites/testsuite").first as? XMLElement)
+        #expect(suiteElement.attribute(forName: "tests")?.stringValue == "3")
+        #expect(suiteElement.attribute(forName: "failures")?.stringValue == "1")
+        #expect(suiteElement.attribute(forName: "errors")?.stringValue == "1")
+        #expect(try document.nodes(forXPath: "//testcase[@name='b-fail']/failure").count == 1)
+        let error = try #require(try document.nodes(forXPath: "//testcase[@name='c-broken']/error").first as? XMLElement)
+        #expect(error.attribute(forName: "message")?.stringValue?.contains("load.rtae: unknown key 'rtae'") == true)
     }
 }
