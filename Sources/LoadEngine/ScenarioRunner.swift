@@ -296,6 +296,7 @@ public struct ScenarioRunner {
         try writer.writeSummary(summary)
         try writer.writeCalls(statistics.records)
         try writer.write("timeseries.csv", text: statistics.timeSeries.csv)
+        try writer.write("report.html", text: HTMLReport.render(summary: summary, timeSeries: statistics.timeSeries, records: statistics.records))
         for trace in statistics.traces { try writer.write("traces/call-\(trace.name).txt", text: trace.text) }
         var ledger: [MockCallRecord]? = nil
         if let mock = mockOut {

@@ -281,4 +281,32 @@ struct CallTraceTests {
         let text = try String(contentsOfFile: all.directory + "/traces/" + (try FileManager.default.contentsOfDirectory(atPath: all.directory + "/traces")[0]), encoding: .utf8)
         #expect(text.contains("BYE sip:") && text.contains("200 OK"))
     }
+
+    /// report.html is one self-contained page with the verdict, every threshold, the charts and the
+    /// responses; timeseries.csv has a row per second.
+    @Test func reportAndTimeSeries() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let scenario = try ScenarioLoader.parse("""
+            name: report-check
+            callees: { range: "+15550200000..+15550200099" }
+            load: { rate: 20/s, total_calls: 30 }
+            call: { hold: 200ms }
+            expect: { thresholds: ["p99(setup) < 5s", "count(403) == 0", "p50(setup) < 0.001ms"] }
+            """, file: "inline.yaml")
+        let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
+        let html = try String(contentsOfFile: result.directory + "/report.html", encoding: .utf8)
+        #expect(html.hasPrefix("<!DOCTYPE html>") && html.contains("<title>wasim: report-check FAILED</title>"))
+        for expression in ["p99(setup) &lt; 5s", "count(403) == 0", "p50(setup) &lt; 0.001ms"] { #expect(html.contains(expression), "\(expression)") }
+        #expect(html.components(separatedBy: "<svg").count - 1 == 2)
+        #expect(html.contains("200 OK") && html.contains("<td>30</td>"))
+        #expect(html.contains("class=\"bad\">FAIL") && html.contains("class=\"ok\">pass"))
+        // Offline: nothing is fetched.
+        for external in ["<script", "<link", "src=", "http://", "https://", "url("] { #expect(!html.contains(external), "\(external)") }
+        let rows = try String(contentsOfFile: result.directory + "/timeseries.csv", encoding: .utf8).split(separator: "\n")
+        #expect(rows.first == "second,started,answered,succeeded,failed,active_max,setup_p50_ms,setup_p99_ms,loop_lag_max_ms")
+        let started = rows.dropFirst().map { Int($0.split(separator: ",")[1]) ?? 0 }.reduce(0, +)
+        #expect(started == 30 && rows.count >= 3)
+        #expect(result.summary.generator.loopLagMsP99 >= 0 && result.summary.latencyMs.tlsHandshake?.count ?? 0 >= 1)
+    }
 }

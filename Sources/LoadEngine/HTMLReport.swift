@@ -1,0 +1,139 @@
+import Foundation
+
+/// `report.html`: one self-contained page (inline CSS and SVG, no script, nothing fetched) that opens
+/// offline: the verdict and thresholds, calls/s and active calls over time, setup latency percentiles over
+/// time, the response breakdown, the clipping distribution of media runs, and the generator's health.
+public enum HTMLReport {
+    public static func render(summary s: RunSummary, timeSeries: TimeSeries, records: [CallRecord]) -> String {
+        var body = ""
+        let verdict = s.passed ? "PASSED" : "FAILED"
+        body += "<h1>\(e(s.scenario)) <span class=\"badge \(s.passed ? "ok" : "bad")\">\(verdict)</span></h1>\n"
+        body += "<p class=\"meta\">\(e(s.target)) · \(e(s.transport.uppercased())) · \(e(s.startedAt)) → \(e(s.endedAt))\(s.interrupted ? " · <b>interrupted</b>" : "")</p>\n"
+        body += table(["attempted", "connected", "failed", "not started", "target calls/s", "achieved calls/s", "max concurrent"],
+                      [[String(s.calls.attempted), String(s.calls.connected), String(s.calls.failed), String(s.calls.dropped),
+                        f(s.rate.targetCPS), f(s.rate.achievedCPS), String(s.concurrency.max)]])
+        if !s.thresholds.isEmpty {
+            body += "<h2>Thresholds</h2>\n"
+            body += table(["threshold", "measured", "result"], s.thresholds.map {
+                [$0.expression, $0.value.map(f) ?? "nothing", $0.ok ? "<span class=\"ok\">pass</span>" : "<span class=\"bad\">FAIL</span>"]
+            }, raw: [false, false, true])
+        }
+        body += "<h2>Calls over time</h2>\n"
+        let seconds = timeSeries.seconds
+        body += chart(title: "calls started per second and calls up", series: [
+            ("started/s", "#2563eb", seconds.map { Double($0.started) }),
+            ("active", "#16a34a", seconds.map { Double($0.activeMax) }),
+            ("failed/s", "#dc2626", seconds.map { Double($0.failed) }),
+        ], unit: "")
+        body += "<h2>Setup latency over time</h2>\n"
+        body += chart(title: "setup latency per second (ms)", series: [
+            ("p50", "#2563eb", seconds.map { $0.setupPercentile(50) ?? .nan }),
+            ("p99", "#9333ea", seconds.map { $0.setupPercentile(99) ?? .nan }),
+        ], unit: " ms")
+        let l = s.latencyMs
+        var latencyRows: [[String]] = []
+        func add(_ name: String, _ p: RunSummary.Percentiles?) {
+            guard let p, p.count > 0 else { return }
+            latencyRows.append([name, String(p.count), f(p.p50), f(p.p90), f(p.p99), f(p.p999), f(p.max)])
+        }
+        add("setup", l.setup)
+        add("setup from intended start", l.setupFromIntended)
+        add("post-dial (to first 18x)", l.postDial)
+        add("auth (to 407)", l.auth)
+        add("TLS connect + handshake", l.tlsHandshake)
+        add("media start", l.mediaStart)
+        add("clipping", s.clippingMs)
+        add("start lag (intended → actual)", l.startLag)
+        body += table(["latency (ms)", "count", "p50", "p90", "p99", "p99.9", "max"], latencyRows)
+        body += "<h2>Responses</h2>\n"
+        let total = max(1, s.responses.values.reduce(0, +))
+        body += table(["response", "count", ""], s.responses.sorted { $0.value > $1.value }.map {
+            [e($0.key), String($0.value), "<div class=\"bar\" style=\"width:\(Int(Double($0.value) / Double(total) * 300))px\"></div>"]
+        }, raw: [false, false, true])
+        let clipped = records.compactMap { r -> (String, Double)? in r.clippedMs.map { (r.mediaSecurity, $0) } }
+        if !clipped.isEmpty {
+            body += "<h2>Clipping</h2>\n"
+            body += clippingHistogram(clipped)
+        }
+        let g = s.generator
+        body += "<h2>Generator</h2>\n"
+        body += table(["CPU s", "loop lag p99 (ms)", "retransmissions", "transport errors", "saturated"],
+                      [[f(g.cpuSeconds), f(g.loopLagMsP99), String(g.retransmissions), String(g.transportErrors),
+                        g.saturated ? "<span class=\"bad\">yes: \(e(g.saturationReason ?? ""))</span>" : "no"]], raw: [false, false, false, false, true])
+        if let last = g.lastTransportError { body += "<p class=\"meta\">last transport error: \(e(last))</p>\n" }
+        return """
+            <!DOCTYPE html>
+            <html lang="en"><head><meta charset="utf-8"><title>wasim: \(e(s.scenario)) \(verdict)</title>
+            <style>
+            body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#111;max-width:980px}
+            h1{font-size:22px}h2{font-size:17px;margin-top:28px}
+            table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
+            td:first-child,th:first-child{text-align:left}th{background:#f4f4f5}
+            .badge{font-size:14px;padding:2px 8px;border-radius:4px;color:#fff}.badge.ok{background:#16a34a}.badge.bad{background:#dc2626}
+            .ok{color:#16a34a}.bad{color:#dc2626;font-weight:bold}.meta{color:#555}
+            .bar{height:10px;background:#2563eb}svg{background:#fafafa;border:1px solid #e5e7eb}
+            </style></head><body>
+            \(body)
+            <p class="meta">wasim · summary.json schema \(s.schemaVersion)</p>
+            </body></html>
+
+            """
+    }
+
+    static func e(_ s: String) -> String {
+        s.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
+    }
+
+    static func f(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e12 ? String(Int(v)) : String(format: "%.2f", v) }
+
+    static func table(_ header: [String], _ rows: [[String]], raw: [Bool]? = nil) -> String {
+        var out = "<table><tr>" + header.map { "<th>\(e($0))</th>" }.joined() + "</tr>\n"
+        for row in rows {
+            out += "<tr>" + row.enumerated().map { i, cell in "<td>\((raw?[i] ?? false) ? cell : e(cell))</td>" }.joined() + "</tr>\n"
+        }
+        return out + "</table>\n"
+    }
+
+    /// A line chart in inline SVG: x is the second of the run, one polyline per series (NaN: no point).
+    static func chart(title: String, series: [(String, String, [Double])], unit: String) -> String {
+        let width = 900.0, height = 220.0, left = 50.0, bottom = 24.0, top = 10.0
+        let n = series.map { $0.2.count }.max() ?? 0
+        let maxY = max(1, series.flatMap { $0.2.filter { !$0.isNaN } }.max() ?? 1)
+        guard n > 0 else { return "<p class=\"meta\">(no data)</p>\n" }
+        func x(_ i: Int) -> Double { left + (width - left - 10) * (n == 1 ? 0.5 : Double(i) / Double(n - 1)) }
+        func y(_ v: Double) -> Double { top + (height - top - bottom) * (1 - v / maxY) }
+        var svg = "<svg width=\"\(Int(width))\" height=\"\(Int(height))\" viewBox=\"0 0 \(Int(width)) \(Int(height))\" role=\"img\" aria-label=\"\(e(title))\">\n"
+        for k in 0...4 {
+            let v = maxY * Double(k) / 4, yy = y(v)
+            svg += "<line x1=\"\(left)\" y1=\"\(yy)\" x2=\"\(width - 10)\" y2=\"\(yy)\" stroke=\"#e5e7eb\"/>"
+            svg += "<text x=\"\(left - 6)\" y=\"\(yy + 4)\" font-size=\"11\" text-anchor=\"end\">\(f(v))\(unit)</text>\n"
+        }
+        svg += "<text x=\"\(left)\" y=\"\(height - 6)\" font-size=\"11\">0 s</text><text x=\"\(width - 10)\" y=\"\(height - 6)\" font-size=\"11\" text-anchor=\"end\">\(n - 1) s</text>\n"
+        for (name, color, values) in series {
+            let points = values.enumerated().compactMap { i, v in v.isNaN ? nil : "\(String(format: "%.1f", x(i))),\(String(format: "%.1f", y(v)))" }
+            guard !points.isEmpty else { continue }
+            svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"><title>\(e(name))</title></polyline>\n"
+        }
+        svg += "</svg>\n"
+        let legend = series.map { "<span style=\"color:\($0.1)\">■</span> \(e($0.0))" }.joined(separator: " &nbsp; ")
+        return "<p>\(e(title)): \(legend)</p>\n" + svg
+    }
+
+    /// Calls per clipping bucket (0, <100 ms, <500 ms, <1 s, <2 s, <4 s, ≥4 s), per media security.
+    static func clippingHistogram(_ values: [(String, Double)]) -> String {
+        let bounds: [(String, Double)] = [("0 ms", 0.5), ("< 100 ms", 100), ("< 500 ms", 500), ("< 1 s", 1000), ("< 2 s", 2000), ("< 4 s", 4000), ("≥ 4 s", .infinity)]
+        let securities = Set(values.map(\.0)).sorted()
+        var rows: [[String]] = []
+        for (label, bound) in bounds {
+            let lower = bounds.firstIndex { $0.1 == bound }.flatMap { $0 > 0 ? bounds[$0 - 1].1 : nil } ?? -1
+            var row = [label]
+            for sec in securities {
+                let count = values.filter { $0.0 == sec && $0.1 > lower && $0.1 <= bound || ($0.0 == sec && bound == 0.5 && $0.1 <= 0.5 && lower < 0) }.count
+                row.append("\(count) <div class=\"bar\" style=\"display:inline-block;width:\(count * 8)px\"></div>")
+            }
+            rows.append(row)
+        }
+        return table(["clipped audio at the start"] + securities.map { "calls (\($0))" }, rows, raw: [false] + securities.map { _ in true })
+    }
+}
