@@ -254,7 +254,7 @@ public struct ScenarioRunner {
             latencyMs: .init(setup: .init(statistics.setup), setupFromIntended: .init(statistics.setupFromIntended),
                              postDial: .init(statistics.postDial), auth: .init(statistics.auth), startLag: .init(statistics.startLag),
                              mediaStart: scenario.mediaSecurity == "none" ? nil : .init(statistics.mediaStart)),
-            rate: .init(targetCPS: targetRate, achievedCPS: Double(statistics.attempted) / elapsed),
+            rate: .init(targetCPS: targetRate, achievedCPS: Self.startRate(statistics.records, elapsed: elapsed)),
             concurrency: .init(max: statistics.maxConcurrent),
             generator: .init(cpuSeconds: ProcessCPU.seconds() - cpuStart, retransmissions: transportStats.retransmissionsSent,
                              transportErrors: transportStats.transportErrors, lastTransportError: lastError),
@@ -304,6 +304,14 @@ public struct ScenarioRunner {
             try writer.write("mock-ledger.jsonl", text: MockCallLedger.jsonLines(ledger!))
         }
         return RunResult(summary: summary, directory: writer.directory, mockLedger: ledger)
+    }
+
+    /// Calls started per second over the arrival window (first to last actual start), so the hold time
+    /// of the last calls does not dilute it; the whole run for fewer than two calls.
+    static func startRate(_ records: [CallRecord], elapsed: Double) -> Double {
+        let starts = records.map(\.actualStartMs)
+        guard starts.count > 1, let first = starts.min(), let last = starts.max(), last > first else { return Double(records.count) / elapsed }
+        return Double(starts.count - 1) / ((last - first) / 1000)
     }
 
     /// The embedded mock's configuration: the scenario's `mock:` file, or the default.
