@@ -342,21 +342,34 @@ public struct ScenarioRunner {
         }
     }
 
+    /// About once a second: elapsed, started/total, calls up, calls that ended well and badly, the start
+    /// rate of the last second and the p99 setup latency so far (the worst shard's).
     private func startProgress(shards: NIOLockedValueBox<[NIOLoopBound<CallShard>]>, total: Int) -> Task<Void, Never>? {
         guard let progress = options.progress else { return nil }
-
         return Task {
             let start = Date()
+            var lastStarted = 0
+            var lastTime = start
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
                 if Task.isCancelled { break }
                 var started = 0, active = 0, connected = 0, failed = 0
+                var p99 = 0.0
                 for shard in shards.withLockedValue({ $0 }) {
-                    let s = try? await shard.eventLoop.submit { (shard.value.statistics.attempted, shard.value.active, shard.value.statistics.connected, shard.value.statistics.failed) }.get()
-                    if let s { started += s.0; active += s.1; connected += s.2; failed += s.3 }
+                    let s = try? await shard.eventLoop.submit { () -> (Int, Int, Int, Int, Double) in
+                        let st = shard.value.statistics
+                        let p = st.setup.totalCount > 0 ? Double(st.setup.valueAtPercentile(99)) / 1000 : 0
+                        return (st.attempted, shard.value.active, st.connected, st.failed, p)
+                    }.get()
+                    if let s { started += s.0; active += s.1; connected += s.2; failed += s.3; p99 = max(p99, s.4) }
                 }
-                progress(String(format: "%5.1fs  started %d/%d  active %d  connected %d  failed %d",
-                                Date().timeIntervalSince(start), started, total, active, connected, failed))
+                let now = Date()
+                let rate = Double(started - lastStarted) / max(0.001, now.timeIntervalSince(lastTime))
+                lastStarted = started
+                lastTime = now
+                let setup = p99 > 0 ? String(format: "%.1f ms", p99) : "-"
+                progress(String(format: "%5.1fs  started %d/%d  active %d  ended ok %d  failed %d  %.0f calls/s  p99 setup ", now.timeIntervalSince(start),
+                                started, total, active, connected, failed, rate) + setup)
             }
         }
     }

@@ -45,8 +45,15 @@ struct ScenarioCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let control = RunControl()
+        // On a terminal the progress line is redrawn in place; in a log (CI) each one is its own line.
+        let tty = isatty(STDOUT_FILENO) == 1
         var options = RunOptions(target: targetURI, resultsRoot: results, certsDirectory: certs, control: control) { line in
-            print(line)
+            if tty {
+                print("\r\u{1B}[K" + line, terminator: "")
+                fflush(nil)
+            } else {
+                print(line)
+            }
         }
         options.traceMode = TraceMode(rawValue: trace) ?? .failed
         // Ctrl-C (or SIGTERM): stop arrivals, end calls in flight, still write every result file.
@@ -58,6 +65,7 @@ struct ScenarioCommand: AsyncParsableCommand {
         let result: RunResult
         do {
             result = try await ScenarioRunner(scenario: scenario, options: options).run()
+            if tty { print("") }
         } catch let error as ScenarioError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
