@@ -71,6 +71,7 @@ public enum HTMLReport {
             td:first-child,th:first-child{text-align:left}th{background:#f4f4f5}
             .badge{font-size:14px;padding:2px 8px;border-radius:4px;color:#fff}.badge.ok{background:#16a34a}.badge.bad{background:#dc2626}
             .ok{color:#16a34a}.bad{color:#dc2626;font-weight:bold}.meta{color:#555}
+            .badge.ok,.badge.bad{color:#fff}
             .bar{height:10px;background:#2563eb}svg{background:#fafafa;border:1px solid #e5e7eb}
             </style></head><body>
             \(body)
@@ -97,7 +98,7 @@ public enum HTMLReport {
 
     /// A line chart in inline SVG: x is the second of the run, one polyline per series (NaN: no point).
     static func chart(title: String, series: [(String, String, [Double])], unit: String) -> String {
-        let width = 900.0, height = 220.0, left = 50.0, bottom = 24.0, top = 10.0
+        let width = 900.0, height = 220.0, left = 70.0, bottom = 24.0, top = 10.0
         let n = series.map { $0.2.count }.max() ?? 0
         let maxY = max(1, series.flatMap { $0.2.filter { !$0.isNaN } }.max() ?? 1)
         guard n > 0 else { return "<p class=\"meta\">(no data)</p>\n" }
@@ -114,6 +115,11 @@ public enum HTMLReport {
             let points = values.enumerated().compactMap { i, v in v.isNaN ? nil : "\(String(format: "%.1f", x(i))),\(String(format: "%.1f", y(v)))" }
             guard !points.isEmpty else { continue }
             svg += "<polyline fill=\"none\" stroke=\"\(color)\" stroke-width=\"2\" points=\"\(points.joined(separator: " "))\"><title>\(e(name))</title></polyline>\n"
+            // A marker per point, so a series with one point (a short run) still shows.
+            for (i, v) in values.enumerated() where !v.isNaN {
+                svg += "<circle cx=\"\(String(format: "%.1f", x(i)))\" cy=\"\(String(format: "%.1f", y(v)))\" r=\"2.5\" fill=\"\(color)\"/>"
+            }
+            svg += "\n"
         }
         svg += "</svg>\n"
         let legend = series.map { "<span style=\"color:\($0.1)\">■</span> \(e($0.0))" }.joined(separator: " &nbsp; ")
