@@ -166,7 +166,11 @@ public struct ScenarioRunner {
                 targetDescription = uri.description
                 if caFile == nil, transport == .tls { caFile = TestCertificateAuthority(directory: options.certsDirectory).caFile }
             } else {
-                let server = try await MetaMockServer(configuration: try mockConfiguration(), group: group, certsDirectory: options.certsDirectory)
+                var config = try mockConfiguration()
+                // The embedded mock answers a media probe with a probe: its leg sends at full rate as long as
+                // the business's does, so a load run pays for the media it measures.
+                if scenario.mediaSecurity != "none", config.media.probeSeconds == nil { config.media.probeSeconds = scenario.mediaProbeSeconds }
+                let server = try await MetaMockServer(configuration: config, group: group, certsDirectory: options.certsDirectory)
                 mockOut = server
                 let bound = try await server.start(.ephemeral())
                 let address: SocketAddress?

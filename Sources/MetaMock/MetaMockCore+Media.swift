@@ -121,6 +121,7 @@ extension MetaMockCore {
         let impairment = configuration.userGroup(user)?.mediaImpairment ?? configuration.media.impairment
         let leg = MediaLeg(side: .meta, security: plan.security, remote: plan.remote, ice: plan.ice, impairment: impairment,
                            seed: random.next())
+        leg.probeSeconds = configuration.media.probeSeconds
         let socket = MediaSocket(leg: leg, eventLoop: endpoint.eventLoop)
         socket.onEvent = { [weak self] event in self?.mediaEvent(event, callID: callID) }
         socket.bind(host: endpoint.advertisedHost).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in

@@ -78,10 +78,11 @@ public enum MockConfigLoader {
         }
         if let v = top["uic"] { config.uic = try uic(v, businesses: config.businesses) }
         if let v = top["media"] {
-            let m = try v.mapping(allowed: ["enabled", "drop_client_hellos", "drop_dtls_before_nomination", "bic_dtls_setup"])
+            let m = try v.mapping(allowed: ["enabled", "drop_client_hellos", "drop_dtls_before_nomination", "bic_dtls_setup", "probe"])
+            if let x = m["probe"] { config.media.probeSeconds = try x.seconds() }
             if let x = m["enabled"] { config.media.enabled = try x.bool() }
             if let x = m["bic_dtls_setup"] { config.media.bicDTLSSetup = try x.choice(["passive", "active"]) }
-            config.media.impairment = try impairment(v, base: config.media.impairment, extra: ["enabled", "bic_dtls_setup"])
+            config.media.impairment = try impairment(v, base: config.media.impairment, extra: ["enabled", "bic_dtls_setup", "probe"])
         }
         if let v = top["headers"] { config.headerNames = try headerNames(v) }
         for (i, plan) in config.uic.calls.enumerated() where config.business(number: plan.business) == nil {
@@ -330,7 +331,7 @@ public enum MockConfigWriter {
         out += "  concurrency_limit_status: \(l.concurrencyLimitStatus)\n  unanswered_streak: { nudge: \(l.streakNudge), revoke: \(l.streakRevoke) }\n"
         out += "auth: { algorithms: [\(c.digestAlgorithms.map(\.rawValue).joined(separator: ", "))], nonce_lifetime: \(c.nonceLifetimeSeconds)s }\n"
         out += "tls: { reject_alpn_sip: \(c.rejectALPNSip) }\n"
-        out += "media: { enabled: \(c.media.enabled), drop_client_hellos: \(c.media.impairment.dropClientHellos), drop_dtls_before_nomination: \(c.media.impairment.dropDTLSBeforeNomination), bic_dtls_setup: \(c.media.bicDTLSSetup) }\n"
+        out += "media: { enabled: \(c.media.enabled), drop_client_hellos: \(c.media.impairment.dropClientHellos), drop_dtls_before_nomination: \(c.media.impairment.dropDTLSBeforeNomination), bic_dtls_setup: \(c.media.bicDTLSSetup)\(c.media.probeSeconds.map { ", probe: \(d($0))" } ?? "") }\n"
         out += "domain_match: \(c.domainMatch.rawValue)\n"
         func ms(_ t: TimeAmount) -> String { d(Double(t.nanoseconds) / 1e9) }
         out += "timers: { ring_timeout: \(d(c.ringTimeoutSeconds)), media_start_timeout: \(d(c.mediaStartTimeoutSeconds)), t1: \(ms(c.timers.t1)), t2: \(ms(c.timers.t2)), t4: \(ms(c.timers.t4)) }\n"

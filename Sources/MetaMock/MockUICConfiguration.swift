@@ -78,6 +78,9 @@ public struct MockMediaConfiguration: Sendable, Hashable {
     public var impairment = MediaLeg.Impairment()
     /// Meta's `a=setup` in a BIC answer to `actpass`: passive (Meta is the DTLS server) or active (spec §11.2).
     public var bicDTLSSetup = "passive"
+    /// Load tests: Meta's leg sends full-rate audio for this long after its first packet, then a keep-alive
+    /// every 10 s (nil: audio for the whole call, as Meta does).
+    public var probeSeconds: Double? = nil
 
     public init() {}
 }

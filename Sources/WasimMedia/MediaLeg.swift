@@ -52,6 +52,8 @@ public final class MediaLeg {
         public var packetsUndecryptable = 0
         /// Frames produced before SRTP keys existed (never sent).
         public var framesLostBeforeKeys = 0
+        /// Frames not sent because the event loop ran too late to send them in time.
+        public var framesSkippedLate = 0
         public var dtlsDropped = 0
     }
 
@@ -160,6 +162,15 @@ public final class MediaLeg {
             out += dtls.retransmitDue()
             metrics.clientHelloRetransmissions = dtls.role == .client ? dtls.retransmissions : metrics.clientHelloRetransmissions
             nextDTLSWake = dtls.retransmitDelay.map { now + $0 }
+        }
+        if let at = nextFrameAt, now - at > 5 * ptime {
+            // Far behind (an overloaded loop): a real sender does not burst to catch up; the frames of the
+            // gap are skipped (their numbers too, so the receiver's count stays honest).
+            let missed = Int((now - at) / ptime)
+            frame &+= UInt32(missed)
+            timestamp &+= UInt32(48_000 * ptime) &* UInt32(missed)
+            metrics.framesSkippedLate += missed
+            nextFrameAt = at + Double(missed) * ptime
         }
         while let at = nextFrameAt, now >= at {
             out += sendFrame(now: now)
