@@ -4,7 +4,7 @@ import Testing
 
 /// Every scenario in `Scenarios/` runs against the embedded mock and gets the responses it states
 /// (`expect.responses`), or connects every call when it states none. bic-burst, the 2,000-call load run,
-/// is left to `scripts/run.sh`.
+/// and capacity-ramp, two minutes of load, are left to `scripts/run.sh`.
 @Suite("Scenario library", .serialized)
 struct ScenarioLibraryTests {
     static let directory = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -12,7 +12,7 @@ struct ScenarioLibraryTests {
 
     static var files: [String] {
         ((try? FileManager.default.contentsOfDirectory(atPath: directory.path)) ?? [])
-            .filter { $0.hasSuffix(".yaml") && $0 != "bic-burst.yaml" }.sorted()
+            .filter { $0.hasSuffix(".yaml") && $0 != "bic-burst.yaml" && $0 != "capacity-ramp.yaml" }.sorted()
     }
 
     @Test(arguments: files)
@@ -45,6 +45,16 @@ struct ScenarioLibraryTests {
         }
         let dtls = try #require(result.summary.mediaBySecurity?["dtls"])
         #expect(dtls.clippingMs.count == 2 && dtls.clippingMs.max > 2900 && dtls.clippingMs.p50 > 900)
+    }
+
+    /// The capacity ramp (two minutes, ~15,000 calls: for scripts/run.sh, not the test run) parses into
+    /// its stages.
+    @Test func capacityRampShape() throws {
+        let s = try ScenarioLoader.load(path: Self.directory.appendingPathComponent("capacity-ramp.yaml").path)
+        #expect(s.arrivals == .ramp(stages: [.init(rate: 100, duration: 30), .init(rate: 100, duration: 30),
+                                             .init(rate: 200, duration: 30), .init(rate: 200, duration: 30)]))
+        let schedule = ArrivalSchedule(s.arrivals, totalCalls: s.totalCalls, duration: s.duration, seed: s.seed)
+        #expect(schedule.count >= 14_900 && schedule.count <= 15_100, "\(schedule.count)")
     }
 
     /// The headline scenario parses and is what the README promises: at least 2,000 TLS calls in bursts.
