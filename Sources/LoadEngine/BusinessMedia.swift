@@ -13,6 +13,7 @@ final class BusinessMedia {
     let host: String
     let context: DTLSContext
     let probeSeconds: Double?
+    var dtlsRetransmit: Double = 1
     let ufrag: String
     let pwd: String
     let sdesKey: [UInt8]
@@ -79,6 +80,7 @@ final class BusinessMedia {
                            ice: nil, seed: UInt64(port))
         }
         leg.probeSeconds = probeSeconds
+        leg.dtlsInitialRetransmit = dtlsRetransmit
         socket.leg = leg
         socket.start()
         return nil

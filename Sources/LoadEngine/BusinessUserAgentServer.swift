@@ -17,6 +17,8 @@ final class BusinessUserAgentServer {
         var password: String
         /// Seconds from the INVITE (after authentication) to the 200 OK.
         var answerAfter: Double
+        /// Answer an ICE/DTLS offer 488 (an SBC without WebRTC; Meta's fix: switch the number to SDES).
+        var rejectDTLS = false
         var contactHost: String
         var contactUser: String
     }
@@ -82,6 +84,12 @@ final class BusinessUserAgentServer {
                 endpoint.respond(SIPResponse(to: request, status: 403, toTag: identifiers.uuid()), to: transaction)
                 return
             }
+        }
+        let offer = request.body.getString(at: request.body.readerIndex, length: request.body.readableBytes) ?? ""
+        if settings.rejectDTLS, offer.contains("UDP/TLS/RTP/SAVP") {
+            refused += 1
+            endpoint.respond(SIPResponse(to: request, status: 488, reason: "Not Acceptable Here", toTag: identifiers.uuid()), to: transaction)
+            return
         }
         let toTag = identifiers.uuid()
         endpoint.respond(ringing(request, toTag: toTag), to: transaction)

@@ -230,6 +230,7 @@ final class CallShard: SIPRequestHandler {
         // Bind the media port first: the offer carries it.
         let media = BusinessMedia(security: security, host: scenario.localHost, context: context, probeSeconds: scenario.mediaProbeSeconds,
                                   eventLoop: endpoint.eventLoop, random: &random)
+        media.dtlsRetransmit = scenario.dtlsRetransmitSeconds
         media.bind().assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
             var withMedia = identity
             if case .success = result { withMedia.sdpOffer = media.offer }
@@ -372,6 +373,8 @@ final class CallShard: SIPRequestHandler {
                 // Outbound clipping: frames the business produced before it could encrypt them.
                 record.clippedMs = Double(m.framesLostBeforeKeys) * 20
                 record.clientHelloRetransmissions = media.security == "dtls" ? m.clientHelloRetransmissions : nil
+                record.dtlsHandshakeMs = m.dtlsHandshakeSeconds.map { $0 * 1000 }
+                record.iceMs = m.iceCheckSeconds.map { $0 * 1000 }
                 statistics.recordMedia(security: media.security, startMs: record.mediaStartMs, clippedMs: record.clippedMs)
             }
             media.close()

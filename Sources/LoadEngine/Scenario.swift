@@ -69,6 +69,8 @@ public struct Scenario: Sendable {
         public var challenge = false
         /// Seconds from INVITE to 200 OK.
         public var answerAfter: Double = 0
+        /// The business does no ICE/DTLS (an SBC without WebRTC): it answers a DTLS offer 488 (spec §9).
+        public var rejectDTLS = false
     }
 
     public enum Hold: Sendable, Hashable {
@@ -108,6 +110,8 @@ public struct Scenario: Sendable {
     public var mediaSecurity = "none"
     /// `probe`: full-rate audio for `probeSeconds`, then keep-alives; `full`: audio for the whole call.
     public var mediaProbeSeconds: Double? = 2
+    /// The business's first DTLS retransmission (its stack's schedule then doubles).
+    public var dtlsRetransmitSeconds: Double = 1
     /// The embedded mock's configuration file, when not the default.
     public var mockConfigFile: String?
     /// Expected counts per final response ("403 No Approved Call Permission Found": 1); the run fails when
@@ -265,7 +269,8 @@ public enum ScenarioLoader {
         var reinviteAfter: Double? = nil
         var uicAnswer = Scenario.UICAnswer()
         if let call = top["call"] {
-            let m = try call.mapping(allowed: ["direction", "hold", "cancel", "method", "reinvite_after", "challenge", "answer_after"])
+            let m = try call.mapping(allowed: ["direction", "hold", "cancel", "method", "reinvite_after", "challenge", "answer_after", "reject_dtls"])
+            if let x = m["reject_dtls"] { uicAnswer.rejectDTLS = try x.bool() }
             if let d = m["direction"] { direction = Scenario.Direction(rawValue: try d.choice(["bic", "uic"]))! }
             if let x = m["method"] { method = Scenario.CallMethod(rawValue: try x.choice(["INVITE", "REGISTER"]))! }
             if let x = m["reinvite_after"] { reinviteAfter = try x.seconds() }
@@ -276,7 +281,7 @@ public enum ScenarioLoader {
                     throw m[key]!.error("'\(key)' is for direction: bic (in UIC calls Meta places the INVITE)")
                 }
             } else {
-                for key in ["challenge", "answer_after"] where m[key] != nil {
+                for key in ["challenge", "answer_after", "reject_dtls"] where m[key] != nil {
                     throw m[key]!.error("'\(key)' is for direction: uic (how the business answers Meta's INVITE)")
                 }
             }
@@ -302,7 +307,11 @@ public enum ScenarioLoader {
         scenario.reinviteAfter = reinviteAfter
         scenario.uicAnswer = uicAnswer
         if let m = top["media"] {
-            let mm = try m.mapping(allowed: ["security", "mode", "probe"])
+            let mm = try m.mapping(allowed: ["security", "mode", "probe", "dtls_retransmit"])
+            if let x = mm["dtls_retransmit"] {
+                scenario.dtlsRetransmitSeconds = try x.seconds()
+                guard scenario.dtlsRetransmitSeconds >= 0.05 else { throw x.error("at least 50ms") }
+            }
             scenario.mediaSecurity = try mm["security"]?.choice(["none", "dtls", "sdes", "alternate"]) ?? "dtls"
             let mode = try mm["mode"]?.choice(["probe", "full"]) ?? "probe"
             if mode == "full" {

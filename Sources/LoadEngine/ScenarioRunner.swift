@@ -149,6 +149,7 @@ public struct ScenarioRunner {
                     challenge: scenario.uicAnswer.challenge, realm: business.sipServerHostname, digestUsername: business.digestUsername,
                     password: password, answerAfter: scenario.uicAnswer.answerAfter, contactHost: "\(scenario.localHost):\(bound.port ?? 0)",
                     contactUser: business.number)
+                uasSettings?.rejectDTLS = scenario.uicAnswer.rejectDTLS
                 targetDescription = "wasim business UAS (sip:127.0.0.1:\(bound.port ?? 0);transport=\(transport.rawValue)), called by the embedded mock"
             }
             business.transport = transport

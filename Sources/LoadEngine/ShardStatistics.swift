@@ -22,6 +22,9 @@ public struct CallRecord: Sendable, Hashable {
     /// Business audio lost at the start: frames produced before SRTP keys existed × ptime.
     public var clippedMs: Double?
     public var clientHelloRetransmissions: Int?
+    /// DTLS handshake (first flight → keys) and ICE (answer → nomination), in ms.
+    public var dtlsHandshakeMs: Double?
+    public var iceMs: Double?
 }
 
 /// The measurements of one event loop's calls: histograms in microseconds, counts per response.

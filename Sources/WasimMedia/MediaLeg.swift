@@ -84,6 +84,8 @@ public final class MediaLeg {
     /// frame every `keepAliveInterval` (so a watchdog sees a live peer at a fraction of the packet rate).
     public var probeSeconds: Double?
     public var keepAliveInterval: Double = 10
+    /// Seconds before the first DTLS retransmission (then doubling: 1 s, 2 s, 4 s by default).
+    public var dtlsInitialRetransmit: Double = 1
     var firstSentAt: Double?
 
     /// - Parameters:
@@ -238,7 +240,7 @@ public final class MediaLeg {
     private func startDTLS(now: Double) -> [[UInt8]] {
         guard case .dtls(let context, let role, let fingerprint) = security, dtls == nil else { return [] }
         do {
-            let session = try DTLSSession(context: context, role: role, expectedFingerprint: fingerprint)
+            let session = try DTLSSession(context: context, role: role, expectedFingerprint: fingerprint, initialRetransmit: dtlsInitialRetransmit)
             dtls = session
             dtlsStartedAt = now
             let out = session.start()
