@@ -3,6 +3,8 @@ import SIPAuth
 import SIPCore
 import SIPTransaction
 import SIPTransport
+import WasimMedia
+import Foundation
 
 /// The business side of a user-initiated call (scenario `direction: uic`): wasim's SBC stand-in answers
 /// the INVITEs the mock places as Meta. It optionally challenges them first (407, realm of the business
@@ -19,6 +21,8 @@ final class BusinessUserAgentServer {
         var answerAfter: Double
         /// Answer an ICE/DTLS offer 488 (an SBC without WebRTC; Meta's fix: switch the number to SDES).
         var rejectDTLS = false
+        /// Run media (controlling ICE + DTLS client, or SDES) for Meta's secure offers.
+        var dtls: DTLSContext? = nil
         var contactHost: String
         var contactUser: String
     }
@@ -27,6 +31,7 @@ final class BusinessUserAgentServer {
         var toTag: String
         var pending: Scheduled<Void>?
         var transaction: ServerTransactionID?
+        var media: MediaSocket?
     }
 
     let settings: Settings
@@ -36,6 +41,8 @@ final class BusinessUserAgentServer {
     var identifiers = FastRandom()
     /// INVITEs answered 200, challenged, and refused (bad credentials).
     var answered = 0, challenged = 0, refused = 0
+    /// SRTP packets from Meta decrypted, over every call; calls whose media ran.
+    var mediaPacketsReceived = 0, mediaCalls = 0
 
     init(settings: Settings, endpoint: SIPEndpoint, secret: [UInt8], shard: Int) {
         self.settings = settings
@@ -55,6 +62,10 @@ final class BusinessUserAgentServer {
         case .bye:
             let known = dialogs.removeValue(forKey: callID)
             known?.pending?.cancel()
+            if let media = known?.media {
+                if let m = media.leg?.metrics { mediaPacketsReceived += m.packetsReceived; mediaCalls += 1 }
+                media.close()
+            }
             endpoint.respond(SIPResponse(to: request, status: known == nil ? 481 : 200), to: transaction)
         case .options:
             endpoint.respond(SIPResponse(to: request, status: 200, toTag: identifiers.uuid()), to: transaction)
@@ -91,14 +102,75 @@ final class BusinessUserAgentServer {
             endpoint.respond(SIPResponse(to: request, status: 488, reason: "Not Acceptable Here", toTag: identifiers.uuid()), to: transaction)
             return
         }
+        guard let plan = mediaPlan(offer) else {
+            proceed(request, callID: callID, transaction: transaction, media: nil, answerSDP: nil)
+            return
+        }
+        let socket = MediaSocket(leg: nil, eventLoop: endpoint.eventLoop)
+        socket.bind(host: settings.contactHost.split(separator: ":").first.map(String.init) ?? "127.0.0.1")
+            .assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
+                guard let port = try? result.get() else {
+                    proceed(request, callID: callID, transaction: transaction, media: nil, answerSDP: nil)
+                    return
+                }
+                socket.leg = plan.leg(port)
+                proceed(request, callID: callID, transaction: transaction, media: socket, answerSDP: plan.answer(port))
+            }
+    }
+
+    /// What the business answers to Meta's secure offer: controlling ICE and the DTLS client role
+    /// (`a=setup:active`, as Meta recommends), or SDES with its own key.
+    struct MediaPlan {
+        var answer: (Int) -> String
+        var leg: (Int) -> MediaLeg
+    }
+
+    func mediaPlan(_ offerText: String) -> MediaPlan? {
+        guard let context = settings.dtls, let offer = try? SessionDescription(parsing: offerText), let audio = offer.audio else { return nil }
+        let host = settings.contactHost.split(separator: ":").first.map(String.init) ?? "127.0.0.1"
+        let address = (offer.audioAddress ?? "127.0.0.1").split(separator: ".").compactMap { UInt8($0) }
+        guard address.count == 4 else { return nil }
+        let remote = (address, UInt16(clamping: audio.candidates.first?.port ?? audio.port))
+        func sdp(_ port: Int, _ profile: String, _ extra: [String]) -> String {
+            (["v=0", "o=- 1 1 IN IP4 \(host)", "s=wasim business", "t=0 0", "m=audio \(port) \(profile) 111 126", "c=IN IP4 \(host)"] + extra
+                + ["a=rtcp-mux", "a=rtpmap:111 opus/48000/2", "a=rtpmap:126 telephone-event/8000", "a=ptime:20", "a=sendrecv", ""]).joined(separator: "\r\n")
+        }
+        if audio.profile.hasPrefix("UDP/TLS/RTP/SAVP"), let fingerprint = audio.fingerprint, let remoteUfrag = audio.iceUfrag, let remotePwd = audio.icePwd {
+            let ufrag = FastRandom.hex(identifiers.next(), digits: 8), pwd = FastRandom.hex(identifiers.next(), digits: 16) + FastRandom.hex(identifiers.next(), digits: 8)
+            let seed = identifiers.next()
+            return MediaPlan(
+                answer: { port in
+                    sdp(port, audio.profile, ["a=candidate:1 1 udp 2130706431 \(host) \(port) typ host", "a=ice-ufrag:\(ufrag)", "a=ice-pwd:\(pwd)",
+                                             "a=fingerprint:sha-256 \(context.fingerprint)", "a=setup:active"])
+                },
+                leg: { _ in
+                    MediaLeg(side: .business, security: .dtls(context: context, dtlsRole: .client, remoteFingerprint: fingerprint.value),
+                             remote: remote, ice: (ufrag, pwd, remoteUfrag, remotePwd), seed: seed)
+                })
+        }
+        if audio.profile == "RTP/SAVP", let crypto = audio.cryptos.first, let profile = SRTPProfile(rawValue: crypto.suite),
+           let remoteKey = Data(base64Encoded: crypto.key), remoteKey.count == profile.keyLength + profile.saltLength
+        {
+            let key = (0..<(profile.keyLength + profile.saltLength)).map { _ in UInt8(truncatingIfNeeded: identifiers.next()) }
+            let seed = identifiers.next()
+            return MediaPlan(
+                answer: { port in sdp(port, "RTP/SAVP", ["a=crypto:\(crypto.tag) \(profile.rawValue) inline:\(Data(key).base64EncodedString())"]) },
+                leg: { _ in MediaLeg(side: .business, security: .sdes(profile: profile, local: key, remote: Array(remoteKey)), remote: remote, ice: nil, seed: seed) })
+        }
+        return nil
+    }
+
+    private func proceed(_ request: SIPRequest, callID: String, transaction: ServerTransactionID, media: MediaSocket?, answerSDP: String?) {
         let toTag = identifiers.uuid()
         endpoint.respond(ringing(request, toTag: toTag), to: transaction)
-        dialogs[callID] = Dialog(toTag: toTag, transaction: transaction)
+        dialogs[callID] = Dialog(toTag: toTag, transaction: transaction, media: media)
         let answer = { [self] in
             guard dialogs[callID] != nil, endpoint.isProceeding(transaction) else { return }
             dialogs[callID]?.pending = nil
             answered += 1
-            endpoint.respond(ok(request, toTag: toTag), to: transaction)
+            endpoint.respond(ok(request, toTag: toTag, sdp: answerSDP), to: transaction)
+            // The business sends first (Meta waits for its first SRTP packet).
+            media?.start()
         }
         if settings.answerAfter <= 0 {
             answer()
@@ -113,6 +185,7 @@ final class BusinessUserAgentServer {
         guard let request = endpoint.request(of: invite), let callID = request.callID.map(String.init),
               let dialog = dialogs.removeValue(forKey: callID) else { return }
         dialog.pending?.cancel()
+        dialog.media?.close()
         endpoint.respond(SIPResponse(to: request, status: 487, toTag: dialog.toTag), to: invite)
     }
 
@@ -128,11 +201,15 @@ final class BusinessUserAgentServer {
         return response
     }
 
-    private func ok(_ request: SIPRequest, toTag: String) -> SIPResponse {
+    private func ok(_ request: SIPRequest, toTag: String, sdp: String?) -> SIPResponse {
         var response = SIPResponse(to: request, status: 200, toTag: toTag)
         withRoute(&response, request)
         response.headers.add(.allow, "INVITE, ACK, BYE, CANCEL, OPTIONS")
         response.headers.add(.contentType, "application/sdp")
+        if let sdp {
+            response.body = ByteBuffer(string: sdp)
+            return response
+        }
         let host = settings.contactHost.split(separator: ":").first.map(String.init) ?? settings.contactHost
         let profile = request.body.readableBytes > 0 && request.body.getString(at: request.body.readerIndex, length: request.body.readableBytes)?.contains("RTP/SAVP ") == true
             ? "RTP/SAVP" : "UDP/TLS/RTP/SAVPF"

@@ -71,6 +71,8 @@ public struct Scenario: Sendable {
         public var answerAfter: Double = 0
         /// The business does no ICE/DTLS (an SBC without WebRTC): it answers a DTLS offer 488 (spec §9).
         public var rejectDTLS = false
+        /// wasim's business side runs media for Meta's offer (scenario `media:` with direction uic).
+        public var media = false
     }
 
     public enum Hold: Sendable, Hashable {
@@ -306,7 +308,7 @@ public enum ScenarioLoader {
         scenario.method = method
         scenario.reinviteAfter = reinviteAfter
         scenario.uicAnswer = uicAnswer
-        if let m = top["media"] {
+        mediaKey: if let m = top["media"] {
             let mm = try m.mapping(allowed: ["security", "mode", "probe", "dtls_retransmit"])
             if let x = mm["dtls_retransmit"] {
                 scenario.dtlsRetransmitSeconds = try x.seconds()
@@ -320,8 +322,14 @@ public enum ScenarioLoader {
             } else if let p = mm["probe"] {
                 scenario.mediaProbeSeconds = try p.seconds()
             }
-            if direction == .uic, scenario.mediaSecurity != "none" {
-                throw m.error("media runs on business-initiated calls for now (UIC media is not built yet)")
+            if direction == .uic {
+                // UIC: Meta's number decides DTLS or SDES (srtp_key_exchange_protocol); wasim answers either.
+                guard scenario.mediaSecurity != "none" else { break mediaKey }
+                guard mm["security"] == nil || scenario.mediaSecurity == "dtls" else {
+                    throw mm["security"]!.error("with direction: uic the mock's business number chooses DTLS or SDES (srtp_key_exchange_protocol); leave security out")
+                }
+                scenario.uicAnswer.media = true
+                scenario.mediaSecurity = "none"
             }
         }
         return scenario

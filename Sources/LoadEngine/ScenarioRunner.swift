@@ -150,6 +150,12 @@ public struct ScenarioRunner {
                     password: password, answerAfter: scenario.uicAnswer.answerAfter, contactHost: "\(scenario.localHost):\(bound.port ?? 0)",
                     contactUser: business.number)
                 uasSettings?.rejectDTLS = scenario.uicAnswer.rejectDTLS
+                if scenario.uicAnswer.media {
+                    let certificate = try SelfSignedCertificate(commonName: business.sipServerHostname)
+                    uasSettings?.dtls = try DTLSContext(certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
+                    // Meta's leg answers a probe with a probe in load runs.
+                    if config.media.probeSeconds == nil { config.media.probeSeconds = scenario.mediaProbeSeconds }
+                }
                 targetDescription = "wasim business UAS (sip:127.0.0.1:\(bound.port ?? 0);transport=\(transport.rawValue)), called by the embedded mock"
             }
             business.transport = transport

@@ -3,6 +3,7 @@ import NIOCore
 import SIPCore
 import SIPTransaction
 import SIPTransport
+import WasimMedia
 
 /// A user-initiated call to place: who calls which business, for how long.
 public struct UICCallRequest: Sendable {
@@ -36,6 +37,11 @@ struct UICCallEntry {
     var pending: [Scheduled<Void>] = []
     var pair: MockCallState.Pair
     let completion: (UICCallReport) -> Void
+    /// Meta's media leg: its socket bound before the INVITE (the offer carries the port), the leg made
+    /// from the business's answer.
+    var media: MediaSocket?
+    var offer: MockSessionDescription.UICOffer?
+    var mediaSecurity: String?
 }
 
 extension MetaMockCore {
@@ -65,6 +71,24 @@ extension MetaMockCore {
                                                                          detail: "concurrency limit"), timing: UICCallTiming()))
             return
         }
+        // Meta's media leg needs its port in the offer: bind first (no media: the offer is description only).
+        guard configuration.media.enabled, dtlsContext != nil else {
+            continueUserCall(request, business: business, pair: pair, wacid: wacid, callID: callID, from: from, media: nil, completion: completion)
+            return
+        }
+        let socket = MediaSocket(leg: nil, eventLoop: endpoint.eventLoop)
+        socket.bind(host: endpoint.advertisedHost).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
+            continueUserCall(request, business: business, pair: pair, wacid: wacid, callID: callID, from: from,
+                             media: (try? result.get()).map { (socket, $0) }, completion: completion)
+        }
+    }
+
+    private func continueUserCall(_ request: UICCallRequest, business: MockConfiguration.Business, pair: MockCallState.Pair, wacid: String,
+                                  callID: String, from: String, media: (MediaSocket, Int)?, completion: @escaping (UICCallReport) -> Void)
+    {
+        let now = endpoint.eventLoop.now
+        let offer = MockSessionDescription.offer(host: endpoint.advertisedHost, port: media?.1 ?? 3480, keyExchange: business.srtpKeyExchange,
+                                                 fingerprint: mediaFingerprint, random: &random)
         let transport = business.transport
         let contactHost = configuration.labRouteHost.map { "\($0):\(localPort(transport))" } ?? configuration.domain
         let recordRoutes = uicRecordRoutes(transport: transport)
@@ -82,12 +106,11 @@ extension MetaMockCore {
             fromTag: identifiers.uuid(), firstSequence: UInt32(1000 + random.next() % 30000), recordRoutes: recordRoutes,
             inviteHeaders: headers, userHeaders: userHeaders, headerNames: configuration.headerNames,
             digestUsername: business.digestUsername, password: business.sipPassword,
-            sdpOffer: MockSessionDescription.offer(host: endpoint.advertisedHost, keyExchange: business.srtpKeyExchange,
-                                                   fingerprint: mediaFingerprint, random: &random))
+            sdpOffer: offer.sdp)
         let flow = UICCallFlow(identity: identity, hold: .nanoseconds(Int64(request.hold * 1e9)),
                                answerTimeout: .nanoseconds(Int64(configuration.uic.answerTimeoutSeconds * 1e9)))
         ledger.open(MockCallRecord(callID: callID, direction: .uic, from: from, to: flow.requestURI, startedAt: clock.wallNow(), wacid: wacid))
-        uicCalls[callID] = UICCallEntry(flow: flow, pair: pair, completion: completion)
+        uicCalls[callID] = UICCallEntry(flow: flow, pair: pair, completion: completion, media: media?.0, offer: offer)
         state.setOwner(of: callID, shard: shard)
         var machine = flow
         let actions = machine.start(now: now)
@@ -178,6 +201,7 @@ extension MetaMockCore {
         let actions: [UICCallFlow.Action]
         switch event {
         case .response(let response):
+            if !isBye, response.isSuccess { startUICMedia(callID, answer: response) }
             actions = isBye ? uicCalls[callID]!.flow.byeResponse(response, now: now) : uicCalls[callID]!.flow.inviteResponse(response, now: now)
         case .timeout:
             actions = uicCalls[callID]!.flow.failed(isBye ? "no response to BYE" : "no response to INVITE (Timer B)", timeout: true, now: now)
@@ -207,8 +231,57 @@ extension MetaMockCore {
         performUIC(actions, callID: callID)
     }
 
+    /// The business answered: Meta's leg (ICE-lite; DTLS server when the business answered `active`, the
+    /// client for `passive`; or SDES) starts, and waits for the business's first SRTP packet.
+    private func startUICMedia(_ callID: String, answer: SIPResponse) {
+        guard let entry = uicCalls[callID], let socket = entry.media, socket.leg == nil, let context = dtlsContext, let offer = entry.offer,
+              let sdp = try? SessionDescription(parsing: answer.body.getString(at: answer.body.readerIndex, length: answer.body.readableBytes) ?? ""),
+              let audio = sdp.audio
+        else { return }
+        let address = (sdp.audioAddress ?? "127.0.0.1").split(separator: ".").compactMap { UInt8($0) }
+        guard address.count == 4 else { return }
+        let remote = (address, UInt16(clamping: audio.candidates.first?.port ?? audio.port))
+        let leg: MediaLeg
+        if let ufrag = offer.ufrag, let pwd = offer.pwd {
+            guard let remoteUfrag = audio.iceUfrag, let remotePwd = audio.icePwd, let fingerprint = audio.fingerprint else {
+                ledger.update(callID) { $0.mediaProblem = "answer without ICE credentials or fingerprint" }
+                return
+            }
+            leg = MediaLeg(side: .meta, security: .dtls(context: context, dtlsRole: audio.setup == "passive" ? .client : .server,
+                                                         remoteFingerprint: fingerprint.value),
+                           remote: remote, ice: (ufrag, pwd, remoteUfrag, remotePwd), impairment: configuration.media.impairment, seed: random.next())
+            uicCalls[callID]?.mediaSecurity = "dtls"
+        } else if let key = offer.sdesKey, let crypto = audio.cryptos.first, let profile = SRTPProfile(rawValue: crypto.suite),
+                  let remoteKey = Data(base64Encoded: crypto.key), remoteKey.count == profile.keyLength + profile.saltLength
+        {
+            leg = MediaLeg(side: .meta, security: .sdes(profile: profile, local: key, remote: Array(remoteKey)), remote: remote, ice: nil, seed: random.next())
+            uicCalls[callID]?.mediaSecurity = "sdes"
+        } else {
+            ledger.update(callID) { $0.mediaProblem = "answer without usable media" }
+            return
+        }
+        leg.probeSeconds = configuration.media.probeSeconds
+        socket.leg = leg
+        socket.onEvent = { [weak self] event in
+            if case .failed(let why) = event { self?.ledger.update(callID) { $0.mediaProblem = why } }
+        }
+        socket.start()
+    }
+
     private func finishUIC(_ callID: String, outcome: UICOutcome) {
         guard let entry = uicCalls.removeValue(forKey: callID) else { return }
+        if let socket = entry.media {
+            if let m = socket.leg?.metrics {
+                ledger.update(callID) {
+                    $0.mediaSecurity = entry.mediaSecurity
+                    $0.mediaPacketsReceived = m.packetsReceived
+                    $0.mediaPacketsSent = m.packetsSent
+                    $0.mediaStartMs = m.mediaStartSeconds.map { $0 * 1000 }
+                    $0.clippedMs = m.clippedMilliseconds
+                }
+            }
+            socket.close()
+        }
         state.setOwner(of: callID, shard: nil)
         for task in entry.pending { task.cancel() }
         if outcome.ackWithheld, let expected = entry.flow.dialogExpectations {

@@ -172,7 +172,16 @@ public final class MetaMockServer: Sendable {
         if let port = listen.tlsPort { bound.tls = try await stack.listenStream(host: listen.host, port: port, tls: true) }
         if let port = listen.udpPort { bound.udp = try await stack.listenUDP(host: listen.host, port: port) }
         if let port = listen.tcpPort {
-            bound.tcp = try await stack.listenStream(host: listen.host, port: port == 0 ? (bound.udp?.port ?? 0) : port, tls: false)
+            if port == 0, let udpPort = bound.udp?.port {
+                // The same number as UDP when it is free for TCP too (SIP's habit), else any free port.
+                do {
+                    bound.tcp = try await stack.listenStream(host: listen.host, port: udpPort, tls: false)
+                } catch {
+                    bound.tcp = try await stack.listenStream(host: listen.host, port: 0, tls: false)
+                }
+            } else {
+                bound.tcp = try await stack.listenStream(host: listen.host, port: port, tls: false)
+            }
         }
         var ports: [SIPTransportKind: Int] = [:]
         ports[.tls] = bound.tls?.port

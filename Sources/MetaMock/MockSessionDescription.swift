@@ -25,28 +25,47 @@ enum MockSessionDescription {
     /// Meta's UIC offer (spec §5.2 for DTLS, §5.3 for SDES): session id in epoch milliseconds, ICE-lite with
     /// one host candidate, a 16-character ufrag and a 24-character base64 pwd, a sha-256 fingerprint and
     /// `setup:actpass`; or `RTP/SAVP` with an `a=crypto` line (AES_CM_128_HMAC_SHA1_80, a 30-byte key).
+    /// A UIC offer and the secrets it carries (for Meta's media leg).
+    struct UICOffer {
+        var sdp: String
+        var ufrag: String?
+        var pwd: String?
+        var sdesKey: [UInt8]?
+    }
+
     static func offer(host: String, keyExchange: String, fingerprint: String, random: inout FastRandom) -> String {
+        offer(host: host, port: 3480, keyExchange: keyExchange, fingerprint: fingerprint, random: &random).sdp
+    }
+
+    static func offer(host: String, port: Int, keyExchange: String, fingerprint: String, random: inout FastRandom) -> UICOffer {
         let session = UInt64(Date().timeIntervalSince1970 * 1000)
         let ssrc = UInt32(truncatingIfNeeded: random.next() | 1)
         let stream = random.uuid()
         var lines = ["v=0", "o=- \(session) 2 IN IP4 \(host)", "s=-", "t=0 0", "a=group:BUNDLE audio", "a=msid-semantic: WMS \(stream)"]
+        var result = UICOffer(sdp: "")
         if keyExchange == "SDES" {
-            lines += ["m=audio 3480 RTP/SAVP 111 126", "c=IN IP4 \(host)", "a=rtcp:9 IN IP4 0.0.0.0"]
-            lines.append("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\(Data(randomBytes(30, &random)).base64EncodedString())")
+            let key = randomBytes(30, &random)
+            result.sdesKey = key
+            lines += ["m=audio \(port) RTP/SAVP 111 126", "c=IN IP4 \(host)", "a=rtcp:9 IN IP4 0.0.0.0"]
+            lines.append("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:\(Data(key).base64EncodedString())")
         } else {
             let alphanumerics = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
             let ufrag = String((0..<16).map { _ in alphanumerics[Int(random.next() % UInt64(alphanumerics.count))] })
+            let pwd = Data(randomBytes(16, &random)).base64EncodedString()
+            result.ufrag = ufrag
+            result.pwd = pwd
             lines.insert("a=ice-lite", at: 6)
-            lines += ["m=audio 3480 UDP/TLS/RTP/SAVPF 111 126", "c=IN IP4 \(host)", "a=rtcp:9 IN IP4 0.0.0.0",
-                      "a=candidate:\(random.next() % 4_000_000_000) 1 udp 2122260223 \(host) 3480 typ host generation 0 network-cost 50",
-                      "a=ice-ufrag:\(ufrag)", "a=ice-pwd:\(Data(randomBytes(16, &random)).base64EncodedString())",
+            lines += ["m=audio \(port) UDP/TLS/RTP/SAVPF 111 126", "c=IN IP4 \(host)", "a=rtcp:9 IN IP4 0.0.0.0",
+                      "a=candidate:\(random.next() % 4_000_000_000) 1 udp 2122260223 \(host) \(port) typ host generation 0 network-cost 50",
+                      "a=ice-ufrag:\(ufrag)", "a=ice-pwd:\(pwd)",
                       "a=fingerprint:sha-256 \(fingerprint)", "a=setup:actpass"]
         }
         lines += ["a=mid:audio", "a=sendrecv", "a=msid:\(stream) WhatsAppTrack1", "a=rtcp-mux", "a=rtpmap:111 opus/48000/2"]
         if keyExchange != "SDES" { lines.append("a=rtcp-fb:111 transport-cc") }
         lines += ["a=fmtp:111 maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1",
                   "a=rtpmap:126 telephone-event/8000", "a=maxptime:20", "a=ptime:20", "a=ssrc:\(ssrc) cname:WhatsAppAudioStream1", ""]
-        return lines.joined(separator: "\r\n")
+        result.sdp = lines.joined(separator: "\r\n")
+        return result
     }
 
     private static func randomBytes(_ count: Int, _ random: inout FastRandom) -> [UInt8] {

@@ -47,6 +47,21 @@ struct ScenarioLibraryTests {
         #expect(dtls.clippingMs.count == 2 && dtls.clippingMs.max > 2900 && dtls.clippingMs.p50 > 900)
     }
 
+    /// UIC with media: Meta's leg decrypts the business's SRTP (DTLS after ICE, or SDES) on every call.
+    @Test(arguments: ["uic-media.yaml", "uic-media-sdes.yaml"])
+    func uicMediaFlows(_ file: String) async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let scenario = try ScenarioLoader.load(path: Self.directory.appendingPathComponent(file).path)
+        let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
+        let ledger = try #require(result.mockLedger)
+        #expect(ledger.count == 4)
+        for call in ledger {
+            #expect(call.direction == .uic && (call.mediaPacketsReceived ?? 0) > 20 && (call.mediaPacketsSent ?? 0) > 20, "\(call)")
+            #expect(call.mediaSecurity == (file.contains("sdes") ? "sdes" : "dtls") && call.mediaProblem == nil, "\(call)")
+        }
+    }
+
     /// The capacity ramp (two minutes, ~15,000 calls: for scripts/run.sh, not the test run) parses into
     /// its stages.
     @Test func capacityRampShape() throws {
