@@ -120,6 +120,24 @@ struct MediaCallTests {
         #expect(leg.takeEvents() == [.mediaTimeout(atStart: false)])
     }
 
+    /// `drop_dtls_before_nomination`: Meta's ICE-lite leg ignores DTLS until a check nominated a pair.
+    @Test func dtlsBeforeNominationIsDropped() throws {
+        let leg = MediaLeg(side: .meta, security: .dtls(context: Self.metaContext, dtlsRole: .server, remoteFingerprint: Self.bizContext.fingerprint),
+                           remote: ([127, 0, 0, 1], 9), ice: ("meta", "meta-password-0123456789", "biz", "biz-password-0123456789"),
+                           impairment: .init(dropDTLSBeforeNomination: true))
+        _ = leg.start(now: 0)
+        let client = try DTLSSession(context: Self.bizContext, role: .client, expectedFingerprint: Self.metaContext.fingerprint)
+        let hello = try #require(client.start().first)
+        #expect(leg.receive(hello, from: [127, 0, 0, 1], port: 4000, now: 0.1).isEmpty)
+        #expect(leg.metrics.dtlsDropped == 1)
+        // After a nominating check, the same ClientHello gets the server's flight.
+        var agent = ICEControllingAgent(localUfrag: "biz", localPwd: "biz-password-0123456789", remoteUfrag: "meta",
+                                        remotePwd: "meta-password-0123456789", tieBreaker: 3)
+        agent.receive(leg.receive(agent.nextCheck()!, from: [127, 0, 0, 1], port: 4000, now: 0.2)[0])
+        _ = leg.receive(agent.nextCheck()!, from: [127, 0, 0, 1], port: 4000, now: 0.3)
+        #expect(!leg.receive(hello, from: [127, 0, 0, 1], port: 4000, now: 0.4).isEmpty)
+    }
+
     /// A business that claims the controlled role gets 487 Role Conflict from the ICE-lite side.
     @Test func roleConflict() {
         var lite = ICELiteResponder(localUfrag: "meta", localPwd: "meta-password-0123456789")
