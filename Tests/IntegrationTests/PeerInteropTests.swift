@@ -119,25 +119,7 @@ struct PeerInteropTests {
         configuration.labRouteHost = "127.0.0.1"
         let mock = try await MockHarness.start(configuration: configuration)
         let conf = try TemporaryDirectory()
-        let sipPort = try FreePort.tcp()
-        try """
-            sip_listen 127.0.0.1:\(sipPort)
-            sip_cafile \(mock.server.caFile)
-            sip_trans_def tls
-            module_path /usr/lib/baresip/modules
-            module g711.so
-            module ausine.so
-            module aufile.so
-            module_app account.so
-            module_app menu.so
-            audio_player aufile,\(conf.path)/out.wav
-            audio_source ausine,440
-            audio_alert aufile,\(conf.path)/alert.wav
-            """.write(toFile: conf.path + "/config", atomically: true, encoding: .utf8)
-        let business = MockConfiguration.defaultBusiness
-        try """
-            <sip:\(business.number)@sip.example.com;transport=tls>;auth_user=\(business.digestUsername);auth_pass=\(business.sipPassword);outbound="sip:127.0.0.1:\(mock.tlsPort);transport=tls";regint=0;audio_codecs=PCMU
-            """.write(toFile: conf.path + "/accounts", atomically: true, encoding: .utf8)
+        try BaresipConfig.write(to: conf, mock: mock, codec: "PCMU", accountParams: "")
         let result = try await ExternalProcess.run(baresip, ["-f", conf.path, "-t", "3", "-e", "/dial sip:+15550200000@wa.meta.vc"], timeout: 30)
         // baresip's BYE may still be on its way when it exits.
         _ = try await eventually(timeout: 3) { try await mock.server.ledger().first?.endedAt != nil }
@@ -164,29 +146,7 @@ struct BaresipMediaTests {
         let mock = try await MockHarness.start(configuration: configuration)
         let conf = try TemporaryDirectory()
         defer { conf.remove() }
-        let sipPort = try FreePort.tcp()
-        try """
-            sip_listen 127.0.0.1:\(sipPort)
-            sip_cafile \(mock.server.caFile)
-            sip_trans_def tls
-            rtcp_mux yes
-            module_path /usr/lib/baresip/modules
-            module opus.so
-            module ausine.so
-            module aufile.so
-            module srtp.so
-            module dtls_srtp.so
-            module ice.so
-            module_app account.so
-            module_app menu.so
-            audio_player aufile,\(conf.path)/out.wav
-            audio_source ausine,440
-            audio_alert aufile,\(conf.path)/alert.wav
-            """.write(toFile: conf.path + "/config", atomically: true, encoding: .utf8)
-        let business = MockConfiguration.defaultBusiness
-        try """
-            <sip:\(business.number)@sip.example.com;transport=tls>;auth_user=\(business.digestUsername);auth_pass=\(business.sipPassword);outbound="sip:127.0.0.1:\(mock.tlsPort);transport=tls";regint=0;audio_codecs=opus;mediaenc=\(mediaenc)\(extra)
-            """.write(toFile: conf.path + "/accounts", atomically: true, encoding: .utf8)
+        try BaresipConfig.write(to: conf, mock: mock, codec: "opus", accountParams: ";mediaenc=\(mediaenc)\(extra)")
         let result = try await ExternalProcess.run(baresip, ["-f", conf.path, "-t", "4", "-e", "/dial sip:+15550200000@wa.meta.vc"], timeout: 30)
         _ = try await eventually(timeout: 5) { try await mock.server.ledger().first?.endedAt != nil }
         let ledger = try await mock.server.ledger()
@@ -211,6 +171,37 @@ struct BaresipMediaTests {
         #expect(call.mediaSecurity == "sdes" && (call.mediaPacketsReceived ?? 0) > 50, "\(call)\n\(output.suffix(2000))")
         #expect(output.contains("SRTP is Enabled") && output.contains("incoming rtp for 'audio' established") && !output.contains("unprotect"),
                 "\(output.suffix(2000))")
+    }
+}
+
+/// A baresip configuration folder for calling the mock over TLS as the default business (digest
+/// credentials, the mock's CA, outbound proxy = the mock), with an audio codec and media parameters.
+enum BaresipConfig {
+    static func write(to conf: TemporaryDirectory, mock: MockHarness, codec: String, accountParams: String) throws {
+        let sipPort = try FreePort.tcp()
+        try """
+            sip_listen 127.0.0.1:\(sipPort)
+            sip_cafile \(mock.server.caFile)
+            sip_trans_def tls
+            rtcp_mux yes
+            module_path /usr/lib/baresip/modules
+            module g711.so
+            module opus.so
+            module ausine.so
+            module aufile.so
+            module srtp.so
+            module dtls_srtp.so
+            module ice.so
+            module_app account.so
+            module_app menu.so
+            audio_player aufile,\(conf.path)/out.wav
+            audio_source ausine,440
+            audio_alert aufile,\(conf.path)/alert.wav
+            """.write(toFile: conf.path + "/config", atomically: true, encoding: .utf8)
+        let business = MockConfiguration.defaultBusiness
+        try """
+            <sip:\(business.number)@sip.example.com;transport=tls>;auth_user=\(business.digestUsername);auth_pass=\(business.sipPassword);outbound="sip:127.0.0.1:\(mock.tlsPort);transport=tls";regint=0;audio_codecs=\(codec)\(accountParams)
+            """.write(toFile: conf.path + "/accounts", atomically: true, encoding: .utf8)
     }
 }
 
