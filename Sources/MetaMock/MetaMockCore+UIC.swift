@@ -48,7 +48,6 @@ extension MetaMockCore {
     /// Places a user-initiated call towards the business's configured SIP server (spec §3). Runs on the
     /// endpoint's loop; `completion` runs there once the call is over (or refused before any INVITE).
     func placeUserCall(_ request: UICCallRequest, completion: @escaping (UICCallReport) -> Void) {
-        let now = endpoint.eventLoop.now
         guard let business = configuration.business(number: request.business) else {
             completion(UICCallReport(callID: "", outcome: UICOutcome(status: 404, reason: "Not Found", localFailure: true,
                                                                      detail: "\(request.business) is not a configured business"),
