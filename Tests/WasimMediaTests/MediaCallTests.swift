@@ -16,7 +16,7 @@ struct MediaCallTests {
     static let bizContext = try! DTLSContext(certificatePEM: bizCert.certificatePEM, privateKeyPEM: bizCert.privateKeyPEM)
 
     /// Runs a call for `seconds` and returns both legs' metrics and events.
-    static func call(dtls: Bool, impairment: MediaLeg.Impairment = .init(), seconds: Double) async throws
+    static func call(dtls: Bool, metaIsDTLSClient: Bool = false, impairment: MediaLeg.Impairment = .init(), seconds: Double) async throws
         -> (meta: MediaLeg.Metrics, business: MediaLeg.Metrics, events: [String])
     {
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
@@ -24,10 +24,10 @@ struct MediaCallTests {
         let events = NIOLockedValueBox<[String]>([])
         let sdesKeyA = (0..<30).map { UInt8($0) }, sdesKeyB = (0..<30).map { UInt8(200 - $0) }
         let metaSecurity: MediaSecurity = dtls
-            ? .dtls(context: metaContext, dtlsRole: .server, remoteFingerprint: bizContext.fingerprint)
+            ? .dtls(context: metaContext, dtlsRole: metaIsDTLSClient ? .client : .server, remoteFingerprint: bizContext.fingerprint)
             : .sdes(profile: .aesCM128HmacSHA1_80, local: sdesKeyA, remote: sdesKeyB)
         let bizSecurity: MediaSecurity = dtls
-            ? .dtls(context: bizContext, dtlsRole: .client, remoteFingerprint: metaContext.fingerprint)
+            ? .dtls(context: bizContext, dtlsRole: metaIsDTLSClient ? .server : .client, remoteFingerprint: metaContext.fingerprint)
             : .sdes(profile: .aesCM128HmacSHA1_80, local: sdesKeyB, remote: sdesKeyA)
         let ice = dtls ? (metaUfrag: "RmDDkfzkwbexPfbC", metaPwd: "+219v9nKr3xSQIn8s+Fy8g==", bizUfrag: "bizU", bizPwd: "business-ice-password-123") : nil
         let sockets = try await loop.submit { () -> NIOLoopBound<(MediaSocket, MediaSocket)> in
@@ -70,6 +70,14 @@ struct MediaCallTests {
         #expect((r.meta.clippedMilliseconds ?? 999) <= 400, "\(r.meta)")
         #expect(r.business.clippedMilliseconds == 0, "Meta starts sending at its first received packet: \(r.business)")
         #expect(r.business.clientHelloRetransmissions == 0 && r.business.dtlsHandshakeSeconds != nil)
+    }
+
+    /// The business answered `a=setup:passive`: Meta's ICE-lite leg becomes the DTLS client once the pair
+    /// is nominated, and media still flows both ways.
+    @Test func metaAsDTLSClient() async throws {
+        let r = try await Self.call(dtls: true, metaIsDTLSClient: true, seconds: 0.6)
+        #expect(r.events.contains("meta secured") && r.events.contains("business secured"), "\(r.events)")
+        #expect(r.meta.packetsReceived > 10 && r.business.packetsReceived > 10, "\(r.meta) \(r.business)")
     }
 
     @Test func sdesStartsAtOnce() async throws {
