@@ -217,6 +217,10 @@ final class CallShard: SIPRequestHandler {
         let hold = holdTime()
         var security = scenario.mediaSecurity
         if security == "alternate" { security = index % 2 == 0 ? "sdes" : "dtls" }
+        // A media sample: every n-th call by index, so the sample is spread evenly over the run.
+        if scenario.mediaSample < 1, security != "none", Double(index).truncatingRemainder(dividingBy: (1 / scenario.mediaSample).rounded()) != 0 {
+            security = "none"
+        }
         active += 1
         statistics.attempted += 1
         statistics.maxConcurrent = max(statistics.maxConcurrent, active)

@@ -76,7 +76,7 @@ public struct RunSummary: Codable, Sendable {
         public var lastTransportError: String?
         /// p99 of the event loops' lag (how late a 100 ms tick ran), ms.
         public var loopLagMsP99: Double = 0
-        /// The generator itself was the bottleneck (loop lag p99 over 10 ms, or CPU over 90 % of the cores):
+        /// The generator itself was the bottleneck (loop lag p99 over 50 ms, or CPU over 90 % of the cores):
         /// its latencies then measure wasim, not the target.
         public var saturated = false
         public var saturationReason: String? = nil

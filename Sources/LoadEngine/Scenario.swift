@@ -112,6 +112,8 @@ public struct Scenario: Sendable {
     public var mediaSecurity = "none"
     /// `probe`: full-rate audio for `probeSeconds`, then keep-alives; `full`: audio for the whole call.
     public var mediaProbeSeconds: Double? = 2
+    /// Share of calls that carry media (a sample keeps media affordable inside large signalling runs).
+    public var mediaSample: Double = 1
     /// The business's first DTLS retransmission (its stack's schedule then doubles).
     public var dtlsRetransmitSeconds: Double = 1
     /// The embedded mock's configuration file, when not the default.
@@ -309,7 +311,11 @@ public enum ScenarioLoader {
         scenario.reinviteAfter = reinviteAfter
         scenario.uicAnswer = uicAnswer
         mediaKey: if let m = top["media"] {
-            let mm = try m.mapping(allowed: ["security", "mode", "probe", "dtls_retransmit"])
+            let mm = try m.mapping(allowed: ["security", "mode", "probe", "dtls_retransmit", "sample"])
+            if let x = mm["sample"] {
+                scenario.mediaSample = try x.double()
+                guard scenario.mediaSample > 0 && scenario.mediaSample <= 1 else { throw x.error("sample is a share of calls, above 0 and at most 1") }
+            }
             if let x = mm["dtls_retransmit"] {
                 scenario.dtlsRetransmitSeconds = try x.seconds()
                 guard scenario.dtlsRetransmitSeconds >= 0.05 else { throw x.error("at least 50ms") }

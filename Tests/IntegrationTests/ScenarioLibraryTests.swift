@@ -77,5 +77,6 @@ struct ScenarioLibraryTests {
         let s = try ScenarioLoader.load(path: Self.directory.appendingPathComponent("bic-burst.yaml").path)
         #expect(s.totalCalls >= 2000 && s.transport == .tls)
         #expect(s.arrivals == .burst(size: 200, every: 1))
+        #expect(s.mediaSecurity == "dtls" && s.mediaSample == 0.1 && s.mediaProbeSeconds == 1)
     }
 }
