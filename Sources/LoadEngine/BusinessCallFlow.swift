@@ -151,20 +151,17 @@ public struct BusinessCallFlow: Sendable {
             provisionalSeen = true
             return first && cancelWanted ? [.sendCancel] : []
         }
-        if (code == 401 || code == 407), !authenticated, var invite = lastInvite {
+        if (code == 401 || code == 407), !authenticated, let invite = lastInvite {
             // Answer the challenge once (spec §2.1 step 4): same Call-ID and From tag, CSeq + 1, new branch
             // (the endpoint adds a fresh Via), credentials for the Request-URI.
             timing.challengeReceived = now
-            guard let auth = digest.authorize(response, method: identity.method, uri: requestURI.description,
-                                              cnonce: String(UInt32.random(in: 0...UInt32.max), radix: 16))
+            guard let retry = digest.authorizedRetry(of: invite, after: response, uri: requestURI.description, sequence: inviteSequence + 1,
+                                                     cnonce: String(UInt32.random(in: 0...UInt32.max), radix: 16))
             else { return finish(status: code, reason: response.reasonPhrase, now: now) }
             authenticated = true
             inviteSequence += 1
-            invite.headers.remove(.via)
-            invite.headers.set(.cseq, "\(inviteSequence) \(identity.method.rawValue)")
-            invite.headers.add(auth.header, auth.value)
-            lastInvite = invite
-            return [.sendInvite(invite)]
+            lastInvite = retry
+            return [.sendInvite(retry)]
         }
         if response.isSuccess, cancelWanted, let invite = lastInvite, let made = try? SIPDialog(uac: invite, response: response) {
             // The answer crossed our CANCEL (RFC 3261 §9.1): ACK it and hang up at once.

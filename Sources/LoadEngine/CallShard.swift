@@ -226,7 +226,7 @@ final class CallShard: SIPRequestHandler {
         statistics.maxConcurrent = max(statistics.maxConcurrent, active)
         _ = statistics.startLag.record(ShardStatistics.micros(now - intended))
         statistics.timeSeries.at(second(now)) { $0.started += 1 }
-        guard security != "none", scenario.method == .invite, let context = plan.dtlsContext else {
+        guard scenario.bicMedia, security != "none", scenario.method == .invite, let context = plan.dtlsContext else {
             begin(BusinessCallFlow(identity: identity, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite),
                   destination: destination, index: index, intended: intended, media: nil)
             return

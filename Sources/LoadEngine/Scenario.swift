@@ -71,8 +71,7 @@ public struct Scenario: Sendable {
         public var answerAfter: Double = 0
         /// The business does no ICE/DTLS (an SBC without WebRTC): it answers a DTLS offer 488 (spec §9).
         public var rejectDTLS = false
-        /// wasim's business side runs media for Meta's offer (scenario `media:` with direction uic).
-        public var media = false
+
     }
 
     public enum Hold: Sendable, Hashable {
@@ -112,6 +111,10 @@ public struct Scenario: Sendable {
     public var mediaSecurity = "none"
     /// `probe`: full-rate audio for `probeSeconds`, then keep-alives; `full`: audio for the whole call.
     public var mediaProbeSeconds: Double? = 2
+    /// BIC calls run media (the business offers `mediaSecurity`).
+    public var bicMedia: Bool { direction == .bic && mediaSecurity != "none" }
+    /// UIC calls run media (Meta's number chooses DTLS or SDES; wasim's business side answers it).
+    public var uicMedia: Bool { direction == .uic && mediaSecurity != "none" }
     /// Share of calls that carry media (a sample keeps media affordable inside large signalling runs).
     public var mediaSample: Double = 1
     /// The business's first DTLS retransmission (its stack's schedule then doubles).
@@ -310,7 +313,7 @@ public enum ScenarioLoader {
         scenario.method = method
         scenario.reinviteAfter = reinviteAfter
         scenario.uicAnswer = uicAnswer
-        mediaKey: if let m = top["media"] {
+        if let m = top["media"] {
             let mm = try m.mapping(allowed: ["security", "mode", "probe", "dtls_retransmit", "sample"])
             if let x = mm["sample"] {
                 scenario.mediaSample = try x.double()
@@ -328,14 +331,9 @@ public enum ScenarioLoader {
             } else if let p = mm["probe"] {
                 scenario.mediaProbeSeconds = try p.seconds()
             }
-            if direction == .uic {
-                // UIC: Meta's number decides DTLS or SDES (srtp_key_exchange_protocol); wasim answers either.
-                guard scenario.mediaSecurity != "none" else { break mediaKey }
-                guard mm["security"] == nil || scenario.mediaSecurity == "dtls" else {
-                    throw mm["security"]!.error("with direction: uic the mock's business number chooses DTLS or SDES (srtp_key_exchange_protocol); leave security out")
-                }
-                scenario.uicAnswer.media = true
-                scenario.mediaSecurity = "none"
+            // UIC: Meta's number decides DTLS or SDES (srtp_key_exchange_protocol); wasim answers either.
+            if direction == .uic, let security = mm["security"], scenario.mediaSecurity != "none" {
+                throw security.error("with direction: uic the mock's business number chooses DTLS or SDES (srtp_key_exchange_protocol); leave security out")
             }
         }
         return scenario

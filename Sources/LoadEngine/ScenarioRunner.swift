@@ -150,7 +150,7 @@ public struct ScenarioRunner {
                     password: password, answerAfter: scenario.uicAnswer.answerAfter, contactHost: "\(scenario.localHost):\(bound.port ?? 0)",
                     contactUser: business.number)
                 uasSettings?.rejectDTLS = scenario.uicAnswer.rejectDTLS
-                if scenario.uicAnswer.media {
+                if scenario.uicMedia {
                     let certificate = try SelfSignedCertificate(commonName: business.sipServerHostname)
                     uasSettings?.dtls = try DTLSContext(certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
                     // Meta's leg answers a probe with a probe in load runs.
@@ -176,7 +176,7 @@ public struct ScenarioRunner {
                 var config = try mockConfiguration()
                 // The embedded mock answers a media probe with a probe: its leg sends at full rate as long as
                 // the business's does, so a load run pays for the media it measures.
-                if scenario.mediaSecurity != "none", config.media.probeSeconds == nil { config.media.probeSeconds = scenario.mediaProbeSeconds }
+                if scenario.bicMedia, config.media.probeSeconds == nil { config.media.probeSeconds = scenario.mediaProbeSeconds }
                 let server = try await MetaMockServer(configuration: config, group: group, certsDirectory: options.certsDirectory)
                 mockOut = server
                 let bound = try await server.start(.ephemeral())
@@ -203,7 +203,7 @@ public struct ScenarioRunner {
         let uasConfiguration = uasSettings
         // The business's DTLS certificate for media (self-signed; bound to calls by its SDP fingerprint).
         var dtlsContext: DTLSContext? = nil
-        if scenario.mediaSecurity != "none" {
+        if scenario.bicMedia {
             let certificate = try SelfSignedCertificate(commonName: scenario.businessDomain)
             dtlsContext = try DTLSContext(certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
         }
@@ -264,7 +264,7 @@ public struct ScenarioRunner {
             responses: statistics.responses,
             latencyMs: .init(setup: .init(statistics.setup), setupFromIntended: .init(statistics.setupFromIntended),
                              postDial: .init(statistics.postDial), auth: .init(statistics.auth), startLag: .init(statistics.startLag),
-                             mediaStart: scenario.mediaSecurity == "none" ? nil : .init(statistics.mediaStart)),
+                             mediaStart: scenario.bicMedia ? .init(statistics.mediaStart) : nil),
             rate: .init(targetCPS: targetRate, achievedCPS: Self.startRate(statistics.records, target: targetRate, elapsed: elapsed)),
             concurrency: .init(max: statistics.maxConcurrent),
             generator: .init(cpuSeconds: ProcessCPU.seconds() - cpuStart, retransmissions: transportStats.retransmissionsSent,
@@ -284,7 +284,7 @@ public struct ScenarioRunner {
             summary.generator.saturated = true
             summary.generator.saturationReason = String(format: "CPU %.0f %% of %d cores (> 90 %%)", cpuShare * 100, System.coreCount)
         }
-        if scenario.mediaSecurity != "none" {
+        if scenario.bicMedia {
             summary.clippingMs = .init(statistics.clipping)
             var breakdown: [String: RunSummary.MediaBreakdown] = [:]
             for key in Set(statistics.mediaStartBySecurity.keys).union(statistics.clippingBySecurity.keys) {

@@ -1,9 +1,7 @@
-import Crypto
 import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import NIOSSL
 import SIPTransaction
 import SIPTransport
 import WasimCerts
@@ -111,13 +109,6 @@ public final class MetaMockServer: Sendable {
         cores = collected.withLockedValue { $0 }
         let all = cores
         for core in cores { try await core.eventLoop.submit { core.value.siblings = all }.get() }
-    }
-
-    /// `AB:CD:…` SHA-256 of the first certificate of a PEM file (RFC 8122 `a=fingerprint`).
-    static func fingerprint(ofFirstCertificateIn file: String) throws -> String {
-        guard let first = try NIOSSLCertificate.fromPEMFile(file).first else { return "" }
-        let digest = SHA256.hash(data: try first.toDERBytes())
-        return digest.map { String(format: "%02X", $0) }.joined(separator: ":")
     }
 
     /// Places a user-initiated call towards the business's SIP server, on the next loop in turn, and returns

@@ -33,10 +33,6 @@ enum MockSessionDescription {
         var sdesKey: [UInt8]?
     }
 
-    static func offer(host: String, keyExchange: String, fingerprint: String, random: inout FastRandom) -> String {
-        offer(host: host, port: 3480, keyExchange: keyExchange, fingerprint: fingerprint, random: &random).sdp
-    }
-
     static func offer(host: String, port: Int, keyExchange: String, fingerprint: String, random: inout FastRandom) -> UICOffer {
         let session = UInt64(Date().timeIntervalSince1970 * 1000)
         let ssrc = UInt32(truncatingIfNeeded: random.next() | 1)

@@ -162,21 +162,18 @@ public struct UICCallFlow: Sendable {
         }
         if code == 401 || code == 407, state == .inviting {
             // Meta answers one challenge (spec §3): CSeq + 1, same Call-ID and From tag, a new branch.
-            guard !challenged, var invite = lastInvite else {
+            guard !challenged, let invite = lastInvite else {
                 return finish(UICOutcome(status: code, reason: response.reasonPhrase, detail: "challenged again after credentials: wrong SIP password?"), now: now)
             }
             timing.challengeReceived = now
             cnonceCounter &+= 1
-            guard let auth = digest.authorize(response, method: .invite, uri: digestURI,
-                                              cnonce: FastCNonce.make(identity.fromTag, cnonceCounter))
+            guard let retry = digest.authorizedRetry(of: invite, after: response, uri: digestURI, sequence: sequence + 1,
+                                                     cnonce: FastCNonce.make(identity.fromTag, cnonceCounter))
             else { return finish(UICOutcome(status: code, reason: response.reasonPhrase, detail: "no usable digest challenge"), now: now) }
             challenged = true
             sequence += 1
-            invite.headers.remove(.via)
-            invite.headers.set(.cseq, "\(sequence) INVITE")
-            invite.headers.add(auth.header, auth.value)
-            lastInvite = invite
-            return [.sendInvite(invite)]
+            lastInvite = retry
+            return [.sendInvite(retry)]
         }
         guard response.isSuccess, let invite = lastInvite else {
             let cancelled = state == .cancelling && code == 487

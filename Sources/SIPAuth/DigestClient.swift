@@ -48,3 +48,19 @@ public struct DigestClient: Sendable {
         return String(repeating: "0", count: max(0, 8 - hex.count)) + hex
     }
 }
+
+extension DigestClient {
+    /// The request re-sent with credentials after a 401/407 (RFC 3261 §22.2, §8.1.3.5): the same Call-ID,
+    /// From tag and body, CSeq `sequence`, no Via (the transport adds one with a new branch), and the
+    /// Authorization or Proxy-Authorization for the strongest challenge. Nil when no challenge is usable.
+    public mutating func authorizedRetry(of request: SIPRequest, after challenge: SIPResponse, uri: String,
+                                         sequence: UInt32, cnonce: String) -> SIPRequest?
+    {
+        guard let auth = authorize(challenge, method: request.method, uri: uri, cnonce: cnonce) else { return nil }
+        var retry = request
+        retry.headers.remove(.via)
+        retry.headers.set(.cseq, "\(sequence) \(request.method.rawValue)")
+        retry.headers.add(auth.header, auth.value)
+        return retry
+    }
+}

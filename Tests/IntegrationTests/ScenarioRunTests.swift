@@ -307,6 +307,7 @@ struct CallTraceTests {
         #expect(rows.first == "second,started,answered,succeeded,failed,active_max,setup_p50_ms,setup_p99_ms,loop_lag_max_ms")
         let started = rows.dropFirst().map { Int($0.split(separator: ",")[1]) ?? 0 }.reduce(0, +)
         #expect(started == 30 && rows.count >= 3)
-        #expect(result.summary.generator.loopLagMsP99 >= 0 && result.summary.latencyMs.tlsHandshake?.count ?? 0 >= 1)
+        #expect(result.summary.latencyMs.tlsHandshake?.count ?? 0 >= 1)
+        #expect(result.summary.generator.loopLagMsP99 > 0, "the lag probe ran")
     }
 }
