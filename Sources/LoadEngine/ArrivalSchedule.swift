@@ -71,6 +71,24 @@ public struct ArrivalSchedule: Sendable {
     /// The closed model: no schedule.
     public var isClosed: Bool { if case .closed = storage { return true } else { return false } }
 
+    /// How many calls are due to have started `t` seconds into the run (0 for the closed model).
+    public func callsDue(by t: Double) -> Int {
+        guard t >= 0 else { return 0 }
+        switch storage {
+        case .constant(let rate): return min(count, Int((t * rate).rounded(.down)) + 1)
+        case .burst(let size, let every): return min(count, (Int((t / every).rounded(.down)) + 1) * size)
+        case .offsets(let o):
+            // The first offset after t (offsets are ascending).
+            var low = 0, high = o.count
+            while low < high {
+                let mid = (low + high) / 2
+                if o[mid] <= t { low = mid + 1 } else { high = mid }
+            }
+            return low
+        case .closed: return 0
+        }
+    }
+
     /// Seconds from the run start at which call `index` is meant to start (0 for the closed model).
     public func offset(_ index: Int) -> Double {
         switch storage {

@@ -1,3 +1,4 @@
+import MetaMock
 import NIOCore
 import SIPAuth
 import SIPCore
@@ -46,7 +47,14 @@ public struct BusinessCallFlow: Sendable {
         public var method: SIPMethod = .invite
         /// The SDP offer of a call with media (else a description-only offer).
         public var sdpOffer: String? = nil
+        /// The WhatsApp user ends this call after so many seconds (Meta's BYE): the INVITE asks the mock
+        /// with `X-Wasim-Hangup-After`, and the business waits for the BYE instead of sending its own.
+        public var userHangsUpAfter: Double? = nil
     }
+
+    /// How long past the user's hang-up time the business still waits for Meta's BYE before it hangs up
+    /// itself and counts the call as failed (64 × T1, a transaction's lifetime).
+    public static let userHangUpGrace = TimeAmount.seconds(32)
 
     public private(set) var state: State = .idle
     public private(set) var timing = CallTiming()
@@ -110,6 +118,7 @@ public struct BusinessCallFlow: Sendable {
         headers.add(.contact, "<sip:\(identity.businessNumber)@\(identity.contactHost);transport=\(identity.transport)>")
         headers.add(.allow, "INVITE, ACK, BYE, CANCEL, OPTIONS")
         headers.add(.userAgent, "wasim")
+        if let after = identity.userHangsUpAfter { headers.add(SIPHeaderName(WasimControlHeader.hangUpAfter), WasimControlHeader.seconds(after)) }
         headers.add(.contentType, "application/sdp")
         return SIPRequest(method: .invite, uri: requestURI, headers: headers, body: ByteBuffer(string: identity.sdpOffer ?? offerSDP()))
     }
@@ -181,8 +190,10 @@ public struct BusinessCallFlow: Sendable {
             }
             dialog = made
             state = .connected
-            if let reinviteAfter { return [.sendAck(made.makeAck()), .scheduleReinvite(reinviteAfter), .scheduleHangUp(hold)] }
-            return [.sendAck(made.makeAck()), .scheduleHangUp(hold)]
+            // When the user is to hang up, the business only steps in if Meta's BYE never comes.
+            let hangUp = identity.userHangsUpAfter == nil ? hold : hold + Self.userHangUpGrace
+            if let reinviteAfter { return [.sendAck(made.makeAck()), .scheduleReinvite(reinviteAfter), .scheduleHangUp(hangUp)] }
+            return [.sendAck(made.makeAck()), .scheduleHangUp(hangUp)]
         }
         return finish(status: code, reason: response.reasonPhrase, now: now)
     }
@@ -224,6 +235,20 @@ public struct BusinessCallFlow: Sendable {
         return [.sendBye(bye)]
     }
 
+    /// Meta's BYE (the user hung up, or Meta's media watchdog fired): the call is over, ended by the far
+    /// end; before the answer (a BYE that crossed our CANCEL) it counts as 487.
+    public mutating func byeReceived(now: NIODeadline) -> [Action] {
+        guard state == .connected || state == .terminating || state == .inviting else { return [] }
+        let answered = timing.answered != nil
+        state = .finished
+        timing.ended = now
+        var outcome = CallOutcome(status: answered ? finalInviteStatus ?? 200 : 487, reason: answered ? finalInviteReason ?? "OK" : "Request Terminated",
+                                  byeStatus: 200, localFailure: false)
+        outcome.endedByFarEnd = true
+        outcome.inDialogResponses = inDialogResponses
+        return [.finished(outcome)]
+    }
+
     public mutating func byeResponse(_ response: SIPResponse, now: NIODeadline) -> [Action] {
         guard state == .terminating, response.statusCode >= 200 else { return [] }
         return finish(status: finalInviteStatus ?? 200, reason: finalInviteReason ?? "OK", now: now, byeStatus: response.statusCode)
@@ -246,6 +271,8 @@ public struct BusinessCallFlow: Sendable {
         timing.ended = now
         var outcome = CallOutcome(status: status, reason: reason, byeStatus: byeStatus, localFailure: local)
         outcome.inDialogResponses = inDialogResponses
+        // The user was to hang up, but the business had to (the grace ran out).
+        outcome.userHangUpMissing = identity.userHangsUpAfter != nil && timing.byeSent != nil
         return [.finished(outcome)]
     }
 }
@@ -263,6 +290,8 @@ public struct CallOutcome: Sendable, Hashable {
     public var inDialogResponses: [String] = []
     /// The far end (Meta) hung up with its own BYE.
     public var endedByFarEnd = false
+    /// The user was to hang up, and no BYE from Meta came within the grace: the business hung up.
+    public var userHangUpMissing = false
 
     public init(status: Int, reason: String, byeStatus: Int? = nil, localFailure: Bool = false) {
         self.status = status
@@ -294,4 +323,6 @@ public struct CallTiming: Sendable, Hashable {
     public var postDial: TimeAmount? { span(inviteSent, firstRinging) }
     /// INVITE → 407.
     public var auth: TimeAmount? { span(inviteSent, challengeReceived) }
+    /// Answer → hang-up (our BYE sent, or Meta's received).
+    public var duration: TimeAmount? { span(answered, byeSent ?? ended) }
 }

@@ -1,3 +1,4 @@
+import MetaMock
 import NIOCore
 import SIPAuth
 import SIPCore
@@ -9,8 +10,9 @@ import Foundation
 /// The business side of a user-initiated call (scenario `direction: uic`): wasim's SBC stand-in answers
 /// the INVITEs the mock places as Meta. It optionally challenges them first (407, realm of the business
 /// host), rings, answers after a delay with Meta's Record-Route copied into the 200 OK (RFC 3261 §12.1.1,
-/// which Meta requires unmodified, spec §3), and answers BYE. One per event loop.
-final class BusinessUserAgentServer {
+/// which Meta requires unmodified, spec §3), and answers BYE. One per event loop: the loop's `CallShard`
+/// hands it Meta's requests, or, on a loop without a shard, it is the endpoint's handler itself.
+final class BusinessUserAgentServer: SIPRequestHandler {
     struct Settings: Sendable {
         /// Challenge each call with 407 before answering, and check the credentials.
         var challenge: Bool
@@ -32,6 +34,9 @@ final class BusinessUserAgentServer {
         var pending: Scheduled<Void>?
         var transaction: ServerTransactionID?
         var media: MediaSocket?
+        /// The dialog once answered, for the business's own BYE.
+        var dialog: SIPDialog?
+        var flow: SIPFlow?
     }
 
     let settings: Settings
@@ -41,6 +46,8 @@ final class BusinessUserAgentServer {
     var identifiers = FastRandom()
     /// INVITEs answered 200, challenged, and refused (bad credentials).
     var answered = 0, challenged = 0, refused = 0
+    /// Calls the business hung up itself.
+    var hungUp = 0
     /// SRTP packets from Meta decrypted, over every call; calls whose media ran.
     var mediaPacketsReceived = 0, mediaCalls = 0
 
@@ -55,7 +62,7 @@ final class BusinessUserAgentServer {
         let hasToTag = (try? request.to())?.tag != nil
         switch request.method {
         case .invite where !hasToTag:
-            receiveInvite(request, callID: callID, transaction: transaction)
+            receiveInvite(request, callID: callID, transaction: transaction, flow: flow)
         case .invite:
             // No re-INVITE towards Meta's dialogs either: refuse, as Meta would.
             endpoint.respond(SIPResponse(to: request, status: 488), to: transaction)
@@ -76,7 +83,7 @@ final class BusinessUserAgentServer {
         }
     }
 
-    private func receiveInvite(_ request: SIPRequest, callID: String, transaction: ServerTransactionID) {
+    private func receiveInvite(_ request: SIPRequest, callID: String, transaction: ServerTransactionID, flow: SIPFlow) {
         let now = NIODeadline.now().uptimeNanoseconds / 1_000_000_000
         if settings.challenge {
             let header = request.headers[.proxyAuthorization]
@@ -103,18 +110,18 @@ final class BusinessUserAgentServer {
             return
         }
         guard let plan = mediaPlan(offer) else {
-            proceed(request, callID: callID, transaction: transaction, media: nil, answerSDP: nil)
+            proceed(request, callID: callID, transaction: transaction, flow: flow, media: nil, answerSDP: nil)
             return
         }
         let socket = MediaSocket(leg: nil, eventLoop: endpoint.eventLoop)
         socket.bind(host: settings.contactHost.split(separator: ":").first.map(String.init) ?? "127.0.0.1")
             .assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
                 guard let port = try? result.get() else {
-                    proceed(request, callID: callID, transaction: transaction, media: nil, answerSDP: nil)
+                    proceed(request, callID: callID, transaction: transaction, flow: flow, media: nil, answerSDP: nil)
                     return
                 }
                 socket.leg = plan.leg(port)
-                proceed(request, callID: callID, transaction: transaction, media: socket, answerSDP: plan.answer(port))
+                proceed(request, callID: callID, transaction: transaction, flow: flow, media: socket, answerSDP: plan.answer(port))
             }
     }
 
@@ -160,10 +167,11 @@ final class BusinessUserAgentServer {
         return nil
     }
 
-    private func proceed(_ request: SIPRequest, callID: String, transaction: ServerTransactionID, media: MediaSocket?, answerSDP: String?) {
+    private func proceed(_ request: SIPRequest, callID: String, transaction: ServerTransactionID, flow: SIPFlow, media: MediaSocket?, answerSDP: String?) {
         let toTag = identifiers.uuid()
         endpoint.respond(ringing(request, toTag: toTag), to: transaction)
-        dialogs[callID] = Dialog(toTag: toTag, transaction: transaction, media: media)
+        dialogs[callID] = Dialog(toTag: toTag, transaction: transaction, media: media, flow: flow)
+        let hangUpAfter = request.headers[SIPHeaderName(WasimControlHeader.hangUpAfter)].flatMap(WasimControlHeader.parseSeconds)
         let answer = { [self] in
             guard dialogs[callID] != nil, endpoint.isProceeding(transaction) else { return }
             dialogs[callID]?.pending = nil
@@ -171,6 +179,12 @@ final class BusinessUserAgentServer {
             endpoint.respond(ok(request, toTag: toTag, sdp: answerSDP), to: transaction)
             // The business sends first (Meta waits for its first SRTP packet).
             media?.start()
+            if let hangUpAfter {
+                // RFC 3261 §12.1.1: the UAS's dialog; its route set is Meta's Record-Route, in order.
+                dialogs[callID]?.dialog = try? SIPDialog(uas: request, localTag: toTag)
+                dialogs[callID]?.pending = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked()
+                    .scheduleTask(in: .nanoseconds(Int64(hangUpAfter * 1e9))) { [self] in hangUp(callID) }
+            }
         }
         if settings.answerAfter <= 0 {
             answer()
@@ -178,6 +192,28 @@ final class BusinessUserAgentServer {
             dialogs[callID]?.pending = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked()
                 .scheduleTask(in: .nanoseconds(Int64(settings.answerAfter * 1e9))) { answer() }
         }
+    }
+
+    /// The business hangs up (the scenario's hold is over): a BYE along Meta's route set (RFC 3261 §12.2.1.1),
+    /// on the connection the call came in on.
+    private func hangUp(_ callID: String) {
+        guard var entry = dialogs.removeValue(forKey: callID), var dialog = entry.dialog, let flow = entry.flow else { return }
+        entry.pending = nil
+        let bye = dialog.makeRequest(.bye)
+        if let media = entry.media {
+            if let m = media.leg?.metrics { mediaPacketsReceived += m.packetsReceived; mediaCalls += 1 }
+            media.close()
+        }
+        hungUp += 1
+        endpoint.sendRequest(bye, on: flow) { _ in }
+    }
+
+    func endpoint(_ endpoint: SIPEndpoint, didReceive request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow) {
+        receive(request, transaction: transaction, flow: flow)
+    }
+
+    func endpoint(_ endpoint: SIPEndpoint, didReceiveCancel request: SIPRequest, invite: ServerTransactionID?, flow: SIPFlow) {
+        if let invite { cancelled(invite) }
     }
 
     /// Meta CANCELled (its answer window ran out): 487 for the INVITE.

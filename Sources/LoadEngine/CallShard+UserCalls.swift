@@ -8,13 +8,22 @@ extension CallShard {
     func launchUserCall(_ index: Int, intended: NIODeadline, now: NIODeadline) {
         guard let mock = plan.mock else { return }
         let caller = plan.scenario.callees.callee(index)
-        userCalls[index] = UserCall(index: index, caller: caller, intended: intended, actual: now)
+        let businessEnds = !plan.scenario.userHangsUp(index)
+        userCalls[index] = UserCall(index: index, caller: caller, intended: intended, actual: now, businessEnds: businessEnds)
         active += 1
         statistics.attempted += 1
         statistics.maxConcurrent = max(statistics.maxConcurrent, active)
         _ = statistics.startLag.record(ShardStatistics.micros(now - intended))
         statistics.timeSeries.at(second(now)) { $0.started += 1 }
-        let request = UICCallRequest(user: caller, business: plan.scenario.businessNumber, hold: Double(holdTime().nanoseconds) / 1e9)
+        let hold = Double(holdTime().nanoseconds) / 1e9
+        var request = UICCallRequest(user: caller, business: plan.scenario.businessNumber, hold: hold)
+        request.recordMessages = plan.traceMode != .none
+        if businessEnds {
+            // Meta waits for the business's BYE; wasim's own business side is told when to send it (an SBC
+            // under test decides by itself).
+            request.hold = hold + Double(BusinessCallFlow.userHangUpGrace.nanoseconds) / 1e9
+            if uas != nil { request.businessHangsUpAfter = hold }
+        }
         mock.placeUserCall(request, on: endpoint.eventLoop) { [self] report in
             finishUserCall(index, report: report)
         }
@@ -24,27 +33,29 @@ extension CallShard {
         guard let call = userCalls.removeValue(forKey: index) else { return }
         active -= 1
         let outcome = report?.outcome ?? UICOutcome(status: 0, reason: "interrupted", localFailure: true)
-        statistics.responses["\(outcome.status) \(outcome.reason)", default: 0] += 1
-        let ok = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true)
-        if ok { statistics.connected += 1 } else { statistics.failed += 1 }
-        statistics.timeSeries.at(second(NIODeadline.now())) { if ok { $0.succeeded += 1 } else { $0.failed += 1 } }
         let timing = report?.timing ?? UICCallTiming()
-        if let answered = timing.answered, let setup = timing.setup { statistics.timeSeries.setup(second(answered), ms: Double(setup.nanoseconds) / 1e6) }
         func span(_ a: NIODeadline?, _ b: NIODeadline?) -> TimeAmount? { a.flatMap { a in b.map { $0 - a } } }
         let setup = timing.setup, postDial = span(timing.inviteSent, timing.firstRinging), auth = span(timing.inviteSent, timing.challengeReceived)
-        statistics.record(setup, in: \.setup)
-        statistics.record(postDial, in: \.postDial)
-        statistics.record(auth, in: \.auth)
-        if let answered = timing.answered { _ = statistics.setupFromIntended.record(ShardStatistics.micros(answered - call.intended)) }
         func ms(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
         var reason = outcome.reason
         if let detail = outcome.detail, !outcome.connected { reason += " (\(detail))" }
-        statistics.records.append(CallRecord(
+        // The business was to hang up, and Meta had to after waiting the grace.
+        let businessMissing = call.businessEnds && outcome.connected && outcome.endedBy == "meta"
+        if businessMissing { reason += " (no BYE from the business within the hold + 32 s; Meta hung up)" }
+        var record = CallRecord(
             index: call.index, callID: report?.callID ?? "", callee: call.caller,
             intendedStartMs: ms(call.intended - plan.runStart) ?? 0, actualStartMs: ms(call.actual - plan.runStart) ?? 0,
             status: outcome.status, reason: reason, setupMs: ms(setup), postDialMs: ms(postDial), authMs: ms(auth),
-            hangup: outcome.endedBy ?? "none"))
+            hangup: outcome.endedBy ?? "none")
+        record.direction = "uic"
+        let succeeded = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true) && !businessMissing
+        let asExpected = account(record, succeeded: succeeded,
+                                 times: EndedCall(intended: call.intended, setup: setup, postDial: postDial, auth: auth,
+                                                  answered: timing.answered, duration: span(timing.answered, timing.byeSent ?? timing.ended)))
+        if plan.traceMode == .all || (plan.traceMode == .failed && !(succeeded && asExpected)) {
+            keepTrace(name: "\(call.index)", title: "UIC \(call.index) \(record.callID) from \(call.caller) (as the mock saw it): \(outcome.status) \(reason)",
+                      trace: CallTrace(messages: report?.messages ?? []))
+        }
         afterCallEnded()
     }
-
 }

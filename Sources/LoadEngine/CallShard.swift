@@ -1,3 +1,4 @@
+import Foundation
 import MetaMock
 import NIOCore
 import SIPCore
@@ -32,6 +33,8 @@ final class CallShard: SIPRequestHandler {
         var caller: String
         var intended: NIODeadline
         var actual: NIODeadline
+        /// The business, not the user, is to hang up.
+        var businessEnds: Bool
     }
 
     struct ActiveCall {
@@ -48,7 +51,8 @@ final class CallShard: SIPRequestHandler {
         var media: BusinessMedia?
     }
 
-    let plan: Plan
+    /// The shard's share of the run; `runStart` is set by `start(runStart:)`.
+    private(set) var plan: Plan
     let endpoint: SIPEndpoint
     let promise: EventLoopPromise<ShardStatistics>
     var statistics = ShardStatistics()
@@ -98,7 +102,9 @@ final class CallShard: SIPRequestHandler {
         return NIODeadline.now() >= plan.runStart + .nanoseconds(Int64(duration * 1e9))
     }
 
-    func start() {
+    /// Starts the shard's calls on the schedule whose time zero is `runStart` (the same for every shard).
+    func start(runStart: NIODeadline) {
+        plan.runStart = runStart
         if nextIndex >= callLimit { complete(); return }
         scheduleLagProbe(expected: NIODeadline.now() + .milliseconds(100))
         scheduleNextArrival()
@@ -116,6 +122,12 @@ final class CallShard: SIPRequestHandler {
             let lag = max(0, (now - expected).nanoseconds / 1000)
             _ = statistics.loopLag.record(UInt64(max(1, lag)))
             let active = self.active
+            // The send backlog: this shard's calls due by now that it has not started (a late loop or the
+            // concurrency cap holds them back).
+            let due = plan.schedule.callsDue(by: Double((now - plan.runStart).nanoseconds) / 1e9)
+            let dueHere = due > plan.shardIndex ? (due - plan.shardIndex + plan.shardCount - 1) / plan.shardCount : 0
+            let startedHere = max(0, nextIndex - plan.shardIndex) / plan.shardCount
+            statistics.backlogMax = max(statistics.backlogMax, dueHere - startedHere)
             statistics.timeSeries.at(second(now)) {
                 $0.loopLagMaxMs = max($0.loopLagMaxMs, Double(lag) / 1000)
                 $0.activeMax = max($0.activeMax, active)
@@ -196,12 +208,13 @@ final class CallShard: SIPRequestHandler {
 
     private func launch(_ index: Int, intended: NIODeadline, now: NIODeadline) {
         let scenario = plan.scenario
-        if scenario.direction == .uic {
+        if now - intended > .milliseconds(10) { statistics.lateStarts += 1 }
+        if scenario.isUserInitiated(index) {
             launchUserCall(index, intended: intended, now: now)
             return
         }
         let callID = endpoint.identifiers.callID(host: scenario.localHost)
-        let identity = BusinessCallFlow.Identity(
+        let identity0 = BusinessCallFlow.Identity(
             businessNumber: scenario.businessNumber, businessDomain: scenario.businessDomain,
             callee: scenario.callees.callee(index), targetDomain: plan.targetDomain,
             transport: scenario.transport.rawValue, contactHost: scenario.localHost, callID: callID,
@@ -215,6 +228,8 @@ final class CallShard: SIPRequestHandler {
         }
         let reinvite = scenario.reinviteAfter.map { TimeAmount.nanoseconds(Int64($0 * 1e9)) }
         let hold = holdTime()
+        var identity = identity0
+        if scenario.userHangsUp(index), scenario.method == .invite { identity.userHangsUpAfter = Double(hold.nanoseconds) / 1e9 }
         var security = scenario.mediaSecurity
         if security == "alternate" { security = index % 2 == 0 ? "sdes" : "dtls" }
         // A media sample: every n-th call by index, so the sample is spread evenly over the run.
@@ -257,6 +272,7 @@ final class CallShard: SIPRequestHandler {
         switch plan.scenario.hold {
         case .fixed(let s): return .nanoseconds(Int64(s * 1e9))
         case .uniform(let a, let b): return .nanoseconds(Int64((a + (b - a) * random.nextUnit()) * 1e9))
+        case .exponential(let mean): return .nanoseconds(Int64(min(10 * mean, -mean * Foundation.log(1 - random.nextUnit())) * 1e9))
         }
     }
 
@@ -349,26 +365,13 @@ final class CallShard: SIPRequestHandler {
         call.hangUpTask?.cancel()
         active -= 1
         let timing = call.flow.timing
-        let key = "\(outcome.status) \(outcome.reason)"
-        statistics.responses[key, default: 0] += 1
-        for extra in outcome.inDialogResponses { statistics.responses[extra, default: 0] += 1 }
-        if outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true) {
-            statistics.connected += 1
-        } else {
-            statistics.failed += 1
-        }
-        statistics.record(timing.setup, in: \.setup)
-        statistics.record(timing.postDial, in: \.postDial)
-        statistics.record(timing.auth, in: \.auth)
-        if let answered = timing.answered { _ = statistics.setupFromIntended.record(ShardStatistics.micros(answered - call.intended)) }
-        if let answered = timing.answered, let setup = timing.setup { statistics.timeSeries.setup(second(answered), ms: Double(setup.nanoseconds) / 1e6) }
-        let ok = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true)
-        statistics.timeSeries.at(second(NIODeadline.now())) { if ok { $0.succeeded += 1 } else { $0.failed += 1 } }
         func ms(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
+        var reason = outcome.reason
+        if outcome.userHangUpMissing { reason += " (no BYE from the user within the hold + 32 s; the business hung up)" }
         var record = CallRecord(
             index: call.index, callID: callID, callee: call.callee,
             intendedStartMs: ms(call.intended - plan.runStart) ?? 0, actualStartMs: ms(call.actual - plan.runStart) ?? 0,
-            status: outcome.status, reason: outcome.reason, setupMs: ms(timing.setup), postDialMs: ms(timing.postDial),
+            status: outcome.status, reason: reason, setupMs: ms(timing.setup), postDialMs: ms(timing.postDial),
             authMs: ms(timing.auth), hangup: hangup)
         if let media = call.media {
             if let m = media.metrics {
@@ -383,20 +386,27 @@ final class CallShard: SIPRequestHandler {
             }
             media.close()
         }
-        statistics.records.append(record)
-        let failedCall = !(outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true))
-        if plan.traceMode == .all || (plan.traceMode == .failed && failedCall) {
-            if statistics.traces.count < plan.traceLimit {
-                let title = "call \(call.index) \(callID) to \(call.callee): \(outcome.status) \(outcome.reason)"
-                statistics.traces.append((name: "\(call.index)", text: call.trace.render(title: title)))
-            } else {
-                statistics.tracesNotWritten += 1
-            }
+        let succeeded = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true) && !outcome.userHangUpMissing
+        let asExpected = account(record, succeeded: succeeded,
+                                 times: EndedCall(intended: call.intended, setup: timing.setup, postDial: timing.postDial, auth: timing.auth,
+                                                  answered: timing.answered, duration: timing.duration),
+                                 extraResponses: outcome.inDialogResponses)
+        if plan.traceMode == .all || (plan.traceMode == .failed && !(succeeded && asExpected)) {
+            keepTrace(name: "\(call.index)", title: "call \(call.index) \(callID) to \(call.callee): \(outcome.status) \(reason)", trace: call.trace)
         }
         if plan.scenario.connections == .perAgent, call.destination.connectionTag != 0 {
             endpoint.closeConnection(to: call.destination)
         }
         afterCallEnded()
+    }
+
+    /// Keeps a call's ladder for `traces/`, within the shard's bound (the rest are counted).
+    func keepTrace(name: String, title: String, trace: CallTrace) {
+        if statistics.traces.count < plan.traceLimit {
+            statistics.traces.append((name: name, text: trace.render(title: title)))
+        } else {
+            statistics.tracesNotWritten += 1
+        }
     }
 
     func afterCallEnded() {
@@ -415,13 +425,12 @@ final class CallShard: SIPRequestHandler {
 
     func endpoint(_ endpoint: SIPEndpoint, didReceive request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow) {
         let callID = String(request.callID ?? "")
-        if request.method == .bye, let call = calls[callID] {
+        if request.method == .bye, var call = calls[callID] {
             endpoint.respond(SIPResponse(to: request, status: 200), to: transaction)
             call.hangUpTask?.cancel()
-            let status = call.flow.timing.answered != nil ? 200 : 487
-            var outcome = CallOutcome(status: status, reason: "OK", byeStatus: 200, localFailure: false)
-            outcome.endedByFarEnd = true
-            perform([.finished(outcome)], callID: callID)
+            let next = call.flow.byeReceived(now: .now())
+            calls[callID] = call
+            perform(next, callID: callID)
             return
         }
         if let uas {

@@ -1,5 +1,6 @@
 import NIOCore
 import SIPCore
+import MetaMock
 import SIPTransport
 
 /// The messages of one call, kept as values while the call runs and rendered as a ladder only when the
@@ -16,6 +17,13 @@ struct CallTrace {
     var entries: [Entry] = []
     /// Free-text remarks (a media problem), printed after the ladder.
     var notes: [String] = []
+
+    init() {}
+
+    /// The ladder of messages another party kept (the mock's view of a user-initiated call).
+    init(messages: [TracedSIPMessage]) {
+        for m in messages { append(m.event, at: m.at) }
+    }
 
     mutating func note(_ text: String) { if notes.count < 8 { notes.append(text) } }
 

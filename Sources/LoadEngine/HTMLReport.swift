@@ -9,9 +9,20 @@ public enum HTMLReport {
         let verdict = s.passed ? "PASSED" : "FAILED"
         body += "<h1>\(e(s.scenario)) <span class=\"badge \(s.passed ? "ok" : "bad")\">\(verdict)</span></h1>\n"
         body += "<p class=\"meta\">\(e(s.target)) · \(e(s.transport.uppercased())) · \(e(s.startedAt)) → \(e(s.endedAt))\(s.interrupted ? " · <b>interrupted</b>" : "")</p>\n"
-        body += table(["attempted", "connected", "failed", "not started", "target calls/s", "achieved calls/s", "max concurrent"],
-                      [[String(s.calls.attempted), String(s.calls.connected), String(s.calls.failed), String(s.calls.dropped),
+        body += table(["attempted", "connected", "failed", "unexpected", "not started", "target calls/s", "achieved calls/s", "max concurrent"],
+                      [[String(s.calls.attempted), String(s.calls.connected), String(s.calls.failed), String(s.calls.unexpected), String(s.calls.dropped),
                         f(s.rate.targetCPS), f(s.rate.achievedCPS), String(s.concurrency.max)]])
+        if let split = s.byDirection {
+            body += table(["direction", "attempted", "connected", "failed"], split.sorted { $0.key < $1.key }.map {
+                [$0.key.uppercased(), String($0.value.attempted), String($0.value.connected), String($0.value.failed)]
+            })
+        }
+        if let x = s.expectations {
+            body += "<h2>Expected responses</h2>\n"
+            body += table(["callee expectations", "met", "unmet"], [[String(x.checked), String(x.met), x.unmet > 0 ? "<span class=\"bad\">\(x.unmet)</span>" : "0"]],
+                          raw: [false, false, true])
+            if !x.unmetExamples.isEmpty { body += "<ul>" + x.unmetExamples.map { "<li>\(e($0))</li>" }.joined() + "</ul>\n" }
+        }
         if !s.thresholds.isEmpty {
             body += "<h2>Thresholds</h2>\n"
             body += table(["threshold", "measured", "result"], s.thresholds.map {
@@ -43,6 +54,7 @@ public enum HTMLReport {
         add("TLS connect + handshake", l.tlsHandshake)
         add("media start", l.mediaStart)
         add("clipping", s.clippingMs)
+        add("call duration (answer → hang-up)", s.callDurationMs)
         add("start lag (intended → actual)", l.startLag)
         body += table(["latency (ms)", "count", "p50", "p90", "p99", "p99.9", "max"], latencyRows)
         body += "<h2>Responses</h2>\n"
@@ -57,9 +69,9 @@ public enum HTMLReport {
         }
         let g = s.generator
         body += "<h2>Generator</h2>\n"
-        body += table(["CPU s", "loop lag p99 (ms)", "retransmissions", "transport errors", "saturated"],
-                      [[f(g.cpuSeconds), f(g.loopLagMsP99), String(g.retransmissions), String(g.transportErrors),
-                        g.saturated ? "<span class=\"bad\">yes: \(e(g.saturationReason ?? ""))</span>" : "no"]], raw: [false, false, false, false, true])
+        body += table(["CPU s", "loop lag p99 (ms)", "send backlog max", "late starts (> 10 ms)", "retransmissions", "transport errors", "saturated"],
+                      [[f(g.cpuSeconds), f(g.loopLagMsP99), String(g.sendBacklogMax), String(g.lateStarts), String(g.retransmissions), String(g.transportErrors),
+                        g.saturated ? "<span class=\"bad\">yes: \(e(g.saturationReason ?? ""))</span>" : "no"]], raw: [false, false, false, false, false, false, true])
         if let last = g.lastTransportError { body += "<p class=\"meta\">last transport error: \(e(last))</p>\n" }
         return """
             <!DOCTYPE html>

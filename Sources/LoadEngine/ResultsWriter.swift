@@ -40,11 +40,11 @@ public struct ResultsWriter {
 
     /// One row per call.
     public func writeCalls(_ records: [CallRecord]) throws {
-        var out = "index,call_id,callee,intended_start_ms,actual_start_ms,status,reason,setup_ms,post_dial_ms,auth_ms,hangup,media,media_start_ms,clipped_ms,client_hello_retransmissions,dtls_handshake_ms,ice_ms\n"
+        var out = "index,call_id,callee,intended_start_ms,actual_start_ms,status,reason,setup_ms,post_dial_ms,auth_ms,hangup,media,media_start_ms,clipped_ms,client_hello_retransmissions,dtls_handshake_ms,ice_ms,direction,duration_ms,expected,as_expected\n"
         func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
         func q(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
         for r in records.sorted(by: { $0.index < $1.index }) {
-            out += "\(r.index),\(q(r.callID)),\(r.callee),\(f(r.intendedStartMs)),\(f(r.actualStartMs)),\(r.status),\(q(r.reason)),\(f(r.setupMs)),\(f(r.postDialMs)),\(f(r.authMs)),\(r.hangup),\(r.mediaSecurity),\(f(r.mediaStartMs)),\(f(r.clippedMs)),\(r.clientHelloRetransmissions.map(String.init) ?? ""),\(f(r.dtlsHandshakeMs)),\(f(r.iceMs))\n"
+            out += "\(r.index),\(q(r.callID)),\(r.callee),\(f(r.intendedStartMs)),\(f(r.actualStartMs)),\(r.status),\(q(r.reason)),\(f(r.setupMs)),\(f(r.postDialMs)),\(f(r.authMs)),\(r.hangup),\(r.mediaSecurity),\(f(r.mediaStartMs)),\(f(r.clippedMs)),\(r.clientHelloRetransmissions.map(String.init) ?? ""),\(f(r.dtlsHandshakeMs)),\(f(r.iceMs)),\(r.direction),\(f(r.durationMs)),\(q(r.expected)),\(r.expectationMet.map { $0 ? "yes" : "no" } ?? "")\n"
         }
         try write("calls.csv", text: out)
     }

@@ -8,6 +8,26 @@ public struct RunSummary: Codable, Sendable {
         public var connected: Int
         public var failed: Int
         public var dropped: Int
+        /// Calls that did not end as the scenario expects: failures no callee expectation covers, and calls
+        /// whose callee expected another response.
+        public var unexpected = 0
+    }
+
+    /// Calls of one direction (in a `direction: mix` run).
+    public struct DirectionCalls: Codable, Sendable {
+        public var attempted = 0
+        public var connected = 0
+        public var failed = 0
+    }
+
+    /// The callees' expected responses (`expect.callees`, the CSV's `expect` column).
+    public struct Expectations: Codable, Sendable {
+        public var checked: Int
+        public var met: Int
+        public var unmet: Int
+        /// The first calls that ended otherwise ("call 12 +15550200001: expected 403, got 200 OK").
+        public var unmetExamples: [String]
+        enum CodingKeys: String, CodingKey { case checked, met, unmet, unmetExamples = "unmet_examples" }
     }
 
     public struct Percentiles: Codable, Sendable {
@@ -80,10 +100,15 @@ public struct RunSummary: Codable, Sendable {
         /// its latencies then measure wasim, not the target.
         public var saturated = false
         public var saturationReason: String? = nil
+        /// The most calls due by the schedule that had not started yet (sampled every 100 ms per loop and
+        /// summed): a late generator, or calls held back by `max_concurrent`.
+        public var sendBacklogMax = 0
+        /// Calls that started more than 10 ms after their intended start.
+        public var lateStarts = 0
         enum CodingKeys: String, CodingKey {
             case cpuSeconds = "cpu_seconds", retransmissions, transportErrors = "transport_errors"
             case lastTransportError = "last_transport_error", loopLagMsP99 = "loop_lag_ms_p99", saturated
-            case saturationReason = "saturation_reason"
+            case saturationReason = "saturation_reason", sendBacklogMax = "send_backlog_max", lateStarts = "late_starts"
         }
     }
 
@@ -107,6 +132,12 @@ public struct RunSummary: Codable, Sendable {
     public var passed: Bool
     /// Business audio lost at the start of each call, in ms (media runs only).
     public var clippingMs: Percentiles? = nil
+    /// Answer → hang-up of connected calls, in ms.
+    public var callDurationMs: Percentiles? = nil
+    /// Present when callees have expected responses.
+    public var expectations: Expectations? = nil
+    /// Per direction, in a `direction: mix` run.
+    public var byDirection: [String: DirectionCalls]? = nil
     /// Media start and clipping per security (`dtls`, `sdes`), for comparing them in one run.
     public var mediaBySecurity: [String: MediaBreakdown]? = nil
 
@@ -120,7 +151,8 @@ public struct RunSummary: Codable, Sendable {
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", scenario, startedAt = "started_at", endedAt = "ended_at", interrupted
         case target, transport, calls, responses, latencyMs = "latency_ms", rate, concurrency, generator, traces, thresholds, passed
-        case clippingMs = "clipping_ms", mediaBySecurity = "media_by_security"
+        case clippingMs = "clipping_ms", mediaBySecurity = "media_by_security", callDurationMs = "call_duration_ms"
+        case expectations, byDirection = "by_direction"
     }
 
     /// One threshold's outcome: `{ "name", "expression", "value", "ok" }`.

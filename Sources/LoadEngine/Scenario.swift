@@ -57,8 +57,9 @@ public struct Scenario: Sendable {
     }
 
     /// Who calls whom: the business calls WhatsApp users (BIC), or users call the business (UIC: the mock,
-    /// as Meta, places the calls and wasim answers as the business, or the target SBC does).
-    public enum Direction: String, Sendable, Hashable { case bic, uic }
+    /// as Meta, places the calls and wasim answers as the business, or the target SBC does), or both in
+    /// one run (`mix`: each call of the schedule is a UIC with probability `uicShare`).
+    public enum Direction: String, Sendable, Hashable { case bic, uic, mix }
 
     /// The request each BIC "call" makes: an INVITE dialog, or a REGISTER (which Meta answers 403).
     public enum CallMethod: String, Sendable, Hashable { case invite = "INVITE", register = "REGISTER" }
@@ -74,9 +75,13 @@ public struct Scenario: Sendable {
 
     }
 
+    /// How long a connected call lasts before its planned hang-up, in seconds.
     public enum Hold: Sendable, Hashable {
         case fixed(Double)
         case uniform(Double, Double)
+        /// Exponential with this mean (the classic telephony holding time behind Erlang's formulas), cut at
+        /// ten times the mean so one draw cannot hold a run open.
+        case exponential(mean: Double)
     }
 
     public var file: String
@@ -103,6 +108,11 @@ public struct Scenario: Sendable {
     /// A share of calls CANCELled this many seconds after their INVITE, if still unanswered.
     public var cancel: (share: Double, after: Double)?
     public var direction: Direction = .bic
+    /// With `direction: mix`: the share of calls that are user-initiated.
+    public var uicShare: Double = 0.5
+    /// The share of connected calls the WhatsApp user ends (Meta's BYE); the business ends the rest.
+    /// nil: the direction's default (BIC: the business hangs up; UIC: the user does).
+    public var userHangUpShare: Double? = nil
     public var method: CallMethod = .invite
     /// Send a re-INVITE this long after the call connects (Meta answers 500), then carry on.
     public var reinviteAfter: Double?
@@ -112,9 +122,13 @@ public struct Scenario: Sendable {
     /// `probe`: full-rate audio for `probeSeconds`, then keep-alives; `full`: audio for the whole call.
     public var mediaProbeSeconds: Double? = 2
     /// BIC calls run media (the business offers `mediaSecurity`).
-    public var bicMedia: Bool { direction == .bic && mediaSecurity != "none" }
+    public var bicMedia: Bool { direction != .uic && mediaSecurity != "none" }
     /// UIC calls run media (Meta's number chooses DTLS or SDES; wasim's business side answers it).
-    public var uicMedia: Bool { direction == .uic && mediaSecurity != "none" }
+    public var uicMedia: Bool { direction != .bic && mediaSecurity != "none" }
+    /// The run has business-initiated calls.
+    public var hasBIC: Bool { direction != .uic }
+    /// The run has user-initiated calls.
+    public var hasUIC: Bool { direction != .bic }
     /// Share of calls that carry media (a sample keeps media affordable inside large signalling runs).
     public var mediaSample: Double = 1
     /// The business's first DTLS retransmission (its stack's schedule then doubles).
@@ -163,7 +177,7 @@ public enum ScenarioLoader {
         var expectedResponses: [String: Int] = [:]
         var thresholds: [Threshold] = []
         if let e = top["expect"] {
-            let m = try e.mapping(allowed: ["responses", "thresholds"])
+            let m = try e.mapping(allowed: ["responses", "thresholds", "callees"])
             if let t = m["thresholds"] {
                 thresholds = try t.sequence().map { item in
                     do { return try Threshold(parsing: try item.string()) } catch let error as ThresholdError { throw item.error(error.description) }
@@ -214,7 +228,8 @@ public enum ScenarioLoader {
 
         // callees
         guard let c = top["callees"] else { throw doc.error("missing required key 'callees'") }
-        let callees = try CalleeList.parse(c)
+        var callees = try CalleeList.parse(c)
+        if let e = try top["expect"]?.mapping(allowed: ["responses", "thresholds", "callees"])["callees"] { try callees.addExpectations(e) }
 
         // load
         guard let l = top["load"] else { throw doc.error("missing required key 'load'") }
@@ -275,10 +290,19 @@ public enum ScenarioLoader {
         var direction = Scenario.Direction.bic, method = Scenario.CallMethod.invite
         var reinviteAfter: Double? = nil
         var uicAnswer = Scenario.UICAnswer()
+        var uicShare = 0.5
+        var userHangUpShare: Double? = nil
         if let call = top["call"] {
-            let m = try call.mapping(allowed: ["direction", "hold", "cancel", "method", "reinvite_after", "challenge", "answer_after", "reject_dtls"])
+            let m = try call.mapping(allowed: ["direction", "uic_share", "hold", "hang_up", "cancel", "method", "reinvite_after", "challenge",
+                                                "answer_after", "reject_dtls"])
             if let x = m["reject_dtls"] { uicAnswer.rejectDTLS = try x.bool() }
-            if let d = m["direction"] { direction = Scenario.Direction(rawValue: try d.choice(["bic", "uic"]))! }
+            if let d = m["direction"] { direction = Scenario.Direction(rawValue: try d.choice(["bic", "uic", "mix"]))! }
+            if let x = m["uic_share"] {
+                guard direction == .mix else { throw x.error("'uic_share' is for direction: mix") }
+                uicShare = try x.double()
+                guard uicShare >= 0 && uicShare <= 1 else { throw x.error("uic_share is between 0 and 1") }
+            }
+            if let x = m["hang_up"] { userHangUpShare = try parseHangUp(x) }
             if let x = m["method"] { method = Scenario.CallMethod(rawValue: try x.choice(["INVITE", "REGISTER"]))! }
             if let x = m["reinvite_after"] { reinviteAfter = try x.seconds() }
             if let x = m["challenge"] { uicAnswer.challenge = try x.bool() }
@@ -287,7 +311,7 @@ public enum ScenarioLoader {
                 for key in ["method", "reinvite_after", "cancel"] where m[key] != nil {
                     throw m[key]!.error("'\(key)' is for direction: bic (in UIC calls Meta places the INVITE)")
                 }
-            } else {
+            } else if direction == .bic {
                 for key in ["challenge", "answer_after", "reject_dtls"] where m[key] != nil {
                     throw m[key]!.error("'\(key)' is for direction: uic (how the business answers Meta's INVITE)")
                 }
@@ -310,6 +334,8 @@ public enum ScenarioLoader {
             arrivals: arrivals, totalCalls: totalCalls, maxConcurrent: maxConcurrent, duration: duration, hold: hold, seed: seed,
             cancel: cancel, mockConfigFile: mockConfigFile, expectedResponses: expectedResponses, thresholds: thresholds)
         scenario.direction = direction
+        scenario.uicShare = uicShare
+        scenario.userHangUpShare = userHangUpShare
         scenario.method = method
         scenario.reinviteAfter = reinviteAfter
         scenario.uicAnswer = uicAnswer
@@ -352,44 +378,30 @@ public enum ScenarioLoader {
         }
     }
 
+    /// `hang_up: business`, `user`, or `{ user: 0.3 }` (the share the user ends): the user's share.
+    static func parseHangUp(_ v: YAMLValue) throws -> Double {
+        if case .scalar = v.node { return try v.choice(["business", "user"]) == "user" ? 1 : 0 }
+        let m = try v.mapping(allowed: ["user"])
+        guard let u = m["user"] else { throw v.error("hang_up is business, user, or { user: SHARE }") }
+        let share = try u.double()
+        guard share >= 0 && share <= 1 else { throw u.error("the user's share is between 0 and 1") }
+        return share
+    }
+
     static func parseHold(_ v: YAMLValue) throws -> Scenario.Hold {
         if case .scalar = v.node { return .fixed(try v.seconds()) }
-        let m = try v.mapping(allowed: ["uniform"])
-        guard let u = m["uniform"] else { throw v.error("hold is a duration or { uniform: [min, max] }") }
+        let m = try v.mapping(allowed: ["uniform", "exponential"])
+        guard m.count == 1 else { throw v.error("hold is a duration, { uniform: [min, max] } or { exponential: MEAN }") }
+        if let e = m["exponential"] {
+            let mean = try e.seconds()
+            guard mean > 0 else { throw e.error("the mean is more than 0 s") }
+            return .exponential(mean: mean)
+        }
+        let u = m["uniform"]!
         let bounds = try u.sequence()
         guard bounds.count == 2 else { throw u.error("uniform needs [min, max]") }
         let low = try bounds[0].seconds(), high = try bounds[1].seconds()
         guard low <= high else { throw u.error("uniform min must not exceed max") }
         return .uniform(low, high)
-    }
-}
-
-/// Who is called: the numbers of a list or an inclusive range (`"+15550200000..+15550209999"`), cycled.
-public struct CalleeList: Sendable, Hashable {
-    let numbers: NumberSet
-
-    public var count: Int { numbers.count }
-
-    /// The `index`th callee, cycling through the set.
-    public func callee(_ index: Int) -> String { numbers.number(at: index % numbers.count) }
-
-    static func parse(_ v: YAMLValue) throws -> CalleeList {
-        let m = try v.mapping(allowed: ["range", "list"])
-        guard m.count == 1 else { throw v.error("callees takes exactly one of 'range' or 'list'") }
-        if let list = m["list"] {
-            let items = try list.sequence().map { item -> String in
-                let s = try item.string()
-                guard NumberSet.isE164(s) else { throw item.error("'\(s)' is not an E.164 number like +15550200000") }
-                return s
-            }
-            guard !items.isEmpty else { throw list.error("the list is empty") }
-            return CalleeList(numbers: NumberSet(list: items))
-        }
-        let r = m["range"]!
-        let text = try r.string()
-        guard let set = NumberSet(range: text) else {
-            throw r.error("range must be '+FIRST..+LAST' with numbers of equal length, FIRST <= LAST, got '\(text)'")
-        }
-        return CalleeList(numbers: set)
     }
 }

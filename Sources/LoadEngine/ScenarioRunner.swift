@@ -109,98 +109,16 @@ public struct ScenarioRunner {
     private func run(group: MultiThreadedEventLoopGroup, mockOut: inout MetaMockServer?) async throws -> RunResult {
         let startedAt = Date()
         let cpuStart = ProcessCPU.seconds()
-        var transport = scenario.transport
-        var destination: SIPDestination
-        var caFile = scenario.caFile
-        var targetDescription: String
         let password = try resolvePassword()
-
-        let targetURI = options.target ?? { if case .uri(let u) = scenario.target { return u } else { return nil } }()
-        let stack: SIPTransportStack
-        var uasSettings: BusinessUserAgentServer.Settings?
-        if scenario.direction == .uic {
-            // The mock (as Meta) places the calls; they go to the target SBC, or to wasim's own business side.
-            var config = try mockConfiguration()
-            guard let businessIndex = config.businesses.firstIndex(where: { $0.number == scenario.businessNumber }) else {
-                throw ScenarioError(file: scenario.file, path: "business.number",
-                                    message: "the mock has no business \(scenario.businessNumber) to place UIC calls for")
-            }
-            let authority = TestCertificateAuthority(directory: options.certsDirectory)
-            let issued = try authority.ensure()
-            var business = config.businesses[businessIndex]
-            if let uri = targetURI {
-                if let t = uri.transport, let kind = SIPTransportKind(token: t) { transport = kind }
-                business.connectAddress = "\(uri.host):\(uri.port ?? transport.defaultPort)"
-                if scenario.serverName != "wa.meta.vc" { business.sipServerHostname = scenario.serverName }
-                stack = try await SIPTransportStack(group: group, advertisedHost: scenario.localHost) { _ in nil }
-                targetDescription = "\(uri) (UIC: the embedded mock calls it as Meta)"
-            } else {
-                let cert = try issued[business.sipServerHostname] ?? authority.issue(host: business.sipServerHostname)
-                stack = try await SIPTransportStack(
-                    group: group, advertisedHost: scenario.localHost,
-                    serverTLS: TLSServerSettings(certificateChainFile: cert.chainFile, privateKeyFile: cert.keyFile)) { _ in nil }
-                let bound: SocketAddress
-                switch transport {
-                case .udp: bound = try await stack.listenUDP(host: "127.0.0.1", port: 0)
-                case .tcp, .tls: bound = try await stack.listenStream(host: "127.0.0.1", port: 0, tls: transport == .tls)
-                }
-                business.connectAddress = "127.0.0.1:\(bound.port ?? 0)"
-                uasSettings = BusinessUserAgentServer.Settings(
-                    challenge: scenario.uicAnswer.challenge, realm: business.sipServerHostname, digestUsername: business.digestUsername,
-                    password: password, answerAfter: scenario.uicAnswer.answerAfter, contactHost: "\(scenario.localHost):\(bound.port ?? 0)",
-                    contactUser: business.number)
-                uasSettings?.rejectDTLS = scenario.uicAnswer.rejectDTLS
-                if scenario.uicMedia {
-                    let certificate = try SelfSignedCertificate(commonName: business.sipServerHostname)
-                    uasSettings?.dtls = try DTLSContext(certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
-                    // Meta's leg answers a probe with a probe in load runs.
-                    if config.media.probeSeconds == nil { config.media.probeSeconds = scenario.mediaProbeSeconds }
-                }
-                targetDescription = "wasim business UAS (sip:127.0.0.1:\(bound.port ?? 0);transport=\(transport.rawValue)), called by the embedded mock"
-            }
-            business.transport = transport
-            config.businesses[businessIndex] = business
-            if let ca = scenario.caFile { config.uic.caFile = ca }
-            let server = try await MetaMockServer(configuration: config, group: group, certsDirectory: options.certsDirectory)
-            mockOut = server
-            _ = try await server.start(.ephemeral())
-            destination = SIPDestination(transport: transport, host: "127.0.0.1", port: 0)
-        } else {
-            if let uri = targetURI {
-                if let t = uri.transport, let kind = SIPTransportKind(token: t) { transport = kind }
-                destination = SIPDestination(transport: transport, host: uri.host, port: uri.port ?? transport.defaultPort,
-                                             serverName: scenario.serverName)
-                targetDescription = uri.description
-                if caFile == nil, transport == .tls { caFile = TestCertificateAuthority(directory: options.certsDirectory).caFile }
-            } else {
-                var config = try mockConfiguration()
-                // The embedded mock answers a media probe with a probe: its leg sends at full rate as long as
-                // the business's does, so a load run pays for the media it measures.
-                if scenario.bicMedia, config.media.probeSeconds == nil { config.media.probeSeconds = scenario.mediaProbeSeconds }
-                let server = try await MetaMockServer(configuration: config, group: group, certsDirectory: options.certsDirectory)
-                mockOut = server
-                let bound = try await server.start(.ephemeral())
-                let address: SocketAddress?
-                switch transport {
-                case .tls: address = bound.tls
-                case .tcp: address = bound.tcp
-                case .udp: address = bound.udp
-                }
-                destination = SIPDestination(transport: transport, host: "127.0.0.1", port: address?.port ?? 0, serverName: scenario.serverName)
-                caFile = caFile ?? server.caFile
-                targetDescription = "embedded mock (sip:127.0.0.1:\(destination.port);transport=\(transport.rawValue))"
-            }
-            let clientTLS = transport == .tls ? TLSClientSettings(caFile: caFile) : nil
-            stack = try await SIPTransportStack(group: group, advertisedHost: scenario.localHost, clientTLS: clientTLS) { _ in nil }
-            if transport == .udp { try await stack.openClientUDP(host: "127.0.0.1") }
-        }
-
+        let prepared = try await prepareTarget(group: group, password: password, mockOut: &mockOut)
+        let stack = prepared.stack, destination = prepared.destination, transport = prepared.transport
+        let targetDescription = prepared.description
         let shardsBox = options.control.shards
-        let uicMock = scenario.direction == .uic ? mockOut : nil
+        let uicMock = scenario.hasUIC ? mockOut : nil
         var secret = [UInt8](repeating: 0, count: 32)
         for i in secret.indices { secret[i] = UInt8.random(in: 0...255) }
         let uasSecret = secret
-        let uasConfiguration = uasSettings
+        let uasConfiguration = prepared.uasSettings
         // The business's DTLS certificate for media (self-signed; bound to calls by its SDP fingerprint).
         var dtlsContext: DTLSContext? = nil
         if scenario.bicMedia {
@@ -212,30 +130,51 @@ public struct ScenarioRunner {
         // One shard per event loop, but never more shards than calls may be up at once.
         let schedule = ArrivalSchedule(scenario.arrivals, totalCalls: scenario.totalCalls, duration: scenario.duration, seed: scenario.seed)
         let loops = Array(stack.eventLoops.prefix(max(1, min(scenario.maxConcurrent, schedule.count))))
-        let runStart = NIODeadline.now() + .milliseconds(20)
         var futures: [EventLoopFuture<ShardStatistics>] = []
-        for (i, loop) in loops.enumerated() {
+        // Every loop's endpoint gets its handler before any call starts: a shard (with wasim's business UAS
+        // for UIC), or the UAS alone on a loop without a shard, since Meta's connections may land on any loop.
+        var shards: [NIOLoopBound<CallShard>] = []
+        // Endpoints hold their handler weakly: the UAS-only handlers are kept here until the run ends.
+        var standaloneServers: [NIOLoopBound<BusinessUserAgentServer>] = []
+        for (i, loop) in stack.eventLoops.enumerated() {
+            let bound = stack.endpoint(on: loop)
+            guard i < loops.count else {
+                if let uasConfiguration {
+                    standaloneServers.append(try await loop.submit {
+                        let endpoint = bound.value
+                        let server = BusinessUserAgentServer(settings: uasConfiguration, endpoint: endpoint, secret: uasSecret, shard: i)
+                        endpoint.handler = server
+                        return NIOLoopBound(server, eventLoop: loop)
+                    }.get())
+                }
+                continue
+            }
             let plan = CallShard.Plan(shardIndex: i, shardCount: loops.count, scenario: scenario, traceMode: options.traceMode,
                                       traceLimit: max(1, options.traceLimit / loops.count), password: password,
-                                      destination: destination, targetDomain: scenario.serverName, runStart: runStart, mock: uicMock, dtlsContext: businessDTLS,
+                                      destination: destination, targetDomain: scenario.serverName, runStart: .now(), mock: uicMock, dtlsContext: businessDTLS,
                                       schedule: schedule)
-            let bound = stack.endpoint(on: loop)
-            let future = try await loop.submit {
+            let made = try await loop.submit {
                 let endpoint = bound.value
                 let promise = loop.makePromise(of: ShardStatistics.self)
                 let shard = CallShard(plan: plan, endpoint: endpoint, promise: promise)
                 if let uasConfiguration { shard.uas = BusinessUserAgentServer(settings: uasConfiguration, endpoint: endpoint, secret: uasSecret, shard: i) }
                 endpoint.handler = shard
-                shard.start()
                 return (promise.futureResult, NIOLoopBound(shard, eventLoop: loop))
             }.get()
-            futures.append(future.0)
-            options.control.register(future.1)
+            futures.append(made.0)
+            shards.append(made.1)
+        }
+        // The schedule's time zero: shortly after every shard is ready.
+        let runStart = NIODeadline.now() + .milliseconds(20)
+        for shard in shards {
+            shard.eventLoop.execute { shard.value.start(runStart: runStart) }
+            options.control.register(shard)
         }
         let progressTask = startProgress(shards: shardsBox, total: schedule.count)
         var statistics = ShardStatistics()
         for future in futures { statistics.merge(try await future.get()) }
         progressTask?.cancel()
+        withExtendedLifetime(standaloneServers) {}
         let endedAt = Date()
         let transportStats = try await stack.statistics()
         let lastError = try await stack.onEveryEndpoint { $0.lastTransportError }.compactMap { $0 }.last
@@ -271,6 +210,22 @@ public struct ScenarioRunner {
                              transportErrors: transportStats.transportErrors, lastTransportError: lastError),
             traces: .init(written: statistics.traces.count, notWritten: statistics.tracesNotWritten),
             passed: false)
+        summary.calls.unexpected = statistics.unexpected
+        summary.generator.sendBacklogMax = statistics.backlogMax
+        summary.generator.lateStarts = statistics.lateStarts
+        if statistics.duration.totalCount > 0 { summary.callDurationMs = .init(statistics.duration) }
+        if statistics.expectationsChecked > 0 {
+            summary.expectations = .init(checked: statistics.expectationsChecked, met: statistics.expectationsChecked - statistics.expectationsUnmet,
+                                         unmet: statistics.expectationsUnmet, unmetExamples: statistics.unmetExamples)
+        }
+        if scenario.direction == .mix {
+            var split: [String: RunSummary.DirectionCalls] = ["bic": .init(), "uic": .init()]
+            for r in statistics.records {
+                split[r.direction]!.attempted += 1
+                if r.succeeded { split[r.direction]!.connected += 1 } else { split[r.direction]!.failed += 1 }
+            }
+            summary.byDirection = split
+        }
         if transport == .tls, statistics.tlsHandshake.totalCount > 0 { summary.latencyMs.tlsHandshake = .init(statistics.tlsHandshake) }
         let lagP99 = RunSummary.Percentiles(statistics.loopLag).p99
         summary.generator.loopLagMsP99 = lagP99
@@ -293,10 +248,13 @@ public struct ScenarioRunner {
             }
             summary.mediaBySecurity = breakdown
         }
-        // Passing: the stated responses when there are some, else every call connected; and every threshold.
+        // Passing: the stated responses when there are some, else every call ended as expected (connected, or
+        // the callee's expected response); every callee expectation; and every threshold.
+        let complete = statistics.attempted == schedule.count || (scenario.arrivals == .closed && scenario.duration != nil)
         var passed = scenario.expectedResponses.isEmpty
-            ? statistics.failed == 0 && (statistics.attempted == schedule.count || (scenario.arrivals == .closed && scenario.duration != nil))
+            ? statistics.unexpected == 0 && complete
             : statistics.responses == scenario.expectedResponses
+        passed = passed && statistics.expectationsUnmet == 0
         for (i, threshold) in scenario.thresholds.enumerated() {
             let value = threshold.measure(summary)
             let ok = threshold.holds(value)

@@ -25,6 +25,15 @@ public struct CallRecord: Sendable, Hashable {
     /// DTLS handshake (first flight → keys) and ICE (answer → nomination), in ms.
     public var dtlsHandshakeMs: Double?
     public var iceMs: Double?
+    /// `bic` or `uic`.
+    public var direction = "bic"
+    /// Connected and ended well (counted in `calls.connected`).
+    public var succeeded = false
+    /// Answer → hang-up, for connected calls.
+    public var durationMs: Double?
+    /// The response expected from this callee (`expect.callees`, the CSV), and whether the call ended so.
+    public var expected: String = ""
+    public var expectationMet: Bool?
 }
 
 /// The measurements of one event loop's calls: histograms in microseconds, counts per response.
@@ -45,6 +54,19 @@ public struct ShardStatistics: Sendable {
     public var loopLag = ShardStatistics.makeHistogram()
     /// TLS connect + handshake of the shard's connections, in µs.
     public var tlsHandshake = ShardStatistics.makeHistogram()
+    /// Answer → hang-up of connected calls, in µs.
+    public var duration = ShardStatistics.makeHistogram()
+    /// Calls whose end was not what the scenario expects: a failure no expectation covers, or a response
+    /// other than the callee's expected one.
+    public var unexpected = 0
+    /// Calls to callees with an expected response, those that ended otherwise, and the first of those.
+    public var expectationsChecked = 0
+    public var expectationsUnmet = 0
+    public var unmetExamples: [String] = []
+    /// Calls due to start whose start the loop had not reached, sampled every 100 ms (the send backlog).
+    public var backlogMax = 0
+    /// Calls that started more than 10 ms after their intended start.
+    public var lateStarts = 0
     public var timeSeries = TimeSeries()
     public var attempted = 0
     public var connected = 0
@@ -91,6 +113,13 @@ public struct ShardStatistics: Sendable {
         mediaStart.add(other.mediaStart)
         loopLag.add(other.loopLag)
         tlsHandshake.add(other.tlsHandshake)
+        duration.add(other.duration)
+        unexpected += other.unexpected
+        expectationsChecked += other.expectationsChecked
+        expectationsUnmet += other.expectationsUnmet
+        unmetExamples += other.unmetExamples.prefix(max(0, 10 - unmetExamples.count))
+        backlogMax += other.backlogMax
+        lateStarts += other.lateStarts
         timeSeries.merge(other.timeSeries)
         clipping.add(other.clipping)
         for (k, v) in other.mediaStartBySecurity { mediaStartBySecurity[k, default: Self.makeHistogram()].add(v) }

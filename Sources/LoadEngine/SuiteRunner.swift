@@ -45,8 +45,11 @@ public struct SuiteRunner {
                 var why: [String] = s.thresholds.filter { !$0.ok }.map { "threshold failed: \($0.expression) (measured \($0.value.map { String(format: "%.3f", $0) } ?? "nothing"))" }
                 if !scenario.expectedResponses.isEmpty, s.responses != scenario.expectedResponses {
                     why.append("responses \(Self.describe(s.responses)) != expected \(Self.describe(scenario.expectedResponses))")
-                } else if scenario.expectedResponses.isEmpty, s.calls.failed > 0 {
-                    why.append("\(s.calls.failed) of \(s.calls.attempted) calls failed: \(Self.describe(s.responses))")
+                } else if scenario.expectedResponses.isEmpty, s.calls.unexpected > 0 {
+                    why.append("\(s.calls.unexpected) of \(s.calls.attempted) calls did not end as expected: \(Self.describe(s.responses))")
+                }
+                if let x = s.expectations, x.unmet > 0 {
+                    why.append("\(x.unmet) of \(x.checked) callee expectations not met: " + x.unmetExamples.prefix(3).joined(separator: "; "))
                 }
                 if s.interrupted { why.append("interrupted") }
                 result = Case(file: file, name: scenario.name, status: s.passed ? .passed : .failed, seconds: Date().timeIntervalSince(started),

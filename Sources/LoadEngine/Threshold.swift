@@ -4,7 +4,8 @@
 ///     threshold = function "(" argument ")" comparator number [unit]
 ///     function  = p50 | p90 | p95 | p99 | p999 | max | count | rate
 ///     argument  = setup | setup_from_intended | post_dial | auth | start_lag     (percentiles, max: ms)
-///               | connected | failed | <status code>                           (count, rate)
+///               | tls_handshake | media_start | clipping | duration
+///               | connected | failed | unexpected | dropped | <status code>     (count, rate)
 public struct Threshold: Sendable, Hashable {
     public enum Function: String, Sendable, CaseIterable { case p50, p90, p95, p99, p999, max, count, rate }
     public enum Comparator: String, Sendable, CaseIterable { case lt = "<", le = "<=", gt = ">", ge = ">=", eq = "==", ne = "!=" }
@@ -18,7 +19,7 @@ public struct Threshold: Sendable, Hashable {
 
     /// Distributions a percentile can be taken of; `name:security` picks one media security
     /// (`p50(clipping:dtls)`).
-    static let latencies = ["setup", "setup_from_intended", "post_dial", "auth", "start_lag", "media_start", "clipping",
+    static let latencies = ["setup", "setup_from_intended", "post_dial", "auth", "start_lag", "tls_handshake", "duration", "media_start", "clipping",
                             "media_start:dtls", "media_start:sdes", "clipping:dtls", "clipping:sdes"]
 
     /// Parses one expression; the error text says what is wrong.
@@ -41,8 +42,8 @@ public struct Threshold: Sendable, Hashable {
         rest = rest.dropFirst(comparator.rawValue.count)
         switch function {
         case .count, .rate:
-            guard argument == "connected" || argument == "failed" || (Int(argument).map { (100...699).contains($0) } ?? false) else {
-                throw ThresholdError("\(function.rawValue)() takes connected, failed or a status code, not '\(argument)'")
+            guard ["connected", "failed", "unexpected", "dropped"].contains(argument) || (Int(argument).map { (100...699).contains($0) } ?? false) else {
+                throw ThresholdError("\(function.rawValue)() takes connected, failed, unexpected, dropped or a status code, not '\(argument)'")
             }
             guard let v = Double(rest), v >= 0 else { throw ThresholdError("'\(rest)' is not a number") }
             value = v
@@ -66,6 +67,8 @@ public struct Threshold: Sendable, Hashable {
             switch argument {
             case "connected": count = summary.calls.connected
             case "failed": count = summary.calls.failed
+            case "unexpected": count = summary.calls.unexpected
+            case "dropped": count = summary.calls.dropped
             default: count = summary.responses.filter { $0.key.hasPrefix(argument + " ") }.values.reduce(0, +)
             }
             if function == .count { return Double(count) }
@@ -78,6 +81,8 @@ public struct Threshold: Sendable, Hashable {
             case "setup_from_intended": p = latency.setupFromIntended
             case "post_dial": p = latency.postDial
             case "auth": p = latency.auth
+            case "tls_handshake": p = latency.tlsHandshake
+            case "duration": p = summary.callDurationMs
             case "media_start": p = latency.mediaStart
             case "clipping": p = summary.clippingMs
             case let name where name.contains(":"):

@@ -13,6 +13,12 @@ public struct UICCallRequest: Sendable {
     public var hold: Double
     public var ctaPayload: String?
     public var deeplinkPayload: String?
+    /// The business is to hang up this many seconds after answering (`X-Wasim-Hangup-After` on the INVITE,
+    /// for wasim's own business side only); Meta then waits `hold` for the business's BYE.
+    public var businessHangsUpAfter: Double?
+    /// Keep the call's SIP messages (as Meta sent and received them) for the report: the scenario runner
+    /// writes them as the call's trace.
+    public var recordMessages = false
 
     public init(user: String, business: String, hold: Double, ctaPayload: String? = nil, deeplinkPayload: String? = nil) {
         self.user = user
@@ -28,6 +34,14 @@ public struct UICCallReport: Sendable {
     public var callID: String
     public var outcome: UICOutcome
     public var timing: UICCallTiming
+    /// The call's messages, when the request asked for them (at most `UICCallEntry.maxMessages`).
+    public var messages: [TracedSIPMessage] = []
+}
+
+/// One SIP message of a traced call, with the instant it was sent or received.
+public struct TracedSIPMessage: Sendable {
+    public var at: NIODeadline
+    public var event: SIPTraceEvent
 }
 
 /// One user-initiated call in flight on a loop.
@@ -42,6 +56,10 @@ struct UICCallEntry {
     var media: MediaSocket?
     var offer: MockSessionDescription.UICOffer?
     var mediaSecurity: String?
+    /// Messages kept for a traced call (nil: not traced).
+    var messages: [TracedSIPMessage]?
+    /// A retransmission storm must not grow a trace without bound.
+    static let maxMessages = 64
 }
 
 extension MetaMockCore {
@@ -94,6 +112,7 @@ extension MetaMockCore {
         var headers: [(String, String)] = [(configuration.headerNames.wacid, wacid)]
         if let cta = request.ctaPayload { headers.append((configuration.headerNames.ctaPayload, cta)) }
         if let deeplink = request.deeplinkPayload { headers.append((configuration.headerNames.deeplinkPayload, deeplink)) }
+        if let after = request.businessHangsUpAfter { headers.append((WasimControlHeader.hangUpAfter, WasimControlHeader.seconds(after))) }
         let userHeaders = MetaUserHeaders.values(user: request.user, names: configuration.headerNames)
         headers += userHeaders
         if let name = configuration.headerNames.phoneNumberID { headers.append((name, business.phoneNumberID)) }
@@ -109,7 +128,15 @@ extension MetaMockCore {
         let flow = UICCallFlow(identity: identity, hold: .nanoseconds(Int64(request.hold * 1e9)),
                                answerTimeout: .nanoseconds(Int64(configuration.uic.answerTimeoutSeconds * 1e9)))
         ledger.open(MockCallRecord(callID: callID, direction: .uic, from: from, to: flow.requestURI, startedAt: clock.wallNow(), wacid: wacid))
-        uicCalls[callID] = UICCallEntry(flow: flow, pair: pair, completion: completion, media: media?.0, offer: offer)
+        uicCalls[callID] = UICCallEntry(flow: flow, pair: pair, completion: completion, media: media?.0, offer: offer,
+                                        messages: request.recordMessages ? [] : nil)
+        if request.recordMessages, endpoint.tracer == nil {
+            endpoint.tracer = { [unowned self] event in
+                guard let id = event.message.headers[.callID], uicCalls[String(id)]?.messages != nil,
+                      uicCalls[String(id)]!.messages!.count < UICCallEntry.maxMessages else { return }
+                uicCalls[String(id)]!.messages!.append(TracedSIPMessage(at: .now(), event: event))
+            }
+        }
         state.setOwner(of: callID, shard: shard)
         var machine = flow
         let actions = machine.start(now: now)
@@ -302,7 +329,7 @@ extension MetaMockCore {
             $0.endedAt = clock.wallNow()
             if outcome.ackWithheld { $0.answeredAt = nil }
         }
-        entry.completion(UICCallReport(callID: callID, outcome: outcome, timing: entry.flow.timing))
+        entry.completion(UICCallReport(callID: callID, outcome: outcome, timing: entry.flow.timing, messages: entry.messages ?? []))
     }
 
     /// A wacid shaped like Meta's (spec §3 sample): the compact binary record of the user number, a 128-bit

@@ -251,7 +251,9 @@ final class MetaMockCore: SIPRequestHandler {
         calls[callID]?.expectations = InDialogExpectations(contactUser: user, contactHost: shaping.contactHost(call.flow),
                                                            routes: shaping.recordRoutes(call.flow))
         calls[callID]?.answeredAt = endpoint.eventLoop.now
-        if let hangUp = user.isEmpty ? nil : configuration.userGroup(user)?.behaviour.hangUpAfter {
+        // wasim's scenario asks for the user to hang up (a control header), else the user's configured behaviour.
+        let asked = configuration.wasimHeaders ? request.headers[SIPHeaderName(WasimControlHeader.hangUpAfter)].flatMap(WasimControlHeader.parseSeconds) : nil
+        if let hangUp = asked.map({ $0...$0 }) ?? (user.isEmpty ? nil : configuration.userGroup(user)?.behaviour.hangUpAfter) {
             let delay = hangUp.lowerBound + (hangUp.upperBound - hangUp.lowerBound) * random.nextUnit()
             calls[callID]?.pending = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { [self] in
                 metaHangsUp(callID, reason: nil, rule: nil)

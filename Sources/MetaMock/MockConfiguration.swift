@@ -171,6 +171,8 @@ public struct MockConfiguration: Sendable, Hashable {
     /// Answer 404 to an in-dialog request whose Request-URI or Route does not match what Meta gave the
     /// dialog (spec §3 "Record-Route handling"); off, such requests are accepted.
     public var strictInDialogRoute = true
+    /// Honour wasim's control headers (`X-Wasim-Hangup-After` on a BIC INVITE: the user hangs up then).
+    public var wasimHeaders = true
     /// Media: run ICE-lite, DTLS-SRTP or SDES and RTP for secure offers, and how to impair it.
     public var media = MockMediaConfiguration()
     /// How deeply BIC SDP offers are checked (403 on failure).

@@ -119,7 +119,15 @@ public final class SIPEndpoint {
             receiveCancel(request, key: key, flow: flow)
             return
         }
-        handler?.endpoint(self, didReceive: request, transaction: key, flow: flow)
+        guard let handler else {
+            // No user agent serves this endpoint (yet): say so at once rather than let the client's
+            // Timer B run out (RFC 3261 §21.5.4).
+            var response = SIPResponse(to: request, status: 503, toTag: identifiers.tag())
+            response.headers.add("Retry-After", "1")
+            respond(response, to: key)
+            return
+        }
+        handler.endpoint(self, didReceive: request, transaction: key, flow: flow)
     }
 
     /// RFC 3261 §9.2: a CANCEL matches the INVITE server transaction with the same branch and sent-by. It
@@ -228,7 +236,7 @@ struct AcceptedInviteKey: Hashable {
 }
 
 /// One message crossing the endpoint, for traces.
-public struct SIPTraceEvent {
+public struct SIPTraceEvent: Sendable {
     public enum Direction: String, Sendable { case sent, received }
     public var direction: Direction
     public var message: SIPMessage

@@ -76,11 +76,14 @@ struct ScenarioCommand: AsyncParsableCommand {
             let met = s.responses == scenario.expectedResponses
             print("expected responses: \(met ? "met" : "NOT met, expected \(scenario.expectedResponses.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))")")
         }
+        if let x = s.expectations {
+            print("callee expectations: \(x.met)/\(x.checked) met" + (x.unmet > 0 ? "; NOT met: " + x.unmetExamples.joined(separator: "; ") : ""))
+        }
         for t in s.thresholds {
             print("threshold \(t.ok ? "ok  " : "FAIL") \(t.expression)   measured \(t.value.map { String(format: "%.3f", $0) } ?? "nothing")")
         }
         print("""
-            \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed, \(s.calls.dropped) not started
+            \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed (\(s.calls.unexpected) unexpected), \(s.calls.dropped) not started\(s.byDirection.map { d in " (" + d.sorted { $0.key < $1.key }.map { "\($0.key.uppercased()) \($0.value.connected)/\($0.value.attempted)" }.joined(separator: ", ") + " connected)" } ?? "")
             setup latency ms: p50 \(s.latencyMs.setup.p50)  p90 \(s.latencyMs.setup.p90)  p99 \(s.latencyMs.setup.p99)  max \(s.latencyMs.setup.max)
             responses: \(s.responses.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
             """)
@@ -88,7 +91,7 @@ struct ScenarioCommand: AsyncParsableCommand {
             print("media \(security): start ms p50 \(m.mediaStartMs.p50) max \(m.mediaStartMs.max); clipped ms p50 \(m.clippingMs.p50) max \(m.clippingMs.max) (\(m.clippingMs.count) calls)")
         }
         let g = s.generator
-        print(String(format: "generator: %.2f s CPU, loop lag p99 %.2f ms", g.cpuSeconds, g.loopLagMsP99)
+        print(String(format: "generator: %.2f s CPU, loop lag p99 %.2f ms, send backlog max %d, %d late starts", g.cpuSeconds, g.loopLagMsP99, g.sendBacklogMax, g.lateStarts)
               + (g.saturated ? "; SATURATED (\(g.saturationReason ?? "")): latencies measure wasim, not the target" : ""))
         print("results: \(result.directory)")
         if !s.passed { throw ExitCode(1) }

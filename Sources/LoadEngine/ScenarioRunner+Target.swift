@@ -1,0 +1,125 @@
+import MetaMock
+import NIOCore
+import NIOPosix
+import SIPCore
+import SIPTransport
+import WasimCerts
+import WasimMedia
+
+/// Where a run's calls go, and what it started to serve them: the embedded mock (for BIC when there is no
+/// target, and always for UIC, where it places the calls as Meta), wasim's business UAS (UIC without a
+/// target), and the transport stack of wasim's own user agents.
+struct PreparedTarget {
+    var stack: SIPTransportStack
+    /// Where BIC INVITEs go.
+    var destination: SIPDestination
+    var transport: SIPTransportKind
+    var description: String
+    var uasSettings: BusinessUserAgentServer.Settings?
+    var mock: MetaMockServer?
+}
+
+extension ScenarioRunner {
+    func prepareTarget(group: MultiThreadedEventLoopGroup, password: String, mockOut: inout MetaMockServer?) async throws -> PreparedTarget {
+        var transport = scenario.transport
+        let targetURI = options.target ?? { if case .uri(let u) = scenario.target { return u } else { return nil } }()
+        if let uri = targetURI, let t = uri.transport, let kind = SIPTransportKind(token: t) { transport = kind }
+        let needsMock = scenario.hasUIC || targetURI == nil
+        var config = try mockConfiguration()
+        // The embedded mock answers a media probe with a probe: its leg sends at full rate as long as the
+        // business's does, so a load run pays for the media it measures.
+        if scenario.bicMedia || scenario.uicMedia, config.media.probeSeconds == nil { config.media.probeSeconds = scenario.mediaProbeSeconds }
+
+        // UIC: the mock (as Meta) calls the business number's SIP server: the target SBC, or wasim's own UAS.
+        var serverTLS: TLSServerSettings? = nil
+        var uicBusiness: (index: Int, business: MockConfiguration.Business)? = nil
+        if scenario.hasUIC {
+            guard let index = config.businesses.firstIndex(where: { $0.number == scenario.businessNumber }) else {
+                throw ScenarioError(file: scenario.file, path: "business.number",
+                                    message: "the mock has no business \(scenario.businessNumber) to place UIC calls for")
+            }
+            let business = config.businesses[index]
+            uicBusiness = (index, business)
+            if targetURI == nil, transport == .tls {
+                let authority = TestCertificateAuthority(directory: options.certsDirectory)
+                let issued = try authority.ensure()
+                let cert = try issued[business.sipServerHostname] ?? authority.issue(host: business.sipServerHostname)
+                serverTLS = TLSServerSettings(certificateChainFile: cert.chainFile, privateKeyFile: cert.keyFile)
+            }
+        }
+        // The test CA (and the mock's certificates) exist before any TLS context reads them.
+        if needsMock || transport == .tls { _ = try TestCertificateAuthority(directory: options.certsDirectory).ensure() }
+        // BIC over TLS trusts the scenario's CA, else the test CA the embedded mock's certificate comes from.
+        let caFile = scenario.caFile ?? TestCertificateAuthority(directory: options.certsDirectory).caFile
+        let clientTLS = scenario.hasBIC && transport == .tls ? TLSClientSettings(caFile: caFile) : nil
+        let stack = try await SIPTransportStack(group: group, advertisedHost: scenario.localHost, clientTLS: clientTLS, serverTLS: serverTLS) { _ in nil }
+
+        var uasSettings: BusinessUserAgentServer.Settings? = nil
+        var uicDescription = ""
+        if let (index, business0) = uicBusiness {
+            var business = business0
+            if let uri = targetURI {
+                business.connectAddress = "\(uri.host):\(uri.port ?? transport.defaultPort)"
+                if scenario.serverName != "wa.meta.vc" { business.sipServerHostname = scenario.serverName }
+                uicDescription = "\(uri) (UIC: the embedded mock calls it as Meta)"
+            } else {
+                let bound: SocketAddress
+                switch transport {
+                case .udp: bound = try await stack.listenUDP(host: "127.0.0.1", port: 0)
+                case .tcp, .tls: bound = try await stack.listenStream(host: "127.0.0.1", port: 0, tls: transport == .tls)
+                }
+                business.connectAddress = "127.0.0.1:\(bound.port ?? 0)"
+                var settings = BusinessUserAgentServer.Settings(
+                    challenge: scenario.uicAnswer.challenge, realm: business.sipServerHostname, digestUsername: business.digestUsername,
+                    password: password, answerAfter: scenario.uicAnswer.answerAfter, contactHost: "\(scenario.localHost):\(bound.port ?? 0)",
+                    contactUser: business.number)
+                settings.rejectDTLS = scenario.uicAnswer.rejectDTLS
+                if scenario.uicMedia {
+                    let certificate = try SelfSignedCertificate(commonName: business.sipServerHostname)
+                    settings.dtls = try DTLSContext(certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
+                }
+                uasSettings = settings
+                uicDescription = "wasim business UAS (sip:127.0.0.1:\(bound.port ?? 0);transport=\(transport.rawValue)), called by the embedded mock"
+            }
+            business.transport = transport
+            config.businesses[index] = business
+            if let ca = scenario.caFile { config.uic.caFile = ca }
+        }
+
+        var mock: MetaMockServer? = nil
+        var bound: MockBoundAddresses? = nil
+        if needsMock {
+            let server = try await MetaMockServer(configuration: config, group: group, certsDirectory: options.certsDirectory)
+            mockOut = server
+            mock = server
+            bound = try await server.start(.ephemeral())
+        }
+
+        var destination = SIPDestination(transport: transport, host: "127.0.0.1", port: 0)
+        var bicDescription = ""
+        if scenario.hasBIC {
+            if let uri = targetURI {
+                destination = SIPDestination(transport: transport, host: uri.host, port: uri.port ?? transport.defaultPort, serverName: scenario.serverName)
+                bicDescription = uri.description
+            } else if let bound {
+                let address: SocketAddress?
+                switch transport {
+                case .tls: address = bound.tls
+                case .tcp: address = bound.tcp
+                case .udp: address = bound.udp
+                }
+                destination = SIPDestination(transport: transport, host: "127.0.0.1", port: address?.port ?? 0, serverName: scenario.serverName)
+                bicDescription = "embedded mock (sip:127.0.0.1:\(destination.port);transport=\(transport.rawValue))"
+            }
+            if transport == .udp { try await stack.openClientUDP(host: "127.0.0.1") }
+        }
+        let description: String
+        switch scenario.direction {
+        case .bic: description = bicDescription
+        case .uic: description = uicDescription
+        case .mix: description = "BIC: \(bicDescription); UIC: \(uicDescription)"
+        }
+        return PreparedTarget(stack: stack, destination: destination, transport: transport, description: description,
+                              uasSettings: uasSettings, mock: mock)
+    }
+}
