@@ -275,6 +275,8 @@ struct HangUpRunTests {
         // Two unexpected: the unmet expectation, and the call to +15550209000 (no expectation) if it failed.
         #expect(s.calls.unexpected == 1 + (s.calls.failed > 0 ? 1 : 0))
         #expect(column(rows, "as_expected") == ["yes", "", "no"])
+        let report = try String(contentsOfFile: result.directory + "/report.html", encoding: .utf8)
+        #expect(report.contains("<h2>Expected responses</h2>") && report.contains("call 2 +15550200001: expected 486 User declined the call, got 200 OK"))
     }
 
     @Test func failedUserInitiatedCallsAreTracedFromMetasSide() async throws {
