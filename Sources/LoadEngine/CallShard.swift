@@ -206,66 +206,14 @@ final class CallShard: SIPRequestHandler {
         if active < concurrencyCap { scheduleNextArrival() }
     }
 
+    /// Starts call `index`: a UIC (the mock places it) or a BIC (`launchBusinessCall`).
     private func launch(_ index: Int, intended: NIODeadline, now: NIODeadline) {
-        let scenario = plan.scenario
         if now - intended > .milliseconds(10) { statistics.lateStarts += 1 }
-        if scenario.isUserInitiated(index) {
+        if plan.scenario.isUserInitiated(index) {
             launchUserCall(index, intended: intended, now: now)
-            return
+        } else {
+            launchBusinessCall(index, intended: intended, now: now)
         }
-        let callID = endpoint.identifiers.callID(host: scenario.localHost)
-        let identity0 = BusinessCallFlow.Identity(
-            businessNumber: scenario.businessNumber, businessDomain: scenario.businessDomain,
-            callee: scenario.callees.callee(index), targetDomain: plan.targetDomain,
-            transport: scenario.transport.rawValue, contactHost: scenario.localHost, callID: callID,
-            fromTag: endpoint.identifiers.tag(),
-            digestUsername: String(scenario.businessNumber.dropFirst()), password: plan.password, method: scenario.method == .register ? .register : .invite)
-        var destination = plan.destination
-        if scenario.connections == .perAgent, destination.transport != .udp { destination.connectionTag = index + 1 }
-        var cancelAfter: TimeAmount? = nil
-        if let cancel = scenario.cancel, random.nextUnit() < cancel.share {
-            cancelAfter = .nanoseconds(Int64(cancel.after * 1e9))
-        }
-        let reinvite = scenario.reinviteAfter.map { TimeAmount.nanoseconds(Int64($0 * 1e9)) }
-        let hold = holdTime()
-        var identity = identity0
-        if scenario.userHangsUp(index), scenario.method == .invite { identity.userHangsUpAfter = Double(hold.nanoseconds) / 1e9 }
-        var security = scenario.mediaSecurity
-        if security == "alternate" { security = index % 2 == 0 ? "sdes" : "dtls" }
-        // A media sample: every n-th call by index, so the sample is spread evenly over the run.
-        if scenario.mediaSample < 1, security != "none", Double(index).truncatingRemainder(dividingBy: (1 / scenario.mediaSample).rounded()) != 0 {
-            security = "none"
-        }
-        active += 1
-        statistics.attempted += 1
-        statistics.maxConcurrent = max(statistics.maxConcurrent, active)
-        _ = statistics.startLag.record(ShardStatistics.micros(now - intended))
-        statistics.timeSeries.at(second(now)) { $0.started += 1 }
-        guard scenario.bicMedia, security != "none", scenario.method == .invite, let context = plan.dtlsContext else {
-            begin(BusinessCallFlow(identity: identity, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite),
-                  destination: destination, index: index, intended: intended, media: nil)
-            return
-        }
-        // Bind the media port first: the offer carries it.
-        let media = BusinessMedia(security: security, host: scenario.localHost, context: context, probeSeconds: scenario.mediaProbeSeconds,
-                                  eventLoop: endpoint.eventLoop, random: &random)
-        media.dtlsRetransmit = scenario.dtlsRetransmitSeconds
-        media.bind().assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
-            var withMedia = identity
-            if case .success = result { withMedia.sdpOffer = media.offer }
-            begin(BusinessCallFlow(identity: withMedia, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite),
-                  destination: destination, index: index, intended: intended, media: (try? result.get()) == nil ? nil : media)
-        }
-    }
-
-    private func begin(_ flow: BusinessCallFlow, destination: SIPDestination, index: Int, intended: NIODeadline, media: BusinessMedia?) {
-        var flow = flow
-        let now = NIODeadline.now()
-        let actions = flow.start(now: now)
-        let callID = flow.identity.callID
-        calls[callID] = ActiveCall(flow: flow, destination: destination, index: index, callee: flow.identity.callee,
-                                   intended: intended, actual: now, media: media)
-        perform(actions, callID: callID)
     }
 
     func holdTime() -> TimeAmount {
@@ -274,130 +222,6 @@ final class CallShard: SIPRequestHandler {
         case .uniform(let a, let b): return .nanoseconds(Int64((a + (b - a) * random.nextUnit()) * 1e9))
         case .exponential(let mean): return .nanoseconds(Int64(min(10 * mean, -mean * Foundation.log(1 - random.nextUnit())) * 1e9))
         }
-    }
-
-    private func perform(_ actions: [BusinessCallFlow.Action], callID: String) {
-        for action in actions {
-            guard let call = calls[callID] else { return }
-            switch action {
-            case .sendInvite(let invite):
-                endpoint.sendRequest(invite, to: call.destination, started: { [self] branch in
-                    calls[callID]?.inviteBranch = branch
-                }) { [self] event in
-                    inviteEvent(event, callID: callID)
-                }
-            case .scheduleCancel(let after):
-                endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
-                    guard var c = calls[callID] else { return }
-                    let next = c.flow.cancelDue(now: .now())
-                    calls[callID] = c
-                    perform(next, callID: callID)
-                }
-            case .sendCancel:
-                if let branch = call.inviteBranch { endpoint.cancelInvite(branch: branch) }
-            case .scheduleReinvite(let after):
-                endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
-                    guard var c = calls[callID] else { return }
-                    let next = c.flow.reinviteDue(now: .now())
-                    calls[callID] = c
-                    perform(next, callID: callID)
-                }
-            case .sendReinvite(let reinvite):
-                let sequence = (try? reinvite.cseq().sequence) ?? 0
-                endpoint.sendRequest(reinvite, to: call.destination) { [self] event in
-                    guard case .response(let r) = event, var c = calls[callID] else { return }
-                    let next = c.flow.reinviteResponse(r, sequence: sequence, now: .now())
-                    calls[callID] = c
-                    perform(next, callID: callID)
-                }
-            case .sendAck(let ack):
-                endpoint.flow(for: call.destination) { [self] flow, _ in
-                    if let flow { endpoint.sendAck(ack, on: flow) }
-                }
-            case .scheduleHangUp(let after):
-                let task = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
-                    guard var c = calls[callID] else { return }
-                    let next = c.flow.hangUp(now: .now())
-                    c.hangUpTask = nil
-                    calls[callID] = c
-                    perform(next, callID: callID)
-                }
-                calls[callID]?.hangUpTask = task
-            case .sendBye(let bye):
-                endpoint.sendRequest(bye, to: call.destination) { [self] event in
-                    guard var c = calls[callID] else { return }
-                    let next: [BusinessCallFlow.Action]
-                    switch event {
-                    case .response(let r): next = c.flow.byeResponse(r, now: .now())
-                    case .timeout: next = c.flow.failed("BYE timed out", timeout: true, now: .now())
-                    case .transportError(let why): next = c.flow.failed(why, timeout: false, now: .now())
-                    }
-                    calls[callID] = c
-                    perform(next, callID: callID)
-                }
-            case .finished(let outcome):
-                finish(callID: callID, outcome: outcome, hangup: call.flow.timing.byeSent != nil ? "business" : "none")
-            }
-        }
-    }
-
-    private func inviteEvent(_ event: ClientTransactionEvent, callID: String) {
-        guard var c = calls[callID] else { return }
-        let now = NIODeadline.now()
-        let next: [BusinessCallFlow.Action]
-        if case .response(let r) = event, r.isSuccess, let media = c.media, !media.started {
-            let sdp = r.body.getString(at: r.body.readerIndex, length: r.body.readableBytes) ?? ""
-            if let problem = media.answered(sdp) { c.trace.note("media: \(problem)") }
-        }
-        switch event {
-        case .response(let r) where c.flow.identity.method == .register: next = c.flow.registerResponse(r, now: now)
-        case .response(let r): next = c.flow.inviteResponse(r, now: now)
-        case .timeout: next = c.flow.failed("Timer B: no final response", timeout: true, now: now)
-        case .transportError(let why): next = c.flow.failed(why, timeout: false, now: now)
-        }
-        calls[callID] = c
-        perform(next, callID: callID)
-    }
-
-    private func finish(callID: String, outcome: CallOutcome, hangup: String) {
-        guard let call = calls.removeValue(forKey: callID) else { return }
-        let hangup = outcome.endedByFarEnd ? "meta" : hangup
-        call.hangUpTask?.cancel()
-        active -= 1
-        let timing = call.flow.timing
-        func ms(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
-        var reason = outcome.reason
-        if outcome.userHangUpMissing { reason += " (no BYE from the user within the hold + 32 s; the business hung up)" }
-        var record = CallRecord(
-            index: call.index, callID: callID, callee: call.callee,
-            intendedStartMs: ms(call.intended - plan.runStart) ?? 0, actualStartMs: ms(call.actual - plan.runStart) ?? 0,
-            status: outcome.status, reason: reason, setupMs: ms(timing.setup), postDialMs: ms(timing.postDial),
-            authMs: ms(timing.auth), hangup: hangup)
-        if let media = call.media {
-            if let m = media.metrics {
-                record.mediaSecurity = media.security
-                record.mediaStartMs = m.mediaStartSeconds.map { $0 * 1000 }
-                // Outbound clipping: frames the business produced before it could encrypt them.
-                record.clippedMs = Double(m.framesLostBeforeKeys) * 20
-                record.clientHelloRetransmissions = media.security == "dtls" ? m.clientHelloRetransmissions : nil
-                record.dtlsHandshakeMs = m.dtlsHandshakeSeconds.map { $0 * 1000 }
-                record.iceMs = m.iceCheckSeconds.map { $0 * 1000 }
-                statistics.recordMedia(security: media.security, startMs: record.mediaStartMs, clippedMs: record.clippedMs)
-            }
-            media.close()
-        }
-        let succeeded = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true) && !outcome.userHangUpMissing
-        let asExpected = account(record, succeeded: succeeded,
-                                 times: EndedCall(intended: call.intended, setup: timing.setup, postDial: timing.postDial, auth: timing.auth,
-                                                  answered: timing.answered, duration: timing.duration),
-                                 extraResponses: outcome.inDialogResponses)
-        if plan.traceMode == .all || (plan.traceMode == .failed && !(succeeded && asExpected)) {
-            keepTrace(name: "\(call.index)", title: "call \(call.index) \(callID) to \(call.callee): \(outcome.status) \(reason)", trace: call.trace)
-        }
-        if plan.scenario.connections == .perAgent, call.destination.connectionTag != 0 {
-            endpoint.closeConnection(to: call.destination)
-        }
-        afterCallEnded()
     }
 
     /// Keeps a call's ladder for `traces/`, within the shard's bound (the rest are counted).

@@ -44,7 +44,7 @@ public struct DigestChallenge: Sendable, Hashable {
         params.append("algorithm", algorithm.rawValue, quoted: false)
         if !qopOptions.isEmpty { params.append("qop", qopOptions.joined(separator: ","), quoted: true) }
         if stale { params.append("stale", "true", quoted: false) }
-        return params.serialized.replacingOccurrences(of: ", ", with: ",")
+        return params.serialized(separator: ",")
     }
 
     /// Every Digest challenge in a 401/407, strongest algorithm first (stable for equal strength).

@@ -29,12 +29,30 @@ public struct DigestParameters: Sendable, Hashable {
         items.append((name, value, quoted))
     }
 
-    public var serialized: String {
-        scheme + " " + items.map { $0.quoted ? "\($0.name)=\"\(Self.escape($0.value))\"" : "\($0.name)=\($0.value)" }.joined(separator: ", ")
+    public var serialized: String { serialized(separator: ", ") }
+
+    /// The header value with `separator` between the parameters (Meta's challenges use a bare ",").
+    public func serialized(separator: String) -> String {
+        var out = scheme
+        out.reserveCapacity(scheme.count + 1 + items.reduce(0) { $0 + $1.name.utf8.count + $1.value.utf8.count + 4 + separator.utf8.count })
+        out += " "
+        for (i, item) in items.enumerated() {
+            if i > 0 { out += separator }
+            out += item.name
+            out += "="
+            if item.quoted {
+                out += "\""
+                out += Self.escape(item.value)
+                out += "\""
+            } else {
+                out += item.value
+            }
+        }
+        return out
     }
 
     static func escape(_ value: String) -> String {
-        guard value.contains("\"") || value.contains("\\") else { return value }
+        guard value.utf8.contains(where: { $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return value }
         return value.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
     }
 
