@@ -165,7 +165,7 @@ public struct BusinessCallFlow: Sendable {
             // (the endpoint adds a fresh Via), credentials for the Request-URI.
             timing.challengeReceived = now
             guard let retry = digest.authorizedRetry(of: invite, after: response, uri: requestURI.description, sequence: inviteSequence + 1,
-                                                     cnonce: String(UInt32.random(in: 0...UInt32.max), radix: 16))
+                                                     cnonce: DigestClient.cnonce(tag: identity.fromTag, counter: inviteSequence + 1))
             else { return finish(status: code, reason: response.reasonPhrase, now: now) }
             authenticated = true
             inviteSequence += 1

@@ -168,7 +168,7 @@ public struct UICCallFlow: Sendable {
             timing.challengeReceived = now
             cnonceCounter &+= 1
             guard let retry = digest.authorizedRetry(of: invite, after: response, uri: digestURI, sequence: sequence + 1,
-                                                     cnonce: FastCNonce.make(identity.fromTag, cnonceCounter))
+                                                     cnonce: DigestClient.cnonce(tag: identity.fromTag, counter: cnonceCounter))
             else { return finish(UICOutcome(status: code, reason: response.reasonPhrase, detail: "no usable digest challenge"), now: now) }
             challenged = true
             sequence += 1
@@ -320,16 +320,6 @@ public struct UICCallTiming: Sendable, Hashable {
 
     /// INVITE → 200, including the challenge round trip.
     public var setup: TimeAmount? { answered.flatMap { a in inviteSent.map { a - $0 } } }
-}
-
-/// A client nonce from the call's tag and a counter: unique per request, no syscall.
-enum FastCNonce {
-    static func make(_ tag: String, _ counter: UInt32) -> String {
-        var hasher = Hasher()
-        hasher.combine(tag)
-        hasher.combine(counter)
-        return String(UInt64(bitPattern: Int64(hasher.finalize())), radix: 16)
-    }
 }
 
 extension TimeAmount {

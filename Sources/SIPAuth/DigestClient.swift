@@ -64,3 +64,14 @@ extension DigestClient {
         return retry
     }
 }
+
+extension DigestClient {
+    /// A client nonce (RFC 2617 §3.2.2 `cnonce`) from the call's tag and a counter: unique per request and
+    /// unpredictable enough for a test tool (Hasher is randomly seeded per process), without a syscall per call.
+    public static func cnonce(tag: String, counter: UInt32) -> String {
+        var hasher = Hasher()
+        hasher.combine(tag)
+        hasher.combine(counter)
+        return String(UInt64(bitPattern: Int64(hasher.finalize())), radix: 16)
+    }
+}

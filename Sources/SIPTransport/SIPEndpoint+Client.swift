@@ -207,14 +207,18 @@ extension SIPEndpoint {
 
     func scheduleClientWake(_ key: TransactionKey) {
         guard let entry = clientTransactions[key], let deadline = entry.machine.nextDeadline else { return }
-        if let scheduled = entry.scheduled, scheduled <= deadline { return }
-        clientTransactions[key]!.scheduled = deadline
-        eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
-            guard clientTransactions[key] != nil else { return }
-            clientTransactions[key]!.scheduled = nil
-            let actions = clientTransactions[key]!.machine.timeout(now: now())
-            performClient(actions, key: key)
-        }
+        let slot = NIODeadline.uptimeNanoseconds(TransactionTimers.slot(for: deadline))
+        if let scheduled = entry.scheduled, scheduled <= slot { return }
+        clientTransactions[key]!.scheduled = slot
+        wake(.client(key), at: deadline)
+    }
+
+    /// A client transaction's slot came: its timers run, unless it ended or was filed under another slot.
+    func clientTimerFired(_ key: TransactionKey, slot: NIODeadline) {
+        guard clientTransactions[key]?.scheduled == slot else { return }
+        clientTransactions[key]!.scheduled = nil
+        let actions = clientTransactions[key]!.machine.timeout(now: now())
+        performClient(actions, key: key)
     }
 
     /// A stream connection closed: its client transactions fail (RFC 3261 §8.1.3.1 transport error) and it

@@ -29,6 +29,8 @@ public final class SIPEndpoint {
 
     var serverTransactions: [TransactionKey: ServerEntry] = [:]
     var clientTransactions: [TransactionKey: ClientEntry] = [:]
+    /// Wake-ups of both kinds of transaction, in 10 ms slots.
+    var wakeSlots = TransactionTimers()
     var connections: [SIPDestination: PooledConnection] = [:]
     /// INVITE server transactions that sent a 2xx, by Call-ID and CSeq number: the ACK for a 2xx has its own
     /// branch (RFC 3261 §13.2.2.4), so it is matched to the dialog's INVITE this way (RFC 6026 §8.7).
@@ -200,14 +202,33 @@ public final class SIPEndpoint {
 
     func scheduleServerWake(_ key: TransactionKey) {
         guard let entry = serverTransactions[key], let deadline = entry.machine.nextDeadline else { return }
-        if let scheduled = entry.scheduled, scheduled <= deadline { return }
-        serverTransactions[key]!.scheduled = deadline
-        eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: deadline) { [self] in
-            guard let flow = serverTransactions[key]?.flow else { return }
-            serverTransactions[key]!.scheduled = nil
-            let actions = serverTransactions[key]!.machine.timeout(now: now())
-            performServer(actions, key: key, flow: flow, retransmission: true)
+        let slot = NIODeadline.uptimeNanoseconds(TransactionTimers.slot(for: deadline))
+        if let scheduled = entry.scheduled, scheduled <= slot { return }
+        serverTransactions[key]!.scheduled = slot
+        wake(.server(key), at: deadline)
+    }
+
+    /// Files a transaction under its deadline's 10 ms slot; the slot's first entry schedules its wake-up.
+    func wake(_ owner: TransactionTimers.Owner, at deadline: NIODeadline) {
+        let (slot, isNew) = wakeSlots.add(owner, deadline: deadline)
+        guard isNew else { return }
+        let at = NIODeadline.uptimeNanoseconds(slot)
+        eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: at) { [self] in
+            for owner in wakeSlots.take(slot) {
+                switch owner {
+                case .client(let key): clientTimerFired(key, slot: at)
+                case .server(let key): serverTimerFired(key, slot: at)
+                }
+            }
         }
+    }
+
+    /// A server transaction's slot came: its timers run, unless it ended or was filed under another slot.
+    func serverTimerFired(_ key: TransactionKey, slot: NIODeadline) {
+        guard let entry = serverTransactions[key], entry.scheduled == slot else { return }
+        serverTransactions[key]!.scheduled = nil
+        let actions = serverTransactions[key]!.machine.timeout(now: now())
+        performServer(actions, key: key, flow: entry.flow, retransmission: true)
     }
 
     // MARK: - Sending
