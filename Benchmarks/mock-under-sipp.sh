@@ -36,7 +36,7 @@ done
 wait $sipp_pid && status=0 || status=$?
 mock_after=$(cpu $mock)
 mock_rss=$(rss $mock)
-stat_file=$(ls "$work"/*.csv | head -1)
+stat_file=$(ls "$work"/uac-digest_*_.csv 2>/dev/null | head -1)
 ok=$(tail -1 "$stat_file" | awk -F';' '{print $16}')
 failed=$(tail -1 "$stat_file" | awk -F';' '{print $18}')
 mock_us=$(awk -v a="$mock_before" -v b="$mock_after" -v t="$ticks" -v n="$calls" 'BEGIN {printf "%.1f", (b - a) / t * 1e6 / n}')
