@@ -58,6 +58,28 @@ struct ScenarioRunTests {
         #expect(result.mockLedger == nil)
     }
 
+    /// `hang_up: user` needs nothing of the runner's embedded mock: a separate mock reads the wish from the
+    /// INVITE (X-Wasim-Hangup-After) and sends Meta's BYE itself.
+    @Test func userHangsUpThroughASeparateMock() async throws {
+        let mock = try await MockHarness.start()
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        var options = RunOptions(resultsRoot: dir.path, certsDirectory: mock.certs)
+        options.target = try SIPURI("sip:127.0.0.1:\(mock.tlsPort);transport=tls")
+        let scenario = try ScenarioLoader.parse("""
+            name: external-user-hangs-up
+            business: { number: "+15550100001", domain: sip.example.com, password: { from: mock } }
+            callees: { range: "+15550200000..+15550200099" }
+            load: { rate: 20/s, total_calls: 4 }
+            call: { hold: 300ms, hang_up: user }
+            """, file: "inline.yaml")
+        let result = try await ScenarioRunner(scenario: scenario, options: options).run()
+        let ledger = try await mock.server.ledger()
+        await mock.stop()
+        #expect(result.summary.passed && result.summary.calls.connected == 4)
+        #expect(ledger.count == 4 && ledger.allSatisfy { $0.endedBy == "meta" && $0.durationSeconds == 0 }, "\(ledger.map(\.endedBy))")
+    }
+
     /// A target that does not answer: calls fail with a transport error, the run still ends and reports.
     @Test func unreachableTargetFailsCleanly() async throws {
         let dir = try TemporaryDirectory()
