@@ -1,0 +1,106 @@
+import Foundation
+import NIOCore
+import SIPTransport
+
+/// What the runner knows of a run besides the shards' statistics.
+struct RunFacts {
+    var startedAt: Date
+    var endedAt: Date
+    var interrupted: Bool
+    var target: String
+    var transport: SIPTransportKind
+    /// Calls in the arrival schedule.
+    var scheduledCalls: Int
+    var cpuSeconds: Double
+    var retransmissions: Int
+    var transportErrors: Int
+    var lastTransportError: String?
+}
+
+extension RunSummary {
+    /// summary.json from the merged statistics: counts, percentiles, the generator's health (saturated when
+    /// its loops lag or its CPU runs out), media, the callees' expectations, and the verdict (the stated
+    /// responses, or every call as expected; every callee expectation; every threshold).
+    static func build(scenario: Scenario, statistics: ShardStatistics, facts: RunFacts) -> RunSummary {
+        let elapsed = max(facts.endedAt.timeIntervalSince(facts.startedAt), 0.001)
+        let targetRate: Double
+        switch scenario.arrivals {
+        case .constant(let rate), .poisson(let rate): targetRate = rate
+        case .burst(let size, let every): targetRate = every > 0 ? Double(size) / every : Double(size)
+        case .ramp(let stages):
+            // The schedule's average rate: its calls over its span.
+            let span = stages.map(\.duration).reduce(0, +)
+            targetRate = span > 0 ? Double(facts.scheduledCalls) / span : 0
+        case .closed: targetRate = 0
+        }
+        let iso = ISO8601DateFormatter()
+        var summary = RunSummary(
+            scenario: scenario.name, startedAt: iso.string(from: facts.startedAt), endedAt: iso.string(from: facts.endedAt),
+            interrupted: facts.interrupted, target: facts.target, transport: facts.transport.rawValue,
+            calls: .init(attempted: statistics.attempted, connected: statistics.connected, failed: statistics.failed,
+                         dropped: scenario.arrivals == .closed && scenario.duration != nil ? 0 : facts.scheduledCalls - statistics.attempted),
+            responses: statistics.responses,
+            latencyMs: .init(setup: .init(statistics.setup), setupFromIntended: .init(statistics.setupFromIntended),
+                             postDial: .init(statistics.postDial), auth: .init(statistics.auth), startLag: .init(statistics.startLag),
+                             mediaStart: scenario.bicMedia ? .init(statistics.mediaStart) : nil),
+            rate: .init(targetCPS: targetRate, achievedCPS: ScenarioRunner.startRate(statistics.records, target: targetRate, elapsed: elapsed)),
+            concurrency: .init(max: statistics.maxConcurrent),
+            generator: .init(cpuSeconds: facts.cpuSeconds, retransmissions: facts.retransmissions,
+                             transportErrors: facts.transportErrors, lastTransportError: facts.lastTransportError),
+            traces: .init(written: statistics.traces.count, notWritten: statistics.tracesNotWritten),
+            passed: false)
+        summary.calls.unexpected = statistics.unexpected
+        summary.generator.sendBacklogMax = statistics.backlogMax
+        summary.generator.lateStarts = statistics.lateStarts
+        if statistics.duration.totalCount > 0 { summary.callDurationMs = .init(statistics.duration) }
+        if statistics.expectationsChecked > 0 {
+            summary.expectations = .init(checked: statistics.expectationsChecked, met: statistics.expectationsChecked - statistics.expectationsUnmet,
+                                         unmet: statistics.expectationsUnmet, unmetExamples: statistics.unmetExamples)
+        }
+        if scenario.direction == .mix {
+            var split: [String: RunSummary.DirectionCalls] = ["bic": .init(), "uic": .init()]
+            for r in statistics.records {
+                split[r.direction]!.attempted += 1
+                if r.succeeded { split[r.direction]!.connected += 1 } else { split[r.direction]!.failed += 1 }
+            }
+            summary.byDirection = split
+        }
+        if facts.transport == .tls, statistics.tlsHandshake.totalCount > 0 { summary.latencyMs.tlsHandshake = .init(statistics.tlsHandshake) }
+        let lagP99 = RunSummary.Percentiles(statistics.loopLag).p99
+        summary.generator.loopLagMsP99 = lagP99
+        let cpuShare = summary.generator.cpuSeconds / elapsed / Double(System.coreCount)
+        // A loop that cannot serve a 100 ms tick within 50 ms cannot time a 20 ms media frame or a T1
+        // retransmission honestly. (A burst of hundreds of calls costs a loop some tens of ms by itself.)
+        if lagP99 > 50 {
+            summary.generator.saturated = true
+            summary.generator.saturationReason = String(format: "event-loop lag p99 %.1f ms (> 50 ms)", lagP99)
+        } else if cpuShare > 0.9 {
+            summary.generator.saturated = true
+            summary.generator.saturationReason = String(format: "CPU %.0f %% of %d cores (> 90 %%)", cpuShare * 100, System.coreCount)
+        }
+        if scenario.bicMedia {
+            summary.clippingMs = .init(statistics.clipping)
+            var breakdown: [String: RunSummary.MediaBreakdown] = [:]
+            for key in Set(statistics.mediaStartBySecurity.keys).union(statistics.clippingBySecurity.keys) {
+                breakdown[key] = .init(mediaStartMs: .init(statistics.mediaStartBySecurity[key] ?? ShardStatistics.makeHistogram()),
+                                       clippingMs: .init(statistics.clippingBySecurity[key] ?? ShardStatistics.makeHistogram()))
+            }
+            summary.mediaBySecurity = breakdown
+        }
+        // Passing: the stated responses when there are some, else every call ended as expected (connected, or
+        // the callee's expected response); every callee expectation; and every threshold.
+        let complete = statistics.attempted == facts.scheduledCalls || (scenario.arrivals == .closed && scenario.duration != nil)
+        var passed = scenario.expectedResponses.isEmpty
+            ? statistics.unexpected == 0 && complete
+            : statistics.responses == scenario.expectedResponses
+        passed = passed && statistics.expectationsUnmet == 0
+        for (i, threshold) in scenario.thresholds.enumerated() {
+            let value = threshold.measure(summary)
+            let ok = threshold.holds(value)
+            passed = passed && ok
+            summary.thresholds.append(.init(name: "threshold \(i + 1)", expression: threshold.expression, value: value, ok: ok))
+        }
+        summary.passed = passed
+        return summary
+    }
+}
