@@ -48,6 +48,13 @@ extension CallShard {
             status: outcome.status, reason: reason, setupMs: ms(setup), postDialMs: ms(postDial), authMs: ms(auth),
             hangup: outcome.endedBy ?? "none")
         record.direction = "uic"
+        if let media = report?.media, !media.security.isEmpty {
+            // Meta's measurement: when the business's audio first arrived, and how much of it never did.
+            record.mediaSecurity = media.security
+            record.mediaStartMs = media.mediaStartMs
+            record.clippedMs = media.clippedMs
+            statistics.recordMedia(security: media.security, startMs: media.mediaStartMs, clippedMs: media.clippedMs)
+        }
         let succeeded = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true) && !businessMissing
         let asExpected = account(record, succeeded: succeeded,
                                  times: EndedCall(intended: call.intended, setup: setup, postDial: postDial, auth: auth,

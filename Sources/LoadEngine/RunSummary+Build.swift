@@ -42,7 +42,7 @@ extension RunSummary {
             responses: statistics.responses,
             latencyMs: .init(setup: .init(statistics.setup), setupFromIntended: .init(statistics.setupFromIntended),
                              postDial: .init(statistics.postDial), auth: .init(statistics.auth), startLag: .init(statistics.startLag),
-                             mediaStart: scenario.bicMedia ? .init(statistics.mediaStart) : nil),
+                             mediaStart: scenario.bicMedia || scenario.uicMedia ? .init(statistics.mediaStart) : nil),
             rate: .init(targetCPS: targetRate, achievedCPS: ScenarioRunner.startRate(statistics.records, target: targetRate, elapsed: elapsed)),
             concurrency: .init(max: statistics.maxConcurrent),
             generator: .init(cpuSeconds: facts.cpuSeconds, retransmissions: facts.retransmissions,
@@ -78,7 +78,7 @@ extension RunSummary {
             summary.generator.saturated = true
             summary.generator.saturationReason = String(format: "CPU %.0f %% of %d cores (> 90 %%)", cpuShare * 100, System.coreCount)
         }
-        if scenario.bicMedia {
+        if scenario.bicMedia || scenario.uicMedia {
             summary.clippingMs = .init(statistics.clipping)
             var breakdown: [String: RunSummary.MediaBreakdown] = [:]
             for key in Set(statistics.mediaStartBySecurity.keys).union(statistics.clippingBySecurity.keys) {

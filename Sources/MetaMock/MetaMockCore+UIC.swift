@@ -36,6 +36,19 @@ public struct UICCallReport: Sendable {
     public var timing: UICCallTiming
     /// The call's messages, when the request asked for them (at most `UICCallEntry.maxMessages`).
     public var messages: [TracedSIPMessage] = []
+    /// Meta's view of the call's media, when it ran.
+    public var media: UICMediaReport?
+}
+
+/// Media of a user-initiated call as Meta's leg measured it.
+public struct UICMediaReport: Sendable {
+    /// `dtls` or `sdes`.
+    public var security: String
+    /// Answer → the business's first SRTP packet decrypted, ms.
+    public var mediaStartMs: Double?
+    /// Business audio Meta never received at the start (the frames before the first one it decrypted), ms.
+    public var clippedMs: Double?
+    public var packetsReceived: Int
 }
 
 /// One SIP message of a traced call, with the instant it was sent or received.
@@ -296,8 +309,11 @@ extension MetaMockCore {
 
     private func finishUIC(_ callID: String, outcome: UICOutcome) {
         guard let entry = uicCalls.removeValue(forKey: callID) else { return }
+        var mediaReport: UICMediaReport? = nil
         if let socket = entry.media {
             if let m = socket.leg?.metrics {
+                mediaReport = UICMediaReport(security: entry.mediaSecurity ?? "", mediaStartMs: m.mediaStartSeconds.map { $0 * 1000 },
+                                             clippedMs: m.clippedMilliseconds, packetsReceived: m.packetsReceived)
                 ledger.update(callID) {
                     $0.mediaSecurity = entry.mediaSecurity
                     $0.mediaPacketsReceived = m.packetsReceived
@@ -329,7 +345,7 @@ extension MetaMockCore {
             $0.endedAt = clock.wallNow()
             if outcome.ackWithheld { $0.answeredAt = nil }
         }
-        entry.completion(UICCallReport(callID: callID, outcome: outcome, timing: entry.flow.timing, messages: entry.messages ?? []))
+        entry.completion(UICCallReport(callID: callID, outcome: outcome, timing: entry.flow.timing, messages: entry.messages ?? [], media: mediaReport))
     }
 
     /// A wacid shaped like Meta's (spec §3 sample): the compact binary record of the user number, a 128-bit

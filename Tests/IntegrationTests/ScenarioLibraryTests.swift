@@ -60,6 +60,13 @@ struct ScenarioLibraryTests {
             #expect(call.direction == .uic && (call.mediaPacketsReceived ?? 0) > 20 && (call.mediaPacketsSent ?? 0) > 20, "\(call)")
             #expect(call.mediaSecurity == (file.contains("sdes") ? "sdes" : "dtls") && call.mediaProblem == nil, "\(call)")
         }
+        // The runner reports Meta's measurement of the business's audio: media start and clipping per call.
+        let security = file.contains("sdes") ? "sdes" : "dtls"
+        let media = try #require(result.summary.mediaBySecurity?[security])
+        #expect(media.mediaStartMs.count == 4 && media.clippingMs.count == 4, "\(media)")
+        #expect(result.summary.latencyMs.mediaStart?.count == 4 && result.summary.clippingMs?.count == 4)
+        let rows = try String(contentsOfFile: result.directory + "/calls.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(rows.allSatisfy { $0.split(separator: ",", omittingEmptySubsequences: false)[11] == security })
     }
 
     /// The capacity ramp (two minutes, ~15,000 calls: for scripts/run.sh, not the test run) parses into
