@@ -85,9 +85,19 @@ func runLevel(_ calls: Int) async throws -> (cpu: Double, delivered: Double, rec
     }
     // Let every call get going, then measure a steady window.
     try await Task.sleep(nanoseconds: 500_000_000)
+    // One submit per loop reads all of its legs at one instant: per-leg submits on a saturated loop would
+    // stretch the snapshot over seconds and count frames from outside the window.
+    let all = legs.withLockedValue { $0 }
+    let byLoop = Dictionary(grouping: all.indices, by: { ObjectIdentifier(all[$0].eventLoop) })
     func received() async throws -> Int {
+        var futures: [EventLoopFuture<Int>] = []
+        for indices in byLoop.values {
+            let loop = all[indices[0]].eventLoop
+            let mine = indices.map { all[$0] }
+            futures.append(loop.submit { mine.reduce(0) { $0 + $1.value.leg!.metrics.packetsReceived } })
+        }
         var total = 0
-        for leg in legs.withLockedValue({ $0 }) { total += try await leg.eventLoop.submit { leg.value.leg!.metrics.packetsReceived }.get() }
+        for f in futures { total += try await f.get() }
         return total
     }
     let before = try await received()
