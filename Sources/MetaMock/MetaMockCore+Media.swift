@@ -115,7 +115,7 @@ extension MetaMockCore {
               let plan = MockMediaPlan.make(offerText: offer, configuration: configuration, context: context,
                                             host: endpoint.advertisedHost, random: &random)
         else {
-            respond(MockSessionDescription.answer(to: request.body, host: endpoint.advertisedHost))
+            respond(MockSessionDescription.answer(to: request.body, host: endpoint.advertisedHost, sessionMillis: UInt64(clock.wallNow() * 1000), random: &random))
             return
         }
         let impairment = configuration.userGroup(user)?.mediaImpairment ?? configuration.media.impairment
@@ -132,7 +132,7 @@ extension MetaMockCore {
                 respond(plan.answer(port))
                 socket.start()
             case .failure:
-                respond(MockSessionDescription.answer(to: request.body, host: endpoint.advertisedHost))
+                respond(MockSessionDescription.answer(to: request.body, host: endpoint.advertisedHost, sessionMillis: UInt64(clock.wallNow() * 1000), random: &random))
             }
         }
     }

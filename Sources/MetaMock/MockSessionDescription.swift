@@ -6,13 +6,14 @@ import SIPTransport
 /// telephone-event 8000 with the offerer's payload numbers mirrored, 20 ms ptime, rtcp-mux, one SSRC.
 /// Media itself (ICE, DTLS-SRTP, SDES) is the media layer's; this only writes the description.
 enum MockSessionDescription {
-    static func answer(to offer: ByteBuffer, host: String) -> String {
+    static func answer(to offer: ByteBuffer, host: String, sessionMillis: UInt64, random: inout FastRandom) -> String {
         let text = offer.getString(at: offer.readerIndex, length: offer.readableBytes) ?? ""
-        let opus = payloadType(in: text, codec: "opus/48000") ?? 111
-        let dtmf = payloadType(in: text, codec: "telephone-event/8000") ?? 126
-        let secure = text.contains("RTP/SAVP") ? (text.contains("UDP/TLS/RTP/SAVPF") ? "UDP/TLS/RTP/SAVPF" : "RTP/SAVP") : "RTP/AVP"
-        let session = UInt64(Date().timeIntervalSince1970 * 1000)
-        let ssrc = UInt32.random(in: 1...UInt32.max)
+        let (opusType, dtmfType) = payloadTypes(in: text)
+        let opus = opusType ?? 111, dtmf = dtmfType ?? 126
+        let profile = audioProfile(in: text)
+        let secure = profile.hasPrefix("UDP/TLS/RTP/SAVPF") ? "UDP/TLS/RTP/SAVPF" : profile.contains("RTP/SAVP") ? "RTP/SAVP" : "RTP/AVP"
+        let session = sessionMillis
+        let ssrc = UInt32(truncatingIfNeeded: random.next() | 1)
         return [
             "v=0", "o=- \(session) 2 IN IP4 \(host)", "s=-", "t=0 0", "a=group:BUNDLE audio",
             "m=audio 3480 \(secure) \(opus) \(dtmf)", "c=IN IP4 \(host)", "a=rtcp:9 IN IP4 0.0.0.0", "a=mid:audio",
@@ -68,12 +69,25 @@ enum MockSessionDescription {
         (0..<count).map { _ in UInt8(truncatingIfNeeded: random.next()) }
     }
 
-    /// The payload type an offer maps to `codec` (case-insensitive), from its `a=rtpmap` lines.
-    static func payloadType(in sdp: String, codec: String) -> Int? {
-        for line in sdp.split(whereSeparator: \.isNewline) where line.hasPrefix("a=rtpmap:") {
-            let parts = line.dropFirst(9).split(separator: " ", maxSplits: 1)
-            if parts.count == 2, parts[1].lowercased().hasPrefix(codec.lowercased()) { return Int(parts[0]) }
+    /// The Opus 48000 and telephone-event 8000 payload types of an offer, in one pass over its lines.
+    static func payloadTypes(in sdp: String) -> (opus: Int?, dtmf: Int?) {
+        var opus: Int?, dtmf: Int?
+        for line in sdp.utf8.split(separator: UInt8(ascii: "\n")) where line.starts(with: "a=rtpmap:".utf8) {
+            let rest = line.dropFirst(9)
+            guard let space = rest.firstIndex(of: UInt8(ascii: " ")), let number = Int(Substring(rest[..<space])) else { continue }
+            let codec = Substring(rest[rest.index(after: space)...]).lowercased()
+            if opus == nil, codec.hasPrefix("opus/48000") { opus = number }
+            if dtmf == nil, codec.hasPrefix("telephone-event/8000") { dtmf = number }
         }
-        return nil
+        return (opus, dtmf)
+    }
+
+    /// The transport profile of the offer's first `m=audio` line (`RTP/AVP` when there is none).
+    static func audioProfile(in sdp: String) -> Substring {
+        for line in sdp.utf8.split(separator: UInt8(ascii: "\n")) where line.starts(with: "m=audio ".utf8) {
+            let fields = Substring(line).split(separator: " ")
+            if fields.count >= 3 { return fields[2].hasSuffix("\r") ? fields[2].dropLast() : fields[2] }
+        }
+        return "RTP/AVP"
     }
 }

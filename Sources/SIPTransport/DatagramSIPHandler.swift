@@ -26,6 +26,12 @@ final class DatagramSIPHandler: ChannelInboundHandler {
         }
     }
 
+    /// The socket has no more datagrams for now: the answers to this batch leave together.
+    func channelReadComplete(context: ChannelHandlerContext) {
+        endpoint.flushPending()
+        context.fireChannelReadComplete()
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         // ICMP port unreachable and the like surface here on UDP; the socket stays open.
         endpoint.statistics.transportErrors += 1

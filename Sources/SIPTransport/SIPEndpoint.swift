@@ -29,6 +29,9 @@ public final class SIPEndpoint {
 
     var serverTransactions: [TransactionKey: ServerEntry] = [:]
     var clientTransactions: [TransactionKey: ClientEntry] = [:]
+    /// Channels written since the last flush, and whether a flush is already queued on the loop.
+    var unflushed: [ObjectIdentifier: any Channel] = [:]
+    var flushScheduled = false
     /// Wake-ups of both kinds of transaction, in 10 ms slots.
     var wakeSlots = TransactionTimers()
     var connections: [SIPDestination: PooledConnection] = [:]
@@ -208,6 +211,14 @@ public final class SIPEndpoint {
         wake(.server(key), at: deadline)
     }
 
+    /// Flushes every channel written since the last flush (end of a read batch, or the loop's queued task).
+    func flushPending() {
+        flushScheduled = false
+        guard !unflushed.isEmpty else { return }
+        for channel in unflushed.values { channel.flush() }
+        unflushed.removeAll(keepingCapacity: true)
+    }
+
     /// Files a transaction under its deadline's 10 ms slot; the slot's first entry schedules its wake-up.
     func wake(_ owner: TransactionTimers.Owner, at deadline: NIODeadline) {
         let (slot, isNew) = wakeSlots.add(owner, deadline: deadline)
@@ -240,7 +251,13 @@ public final class SIPEndpoint {
         statistics.messagesSent += 1
         if retransmission { statistics.retransmissionsSent += 1 }
         tracer?(SIPTraceEvent(direction: .sent, message: message, flow: flow))
-        flow.write(buffer)
+        flow.enqueue(buffer)
+        unflushed[ObjectIdentifier(flow.channel)] = flow.channel
+        if !flushScheduled {
+            // Everything this loop sends until its current tasks are done goes out in one flush per channel.
+            flushScheduled = true
+            eventLoop.assumeIsolatedUnsafeUnchecked().execute { [self] in flushPending() }
+        }
     }
 }
 

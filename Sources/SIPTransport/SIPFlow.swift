@@ -26,10 +26,17 @@ public struct SIPFlow: Sendable, Hashable {
 
     /// Writes bytes on this flow: as a datagram to `remote` on UDP, on the connection otherwise.
     public func write(_ bytes: ByteBuffer) {
+        enqueue(bytes)
+        channel.flush()
+    }
+
+    /// Queues bytes on the channel without flushing: the endpoint flushes once per batch, so NIO can send
+    /// several datagrams with one `sendmmsg` (or stream writes with one `writev`).
+    func enqueue(_ bytes: ByteBuffer) {
         if transport == .udp {
-            channel.writeAndFlush(AddressedEnvelope(remoteAddress: remote, data: bytes), promise: nil)
+            channel.write(AddressedEnvelope(remoteAddress: remote, data: bytes), promise: nil)
         } else {
-            channel.writeAndFlush(bytes, promise: nil)
+            channel.write(bytes, promise: nil)
         }
     }
 }

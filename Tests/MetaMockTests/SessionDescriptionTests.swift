@@ -8,10 +8,23 @@ import Testing
 struct SessionDescriptionTests {
     @Test func answerMirrorsPayloadTypes() {
         let offer = "v=0\r\nm=audio 4000 RTP/SAVP 107 101 0\r\na=rtpmap:107 opus/48000/2\r\na=rtpmap:101 telephone-event/8000\r\na=rtpmap:0 PCMU/8000\r\n"
-        let answer = MockSessionDescription.answer(to: ByteBuffer(string: offer), host: "157.240.19.130")
+        var random = FastRandom(seed: 7)
+        let answer = MockSessionDescription.answer(to: ByteBuffer(string: offer), host: "157.240.19.130", sessionMillis: 1_764_000_000_000, random: &random)
         #expect(answer.contains("m=audio 3480 RTP/SAVP 107 101\r\n"))
         #expect(answer.contains("a=rtpmap:107 opus/48000/2") && answer.contains("a=rtpmap:101 telephone-event/8000"))
-        #expect(!answer.contains("PCMU"))
+        #expect(!answer.contains("PCMU") && answer.contains("o=- 1764000000000 2 IN IP4 157.240.19.130"))
+    }
+
+    /// The answer keeps the offer's profile: WebRTC's UDP/TLS/RTP/SAVPF, SDES's RTP/SAVP, plain RTP/AVP; and
+    /// falls back to Meta's numbers when the offer maps no Opus or telephone-event (LF-only lines too).
+    @Test func answerKeepsTheOfferedProfile() {
+        var random = FastRandom(seed: 7)
+        func answer(_ offer: String) -> String {
+            MockSessionDescription.answer(to: ByteBuffer(string: offer), host: "h", sessionMillis: 1, random: &random)
+        }
+        #expect(answer("v=0\r\nm=audio 9 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 OPUS/48000/2\r\n").contains("m=audio 3480 UDP/TLS/RTP/SAVPF 111 126\r\n"))
+        #expect(answer("v=0\nm=audio 9 RTP/AVP 0 96\na=rtpmap:96 telephone-event/8000\n").contains("m=audio 3480 RTP/AVP 111 96\r\n"))
+        #expect(answer("v=0\r\n").contains("m=audio 3480 RTP/AVP 111 126\r\n"))
     }
 
     @Test func uicOffersHaveMetasShape() {
