@@ -78,27 +78,19 @@ extension CallShard {
                 }
             case .scheduleCancel(let after):
                 endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
-                    guard var c = calls[callID] else { return }
-                    let next = c.flow.cancelDue(now: .now())
-                    calls[callID] = c
-                    perform(next, callID: callID)
+                    step(callID) { $0.cancelDue(now: .now()) }
                 }
             case .sendCancel:
                 if let branch = call.inviteBranch { endpoint.cancelInvite(branch: branch) }
             case .scheduleReinvite(let after):
                 endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
-                    guard var c = calls[callID] else { return }
-                    let next = c.flow.reinviteDue(now: .now())
-                    calls[callID] = c
-                    perform(next, callID: callID)
+                    step(callID) { $0.reinviteDue(now: .now()) }
                 }
             case .sendReinvite(let reinvite):
                 let sequence = (try? reinvite.cseq().sequence) ?? 0
                 endpoint.sendRequest(reinvite, to: call.destination) { [self] event in
-                    guard case .response(let r) = event, var c = calls[callID] else { return }
-                    let next = c.flow.reinviteResponse(r, sequence: sequence, now: .now())
-                    calls[callID] = c
-                    perform(next, callID: callID)
+                    guard case .response(let r) = event else { return }
+                    step(callID) { $0.reinviteResponse(r, sequence: sequence, now: .now()) }
                 }
             case .sendAck(let ack):
                 endpoint.flow(for: call.destination) { [self] flow, _ in
@@ -106,24 +98,19 @@ extension CallShard {
                 }
             case .scheduleHangUp(let after):
                 let task = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
-                    guard var c = calls[callID] else { return }
-                    let next = c.flow.hangUp(now: .now())
-                    c.hangUpTask = nil
-                    calls[callID] = c
-                    perform(next, callID: callID)
+                    calls[callID]?.hangUpTask = nil
+                    step(callID) { $0.hangUp(now: .now()) }
                 }
                 calls[callID]?.hangUpTask = task
             case .sendBye(let bye):
                 endpoint.sendRequest(bye, to: call.destination) { [self] event in
-                    guard var c = calls[callID] else { return }
-                    let next: [BusinessCallFlow.Action]
-                    switch event {
-                    case .response(let r): next = c.flow.byeResponse(r, now: .now())
-                    case .timeout: next = c.flow.failed("BYE timed out", timeout: true, now: .now())
-                    case .transportError(let why): next = c.flow.failed(why, timeout: false, now: .now())
+                    step(callID) { flow in
+                        switch event {
+                        case .response(let r): return flow.byeResponse(r, now: .now())
+                        case .timeout: return flow.failed("BYE timed out", timeout: true, now: .now())
+                        case .transportError(let why): return flow.failed(why, timeout: false, now: .now())
+                        }
                     }
-                    calls[callID] = c
-                    perform(next, callID: callID)
                 }
             case .finished(let outcome):
                 finish(callID: callID, outcome: outcome, hangup: call.flow.timing.byeSent != nil ? "business" : "none")
@@ -132,20 +119,31 @@ extension CallShard {
     }
 
     func inviteEvent(_ event: ClientTransactionEvent, callID: String) {
-        guard var c = calls[callID] else { return }
-        let now = NIODeadline.now()
-        let next: [BusinessCallFlow.Action]
-        if case .response(let r) = event, r.isSuccess, let media = c.media, !media.started {
+        guard let media = calls[callID]?.media else { return inviteStep(event, callID: callID) }
+        if case .response(let r) = event, r.isSuccess, !media.started {
             let sdp = r.body.getString(at: r.body.readerIndex, length: r.body.readableBytes) ?? ""
-            if let problem = media.answered(sdp) { c.trace.note("media: \(problem)") }
+            if let problem = media.answered(sdp) { calls[callID]?.trace.note("media: \(problem)") }
         }
-        switch event {
-        case .response(let r) where c.flow.identity.method == .register: next = c.flow.registerResponse(r, now: now)
-        case .response(let r): next = c.flow.inviteResponse(r, now: now)
-        case .timeout: next = c.flow.failed("Timer B: no final response", timeout: true, now: now)
-        case .transportError(let why): next = c.flow.failed(why, timeout: false, now: now)
+        inviteStep(event, callID: callID)
+    }
+
+    private func inviteStep(_ event: ClientTransactionEvent, callID: String) {
+        let now = NIODeadline.now()
+        step(callID) { flow in
+            switch event {
+            case .response(let r) where flow.identity.method == .register: return flow.registerResponse(r, now: now)
+            case .response(let r): return flow.inviteResponse(r, now: now)
+            case .timeout: return flow.failed("Timer B: no final response", timeout: true, now: now)
+            case .transportError(let why): return flow.failed(why, timeout: false, now: now)
+            }
         }
-        calls[callID] = c
+    }
+
+    /// Feeds one input to a call's flow where it lies in the table (no copy of the call out and back) and
+    /// performs the actions it returns.
+    func step(_ callID: String, _ input: (inout BusinessCallFlow) -> [BusinessCallFlow.Action]) {
+        guard calls[callID] != nil else { return }
+        let next = input(&calls[callID]!.flow)
         perform(next, callID: callID)
     }
 

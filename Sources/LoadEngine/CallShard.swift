@@ -249,12 +249,10 @@ final class CallShard: SIPRequestHandler {
 
     func endpoint(_ endpoint: SIPEndpoint, didReceive request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow) {
         let callID = String(request.callID ?? "")
-        if request.method == .bye, var call = calls[callID] {
+        if request.method == .bye, calls[callID] != nil {
             endpoint.respond(SIPResponse(to: request, status: 200), to: transaction)
-            call.hangUpTask?.cancel()
-            let next = call.flow.byeReceived(now: .now())
-            calls[callID] = call
-            perform(next, callID: callID)
+            calls[callID]?.hangUpTask?.cancel()
+            step(callID) { $0.byeReceived(now: .now()) }
             return
         }
         if let uas {

@@ -252,23 +252,23 @@ public struct ScenarioRunner {
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
                 if Task.isCancelled { break }
-                var started = 0, active = 0, connected = 0, failed = 0
+                var started = 0, active = 0, connected = 0, failed = 0, unexpected = 0
                 var p99 = 0.0
                 for shard in shards.withLockedValue({ $0 }) {
-                    let s = try? await shard.eventLoop.submit { () -> (Int, Int, Int, Int, Double) in
+                    let s = try? await shard.eventLoop.submit { () -> (Int, Int, Int, Int, Int, Double) in
                         let st = shard.value.statistics
                         let p = st.setup.totalCount > 0 ? Double(st.setup.valueAtPercentile(99)) / 1000 : 0
-                        return (st.attempted, shard.value.active, st.connected, st.failed, p)
+                        return (st.attempted, shard.value.active, st.connected, st.failed, st.unexpected, p)
                     }.get()
-                    if let s { started += s.0; active += s.1; connected += s.2; failed += s.3; p99 = max(p99, s.4) }
+                    if let s { started += s.0; active += s.1; connected += s.2; failed += s.3; unexpected += s.4; p99 = max(p99, s.5) }
                 }
                 let now = Date()
                 let rate = Double(started - lastStarted) / max(0.001, now.timeIntervalSince(lastTime))
                 lastStarted = started
                 lastTime = now
                 let setup = p99 > 0 ? String(format: "%.1f ms", p99) : "-"
-                progress(String(format: "%5.1fs  started %d/%d  active %d  ended ok %d  failed %d  %.0f calls/s  p99 setup ", now.timeIntervalSince(start),
-                                started, total, active, connected, failed, rate) + setup)
+                progress(String(format: "%5.1fs  started %d/%d  active %d  ended ok %d  failed %d (unexpected %d)  %.0f calls/s  p99 setup ",
+                                now.timeIntervalSince(start), started, total, active, connected, failed, unexpected, rate) + setup)
             }
         }
     }

@@ -38,7 +38,8 @@ struct ScenarioRunTests {
         let csv = try String(contentsOfFile: result.directory + "/calls.csv", encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 31)
         let ledger = try #require(result.mockLedger)
-        #expect(ledger.count == 30 && ledger.allSatisfy { $0.endedBy == "business" && $0.finalStatus == 200 })
+        #expect(ledger.count == 30 && ledger.allSatisfy { $0.endedBy == "business" && $0.finalStatus == 200 },
+                "\(ledger.count) entries: \(ledger.filter { $0.endedBy != "business" || $0.finalStatus != 200 }.map { "\($0.callID) \($0.finalStatus ?? 0) \($0.reason ?? "") \($0.rule ?? "") ended_by \($0.endedBy ?? "-")" })")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: result.directory + "/summary.json"))) as? [String: Any]
         #expect((json?["latency_ms"] as? [String: Any])?["setup"] != nil)
     }
