@@ -47,6 +47,8 @@ public final class MetaMockServer: Sendable {
     public let state: MockCallState
     /// The certificate presented to business TLS servers that ask for one (UIC), if any.
     public let clientCertificate: IssuedCertificate?
+    /// Files this server made for itself alone (its dynamic client certificate), removed by `stop()`.
+    private let temporaryFiles: [String]
     /// Host name of that certificate.
     public let clientCertificateHost: String?
     private let nextLoop = NIOLockedValueBox(0)
@@ -66,17 +68,23 @@ public final class MetaMockServer: Sendable {
         // The client certificate for UIC (spec §1, §11.5): a random host under a CA nobody trusts, or a
         // fixed host from the test CA.
         var clientCert: IssuedCertificate?, clientHost: String?
+        var ownFiles: [String] = []
         switch configuration.uic.clientCertificate {
         case .none: break
         case .dynamicHost:
             clientHost = "dyn-\(FastRandom.hex(UInt64.random(in: 0...UInt64.max), digits: 12)).fbclientcerts.com"
             let untrusted = TestCertificateAuthority(directory: (certsDirectory as NSString).appendingPathComponent("mock-client"))
-            clientCert = try untrusted.issue(host: clientHost!, fileStem: "client")
+            // Files of this process only (removed at stop): mocks sharing the folder must not swap each
+            // other's key under a certificate.
+            clientCert = try untrusted.issue(host: clientHost!, fileStem: "client-\(getpid())-\(FastRandom.hex(UInt64.random(in: 0...UInt64.max), digits: 8))")
+            ownFiles = [clientCert!.chainFile, clientCert!.keyFile]
         case .host(let host):
             clientHost = host
-            clientCert = try authority.issue(host: host, fileStem: "mock-client-" + host)
+            clientCert = try authority.issue(host: host, fileStem: "mock-client-\(host)-\(getpid())-\(FastRandom.hex(UInt64.random(in: 0...UInt64.max), digits: 8))")
+            ownFiles = [clientCert!.chainFile, clientCert!.keyFile]
         }
         clientCertificate = clientCert
+        temporaryFiles = ownFiles
         clientCertificateHost = clientHost
         // Meta's media certificate: ECDSA P-256, self-signed, bound to calls by the SDP fingerprint.
         let mediaCertificate = try SelfSignedCertificate(commonName: "wa.meta.vc")
@@ -206,5 +214,8 @@ public final class MetaMockServer: Sendable {
         return total
     }
 
-    public func stop() async { await stack.shutdown() }
+    public func stop() async {
+        await stack.shutdown()
+        for file in temporaryFiles { try? FileManager.default.removeItem(atPath: file) }
+    }
 }

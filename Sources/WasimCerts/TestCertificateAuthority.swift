@@ -45,6 +45,10 @@ public struct TestCertificateAuthority: Sendable {
     @discardableResult
     public func ensure(hosts: [String] = TestCertificateAuthority.defaultHosts) throws -> [String: IssuedCertificate] {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        return try withDirectoryLock { try ensureLocked(hosts: hosts) }
+    }
+
+    private func ensureLocked(hosts: [String]) throws -> [String: IssuedCertificate] {
         let (caCert, caKey) = try loadOrCreateCA()
         var issued: [String: IssuedCertificate] = [:]
         for host in hosts {
@@ -62,10 +66,26 @@ public struct TestCertificateAuthority: Sendable {
     @discardableResult
     public func issue(host: String, extraNames: [String] = [], clientAuth: Bool = true, fileStem: String? = nil) throws -> IssuedCertificate {
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
-        let (caCert, caKey) = try loadOrCreateCA()
-        let stem = fileStem ?? host
-        try issue(host: host, extraNames: extraNames, caCert: caCert, caKey: caKey, clientAuth: clientAuth, stem: stem)
-        return IssuedCertificate(chainFile: chainFile(for: stem), keyFile: keyFile(for: stem))
+        return try withDirectoryLock {
+            let (caCert, caKey) = try loadOrCreateCA()
+            let stem = fileStem ?? host
+            try issue(host: host, extraNames: extraNames, caCert: caCert, caKey: caKey, clientAuth: clientAuth, stem: stem)
+            return IssuedCertificate(chainFile: chainFile(for: stem), keyFile: keyFile(for: stem))
+        }
+    }
+
+    /// Runs `body` holding an exclusive `flock` on the directory's `.lock` file, so processes that share a
+    /// certificate folder (a mock and a scenario started together, parallel CI jobs) never mix one's CA with
+    /// another's keys. Called at startup, never on an event loop.
+    private func withDirectoryLock<T>(_ body: () throws -> T) throws -> T {
+        let fd = open(path(".lock"), O_CREAT | O_RDWR, 0o644)
+        guard fd >= 0 else { throw CertificateError.cannotWrite(path(".lock")) }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw CertificateError.cannotWrite(path(".lock")) }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
     }
 
     private func loadOrCreateCA() throws -> (Certificate, P256.Signing.PrivateKey) {
