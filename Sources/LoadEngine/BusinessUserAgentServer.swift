@@ -1,4 +1,3 @@
-import MetaMock
 import NIOCore
 import SIPAuth
 import SIPCore

@@ -13,6 +13,9 @@ extension CallShard {
         var duration: TimeAmount?
     }
 
+    /// A span in milliseconds, for the per-call record.
+    static func milliseconds(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
+
     /// Counts the call and appends its record; returns whether it ended as the scenario expects (a trace
     /// is written for the calls that did not).
     @discardableResult

@@ -153,7 +153,7 @@ extension CallShard {
         call.hangUpTask?.cancel()
         active -= 1
         let timing = call.flow.timing
-        func ms(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
+        let ms = CallShard.milliseconds
         var reason = outcome.reason
         if outcome.userHangUpMissing { reason += " (no BYE from the user within the hold + 32 s; the business hung up)" }
         var record = CallRecord(

@@ -36,7 +36,7 @@ extension CallShard {
         let timing = report?.timing ?? UICCallTiming()
         func span(_ a: NIODeadline?, _ b: NIODeadline?) -> TimeAmount? { a.flatMap { a in b.map { $0 - a } } }
         let setup = timing.setup, postDial = span(timing.inviteSent, timing.firstRinging), auth = span(timing.inviteSent, timing.challengeReceived)
-        func ms(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
+        let ms = CallShard.milliseconds
         var reason = outcome.reason
         if let detail = outcome.detail, !outcome.connected { reason += " (\(detail))" }
         // The business was to hang up, and Meta had to after waiting the grace.

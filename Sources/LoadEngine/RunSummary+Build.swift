@@ -43,7 +43,7 @@ extension RunSummary {
             latencyMs: .init(setup: .init(statistics.setup), setupFromIntended: .init(statistics.setupFromIntended),
                              postDial: .init(statistics.postDial), auth: .init(statistics.auth), startLag: .init(statistics.startLag),
                              mediaStart: scenario.bicMedia || scenario.uicMedia ? .init(statistics.mediaStart) : nil),
-            rate: .init(targetCPS: targetRate, achievedCPS: ScenarioRunner.startRate(statistics.records, target: targetRate, elapsed: elapsed)),
+            rate: .init(targetCPS: targetRate, achievedCPS: startRate(statistics.records, target: targetRate, elapsed: elapsed)),
             concurrency: .init(max: statistics.maxConcurrent),
             generator: .init(cpuSeconds: facts.cpuSeconds, retransmissions: facts.retransmissions,
                              transportErrors: facts.transportErrors, lastTransportError: facts.lastTransportError),
@@ -102,5 +102,15 @@ extension RunSummary {
         }
         summary.passed = passed
         return summary
+    }
+
+    /// Calls started per second, as the schedule would count them: the target rate scaled by how the actual
+    /// starts spread against the intended ones (first to last), so bursts and the hold of the last calls do
+    /// not skew it. Without a target rate (closed model): calls over the run.
+    static func startRate(_ records: [CallRecord], target: Double, elapsed: Double) -> Double {
+        let actual = records.map(\.actualStartMs), intended = records.map(\.intendedStartMs)
+        guard records.count > 1, let a0 = actual.min(), let a1 = actual.max(), a1 > a0 else { return Double(records.count) / elapsed }
+        if target > 0, let i0 = intended.min(), let i1 = intended.max(), i1 > i0 { return target * (i1 - i0) / (a1 - a0) }
+        return Double(records.count - 1) / ((a1 - a0) / 1000)
     }
 }

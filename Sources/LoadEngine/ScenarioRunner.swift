@@ -203,16 +203,6 @@ public struct ScenarioRunner {
         return RunResult(summary: summary, directory: writer.directory, mockLedger: ledger)
     }
 
-    /// Calls started per second, as the schedule would count them: the target rate scaled by how the actual
-    /// starts spread against the intended ones (first to last), so bursts and the hold of the last calls do
-    /// not skew it. Without a target rate (closed model): calls over the run.
-    static func startRate(_ records: [CallRecord], target: Double, elapsed: Double) -> Double {
-        let actual = records.map(\.actualStartMs), intended = records.map(\.intendedStartMs)
-        guard records.count > 1, let a0 = actual.min(), let a1 = actual.max(), a1 > a0 else { return Double(records.count) / elapsed }
-        if target > 0, let i0 = intended.min(), let i1 = intended.max(), i1 > i0 { return target * (i1 - i0) / (a1 - a0) }
-        return Double(records.count - 1) / ((a1 - a0) / 1000)
-    }
-
     /// The embedded mock's configuration: the scenario's `mock:` file, or the default.
     func mockConfiguration() throws -> MockConfiguration {
         guard let file = scenario.mockConfigFile else { return .default }

@@ -1,4 +1,4 @@
-/// Headers by which wasim's scenario runner tells its own peers what a call is to do, in-band, so it works
+/// Headers (a SIP-level convention shared by wasim's user agents and its mock) by which wasim's scenario runner tells its own peers what a call is to do, in-band, so it works
 /// the same with the embedded mock, an external `wasim mock`, or across machines. Meta's real endpoint
 /// ignores unknown headers; the mock honours these unless `sip.wasim_headers: false`.
 public enum WasimControlHeader {
@@ -15,7 +15,7 @@ public enum WasimControlHeader {
 
     /// Parses a header value of `seconds(_:)`; nil when it is not a non-negative number of seconds up to a day.
     public static func parseSeconds(_ text: Substring) -> Double? {
-        guard let v = Double(text.trimmingCharacters(in: .whitespaces)), v >= 0, v <= 86_400 else { return nil }
+        guard let v = Double(text.trimmingWhitespace()), v >= 0, v <= 86_400 else { return nil }
         return v
     }
 }
