@@ -58,11 +58,15 @@ public struct DigestParameters: Sendable, Hashable {
 
     /// Parses `scheme auth-param *(COMMA auth-param)`.
     public init(parsing text: Substring) throws(SIPGrammarError) {
-        var scanner = SIPValueScanner(text)
+        self = try SIPValueScanner.scan(text) { scanner throws(SIPGrammarError) in try DigestParameters(scanning: &scanner) }
+    }
+
+    init(scanning scanner: inout SIPValueScanner) throws(SIPGrammarError) {
         scanner.skipWhitespace()
         guard let scheme = scanner.token() else { throw .expected("authentication scheme") }
         self.scheme = String(scheme)
         self.items = []
+        items.reserveCapacity(10)
         scanner.skipWhitespace()
         while !scanner.isAtEnd {
             guard let name = scanner.token() else { throw .invalid("bad auth-param near '\(scanner.rest)'") }

@@ -46,14 +46,17 @@ public struct SIPAddress: Hashable, Sendable, CustomStringConvertible {
 
     /// Parses one address (one element of a list header).
     public init(parsing text: Substring) throws(SIPGrammarError) {
-        var scanner = SIPValueScanner(text)
+        self = try SIPValueScanner.scan(text) { scanner throws(SIPGrammarError) in try SIPAddress(scanning: &scanner) }
+    }
+
+    init(scanning scanner: inout SIPValueScanner) throws(SIPGrammarError) {
         scanner.skipWhitespace()
         displayName = nil
         if scanner.peek == UInt8(ascii: "\"") {
             displayName = String(try scanner.quotedString())
             scanner.skipWhitespace()
             guard scanner.peek == UInt8(ascii: "<") else { throw .expected("'<' after display name") }
-        } else if text.utf8.contains(UInt8(ascii: "<")) {
+        } else if scanner.restContains(UInt8(ascii: "<")) {
             // display-name = *(token LWS): every word before '<' must be a token (RFC 3261 §25.1).
             let words = scanner.read(until: UInt8(ascii: "<")).trimmingWhitespace()
             if !words.isEmpty {

@@ -3,17 +3,24 @@
 public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
     /// Index into `known` plus one; 0 for an extension header.
     @usableFromInline let code: UInt8
-    /// The name as written on the wire by this implementation (long, canonical form).
-    public let canonical: String
-    /// Lowercased name; used for extension headers only.
-    @usableFromInline let folded: String
+    /// An extension header's name as written (compared case-insensitively); empty for known names.
+    @usableFromInline let custom: String
+
+    /// The name as written on the wire by this implementation: the long, canonical form of a known name,
+    /// an extension name as it was read or made.
+    public var canonical: String { code == 0 ? custom : SIPHeaderName.knownNames[Int(code) - 1] }
 
     public var description: String { canonical }
 
-    init(code: UInt8, canonical: String) {
+    init(code: UInt8) {
         self.code = code
-        self.canonical = canonical
-        self.folded = code == 0 ? canonical.lowercased() : ""
+        self.custom = ""
+    }
+
+    /// An extension header (not one of the known names).
+    init(extension name: Substring) {
+        self.code = 0
+        self.custom = String(name)
     }
 
     /// Makes a name from any spelling (long or compact, any case).
@@ -21,18 +28,18 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
 
     public init(stringLiteral value: String) { self.init(value) }
 
-    public static func == (lhs: SIPHeaderName, rhs: SIPHeaderName) -> Bool {
-        lhs.code == rhs.code && (lhs.code != 0 || lhs.folded == rhs.folded)
+    @inlinable public static func == (lhs: SIPHeaderName, rhs: SIPHeaderName) -> Bool {
+        lhs.code == rhs.code && (lhs.code != 0 || SIPGrammar.equalsIgnoringCase(lhs.custom, rhs.custom))
     }
 
     public func hash(into hasher: inout Hasher) {
         hasher.combine(code)
-        if code == 0 { hasher.combine(folded) }
+        if code == 0 { for byte in custom.utf8 { hasher.combine(SIPGrammar.lowercase(byte)) } }
     }
 
     /// True when the header's ABNF is a comma-separated list (RFC 3261 §7.3.1), so that several values may
     /// share one line. Headers such as Authorization or Date contain commas that are not separators.
-    public var isList: Bool { code != 0 && SIPHeaderName.listCodes.contains(code) }
+    public var isList: Bool { code != 0 && code < 64 && SIPHeaderName.listCodes & (1 << UInt64(code)) != 0 }
 
     // MARK: - Known names
 
@@ -97,43 +104,67 @@ public struct SIPHeaderName: Hashable, Sendable, CustomStringConvertible, Expres
         "Organization", "In-Reply-To",
     ]
 
-    /// RFC 3261 §7.3.3 and later RFCs' compact forms.
-    static let compactForms: [UInt8: Int] = [
-        UInt8(ascii: "i"): 4, UInt8(ascii: "m"): 5, UInt8(ascii: "e"): 6, UInt8(ascii: "l"): 7,
-        UInt8(ascii: "c"): 8, UInt8(ascii: "f"): 12, UInt8(ascii: "s"): 23, UInt8(ascii: "k"): 24,
-        UInt8(ascii: "t"): 25, UInt8(ascii: "v"): 28, UInt8(ascii: "x"): 31, UInt8(ascii: "o"): 33,
-        UInt8(ascii: "r"): 34, UInt8(ascii: "u"): 35, UInt8(ascii: "b"): 36, UInt8(ascii: "a"): 37,
-        UInt8(ascii: "j"): 38, UInt8(ascii: "d"): 39, UInt8(ascii: "y"): 40, UInt8(ascii: "n"): 41,
-    ]
+    /// Codes of the list headers, as bits: Accept, Accept-Encoding, Allow, Contact, Content-Encoding,
+    /// Proxy-Require, Reason, Record-Route, Require, Route, Supported, Unsupported, Via, Warning,
+    /// Allow-Events, Accept-Contact, Reject-Contact, Request-Disposition, Accept-Language, In-Reply-To.
+    static let listCodes: UInt64 = 0x211D06A7C00CE
 
-    static let listCodes: Set<UInt8> = Set(
-        [0, 1, 2, 5, 6, 17, 18, 19, 20, 21, 24, 26, 28, 29, 35, 37, 38, 39, 43, 48].map { UInt8($0 + 1) })
+    static let all: [SIPHeaderName] = knownNames.indices.map { SIPHeaderName(code: UInt8($0 + 1)) }
 
-    static let all: [SIPHeaderName] = knownNames.enumerated().map {
-        SIPHeaderName(code: UInt8($0.offset + 1), canonical: $0.element)
-    }
-
-    /// Known names bucketed by length, for allocation-free lookup while parsing.
-    static let byLength: [[SIPHeaderName]] = {
-        var buckets = [[SIPHeaderName]](repeating: [], count: 32)
-        for name in all { buckets[name.canonical.utf8.count].append(name) }
+    /// Known names as lowercase bytes, bucketed by length, for lookup without allocating.
+    static let byLength: [[(code: UInt8, lowercase: [UInt8])]] = {
+        var buckets = [[(code: UInt8, lowercase: [UInt8])]](repeating: [], count: 32)
+        for (i, name) in knownNames.enumerated() {
+            buckets[name.utf8.count].append((UInt8(i + 1), name.utf8.map(SIPGrammar.lowercase)))
+        }
         return buckets
     }()
 
-    private static func known(_ index: Int) -> SIPHeaderName { all[index] }
+    /// The compact form's index into `known` by letter (RFC 3261 §7.3.3 and later RFCs), or nil.
+    @inline(__always) static func compactIndex(_ letter: UInt8) -> Int? {
+        switch SIPGrammar.lowercase(letter) {
+        case UInt8(ascii: "i"): return 4
+        case UInt8(ascii: "m"): return 5
+        case UInt8(ascii: "e"): return 6
+        case UInt8(ascii: "l"): return 7
+        case UInt8(ascii: "c"): return 8
+        case UInt8(ascii: "f"): return 12
+        case UInt8(ascii: "s"): return 23
+        case UInt8(ascii: "k"): return 24
+        case UInt8(ascii: "t"): return 25
+        case UInt8(ascii: "v"): return 28
+        case UInt8(ascii: "x"): return 31
+        case UInt8(ascii: "o"): return 33
+        case UInt8(ascii: "r"): return 34
+        case UInt8(ascii: "u"): return 35
+        case UInt8(ascii: "b"): return 36
+        case UInt8(ascii: "a"): return 37
+        case UInt8(ascii: "j"): return 38
+        case UInt8(ascii: "d"): return 39
+        case UInt8(ascii: "y"): return 40
+        case UInt8(ascii: "n"): return 41
+        default: return nil
+        }
+    }
+
+    private static func known(_ index: Int) -> SIPHeaderName { SIPHeaderName(code: UInt8(index + 1)) }
+
+    /// Resolves a known name (long or compact, any case) from its bytes as read from the wire; nil for an
+    /// extension header.
+    public static func lookup(_ bytes: UnsafeBufferPointer<UInt8>) -> SIPHeaderName? {
+        let count = bytes.count
+        if count == 1 { return compactIndex(bytes[0]).map { SIPHeaderName(code: UInt8($0 + 1)) } }
+        guard count < byLength.count else { return nil }
+        candidates: for candidate in byLength[count] {
+            for i in 0..<count where SIPGrammar.lowercase(bytes[i]) != candidate.lowercase[i] { continue candidates }
+            return SIPHeaderName(code: candidate.code)
+        }
+        return nil
+    }
 
     /// Resolves a name as read from the wire.
     public static func lookup(_ raw: Substring) -> SIPHeaderName {
-        let bytes = raw.utf8
-        let count = bytes.count
-        if count == 1, let index = compactForms[SIPGrammar.lowercase(bytes.first!)] {
-            return all[index]
-        }
-        if count < byLength.count {
-            for candidate in byLength[count] where SIPGrammar.equalsIgnoringCase(candidate.canonical, raw) {
-                return candidate
-            }
-        }
-        return SIPHeaderName(code: 0, canonical: String(raw))
+        var name = raw
+        return name.withUTF8 { lookup($0) } ?? SIPHeaderName(extension: raw)
     }
 }

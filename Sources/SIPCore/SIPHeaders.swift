@@ -42,7 +42,7 @@ public struct SIPHeaders: Sendable, Hashable, Sequence, ExpressibleByArrayLitera
     public func values(_ name: SIPHeaderName) -> [Substring] {
         var result: [Substring] = []
         for field in fields where field.name == name {
-            if name.isList {
+            if name.isList, SIPHeaders.mayHoldSeveral(field.value) {
                 result.append(contentsOf: SIPHeaders.splitList(field.value))
             } else {
                 result.append(field.value)
@@ -107,35 +107,53 @@ public struct SIPHeaders: Sendable, Hashable, Sequence, ExpressibleByArrayLitera
 
     /// Splits a list header value at top-level commas.
     public static func splitList(_ value: Substring) -> [Substring] {
-        var parts: [Substring] = []
-        let utf8 = value.utf8
-        var start = utf8.startIndex
-        var i = start
-        var inQuotes = false
-        var angle = 0
-        while i != utf8.endIndex {
-            let byte = utf8[i]
-            if inQuotes {
-                if byte == UInt8(ascii: "\\") {
-                    i = utf8.index(after: i)
-                    if i == utf8.endIndex { break }
+        var value = value
+        // Cut points (byte offsets) found on the contiguous bytes, then substrings made from them.
+        var cuts: [Int] = []
+        let count = value.withUTF8 { bytes -> Int in
+            var i = 0
+            var inQuotes = false
+            var angle = 0
+            while i < bytes.count {
+                let byte = bytes[i]
+                if inQuotes {
+                    if byte == UInt8(ascii: "\\") {
+                        i += 1
+                        if i == bytes.count { break }
+                    } else if byte == UInt8(ascii: "\"") {
+                        inQuotes = false
+                    }
                 } else if byte == UInt8(ascii: "\"") {
-                    inQuotes = false
+                    inQuotes = true
+                } else if byte == UInt8(ascii: "<") {
+                    angle += 1
+                } else if byte == UInt8(ascii: ">") {
+                    angle -= 1
+                } else if byte == UInt8(ascii: ","), angle <= 0 {
+                    cuts.append(i)
                 }
-            } else if byte == UInt8(ascii: "\"") {
-                inQuotes = true
-            } else if byte == UInt8(ascii: "<") {
-                angle += 1
-            } else if byte == UInt8(ascii: ">") {
-                angle -= 1
-            } else if byte == UInt8(ascii: ","), angle <= 0 {
-                parts.append(Substring(utf8[start..<i]).trimmingWhitespace())
-                start = utf8.index(after: i)
+                i += 1
             }
-            i = utf8.index(after: i)
+            return bytes.count
         }
-        parts.append(Substring(utf8[start..<utf8.endIndex]).trimmingWhitespace())
+        if cuts.isEmpty { return [value.trimmingWhitespace()] }
+        var parts: [Substring] = []
+        parts.reserveCapacity(cuts.count + 1)
+        let utf8 = value.utf8
+        var start = 0
+        for cut in cuts + [count] {
+            let lo = utf8.index(utf8.startIndex, offsetBy: start)
+            let hi = utf8.index(lo, offsetBy: cut - start)
+            parts.append(Substring(utf8[lo..<hi]).trimmingWhitespace())
+            start = cut + 1
+        }
         return parts
+    }
+
+    /// True when a list header line may hold several values (it has a comma somewhere).
+    @inlinable static func mayHoldSeveral(_ value: Substring) -> Bool {
+        var value = value
+        return value.withUTF8 { $0.contains(UInt8(ascii: ",")) }
     }
 }
 
@@ -143,6 +161,8 @@ extension Substring {
     /// The value without leading and trailing SP/HTAB/CR/LF.
     public func trimmingWhitespace() -> Substring {
         let utf8 = self.utf8
+        guard let first = utf8.first, let last = utf8.last else { return self }
+        if !SIPGrammar.isWhitespace(first) && !SIPGrammar.isWhitespace(last) { return self }
         var start = utf8.startIndex
         var end = utf8.endIndex
         while start != end, SIPGrammar.isWhitespace(utf8[start]) { start = utf8.index(after: start) }

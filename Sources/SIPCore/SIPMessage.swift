@@ -82,7 +82,7 @@ extension SIPHeaderCarrier {
     /// The top (first) Via.
     public func topVia() throws(SIPGrammarError) -> SIPVia {
         guard let line = headers[.via] else { throw .expected("Via header") }
-        if line.utf8.contains(UInt8(ascii: ",")) {
+        if SIPHeaders.mayHoldSeveral(line) {
             return try SIPVia(parsing: SIPHeaders.splitList(line)[0])
         }
         return try SIPVia(parsing: line)

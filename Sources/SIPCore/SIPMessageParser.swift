@@ -12,9 +12,12 @@ public struct SIPMessageHead: Sendable {
 
     /// The Content-Length value; nil when absent. RFC 3261 §20.14: 1*DIGIT. Several values are an error.
     public func contentLength() throws(SIPParseError) -> Int? {
-        let lines = headers.lines(.contentLength)
-        guard let first = lines.first else { return nil }
-        guard lines.count == 1 else { throw SIPParseError(.duplicateHeader(.contentLength), "several Content-Length headers") }
+        var found: Substring?
+        for field in headers.fields where field.name == .contentLength {
+            guard found == nil else { throw SIPParseError(.duplicateHeader(.contentLength), "several Content-Length headers") }
+            found = field.value
+        }
+        guard let first = found else { return nil }
         guard let value = SIPGrammar.parseDecimal(first.trimmingWhitespace(), max: UInt64(Int32.max)) else {
             throw SIPParseError(.invalidContentLength, "Content-Length '\(first)' is not a non-negative integer")
         }
@@ -32,136 +35,181 @@ public struct SIPMessageHead: Sendable {
 }
 
 /// Reads message heads (RFC 3261 §7): the start line, header lines with folding (§7.3.1) and compact names.
-/// The head is decoded into one String once; every header value is a Substring of it.
+/// The head is decoded into one String once; one pass over its UTF-8 bytes finds lines, colons and the
+/// trimmed value of each field, and every header value is a Substring of that String (no copy).
 public enum SIPMessageParser {
-    /// One header line found by the byte scan: offsets into the head's UTF-8.
-    struct RawLine {
-        var start: Int
-        var end: Int
-        var colon: Int  // -1 when none
-        var number: Int
-    }
-
-    /// Parses a head that ends before the blank line (the CRLF CRLF is not included). One pass over the
-    /// bytes finds lines and colons; names and values are then cut from the string by offset, without copying.
+    /// Parses a head that ends before the blank line (the CRLF CRLF is not included).
     public static func parseHead(_ text: String, limits: SIPParserLimits = .default) throws(SIPParseError) -> SIPMessageHead {
         var text = text
         text.makeContiguousUTF8()
-        let lines: [RawLine] = text.utf8.withContiguousStorageIfAvailable { buf -> [RawLine] in
-            var out: [RawLine] = []
-            out.reserveCapacity(24)
-            var i = 0, start = 0, colon = -1, number = 0
-            let n = buf.count
-            while i <= n {
-                if i == n || buf[i] == 0x0A {
-                    var end = i
-                    if end > start, buf[end - 1] == 0x0D { end -= 1 }
-                    number += 1
-                    if !(i == n && start == n) { out.append(RawLine(start: start, end: end, colon: colon, number: number)) }
-                    start = i + 1
-                    colon = -1
-                } else if colon < 0, buf[i] == UInt8(ascii: ":") {
-                    colon = i
-                }
-                i += 1
+        var result: Result<SIPMessageHead, SIPParseError>!
+        text.utf8.withContiguousStorageIfAvailable { bytes in
+            do throws(SIPParseError) {
+                result = .success(try parseHead(bytes, text: text, limits: limits))
+            } catch {
+                result = .failure(error)
             }
-            return out
-        } ?? []
-        let base = text.utf8.startIndex
-        func sub(_ a: Int, _ b: Int) -> Substring {
-            let lo = text.utf8.index(base, offsetBy: a)
-            return text[lo..<text.utf8.index(lo, offsetBy: b - a)]
         }
+        return try result.get()
+    }
+
+    /// One line of the head: byte offsets of its start and end (CR excluded) and its 1-based number.
+    struct Line {
+        var start: Int
+        var end: Int
+        var number: Int
+        var isEmpty: Bool { start == end }
+    }
+
+    /// The lines of `bytes`, in order.
+    struct Lines {
+        let bytes: UnsafeBufferPointer<UInt8>
         var position = 0
+        var number = 0
+
+        mutating func next() -> Line? {
+            guard position < bytes.count else { return nil }
+            let start = position
+            var i = start
+            while i < bytes.count, bytes[i] != 0x0A { i += 1 }
+            var end = i
+            if end > start, bytes[end - 1] == 0x0D { end -= 1 }
+            position = i + 1
+            number += 1
+            return Line(start: start, end: end, number: number)
+        }
+    }
+
+    static func parseHead(_ bytes: UnsafeBufferPointer<UInt8>, text: String, limits: SIPParserLimits) throws(SIPParseError) -> SIPMessageHead {
+        let utf8 = text.utf8
+        let base = utf8.startIndex
+        @inline(__always) func sub(_ a: Int, _ b: Int) -> Substring {
+            let lo = utf8.index(base, offsetBy: a)
+            return Substring(utf8[lo..<utf8.index(lo, offsetBy: b - a)])
+        }
+        @inline(__always) func trimmed(_ a: Int, _ b: Int) -> (Int, Int) {
+            var a = a, b = b
+            while a < b, SIPGrammar.isWhitespace(bytes[a]) { a += 1 }
+            while b > a, SIPGrammar.isWhitespace(bytes[b - 1]) { b -= 1 }
+            return (a, b)
+        }
+        var lines = Lines(bytes: bytes)
         // RFC 3261 §7.5: implementations SHOULD ignore CRLFs before the start line.
-        while position < lines.count, lines[position].start == lines[position].end { position += 1 }
-        guard position < lines.count else { throw SIPParseError(.malformedStartLine, line: 1, "empty message") }
-        let first = lines[position]
+        var first = lines.next()
+        while let line = first, line.isEmpty { first = lines.next() }
+        guard let first, !first.isEmpty else { throw SIPParseError(.malformedStartLine, line: 1, "empty message") }
         guard first.end - first.start <= limits.maxLineLength else {
             throw SIPParseError(.lineTooLong(limit: limits.maxLineLength), line: first.number, "start line longer than \(limits.maxLineLength)")
         }
-        let startLine = try parseStartLine(sub(first.start, first.end), line: first.number)
+        let startLine = try parseStartLine(bytes, first, sub: sub)
 
         var fields: [SIPHeaderField] = []
-        fields.reserveCapacity(lines.count)
-        var pendingFold: (index: Int, parts: [Substring])? = nil
+        fields.reserveCapacity(16)
+        // A folded field: its index and the byte ranges of its parts, joined at the end of the field.
+        var fold: (index: Int, parts: [(Int, Int)], length: Int)? = nil
         func flushFold() {
-            if let fold = pendingFold {
-                fields[fold.index].value = Substring(fold.parts.map { $0.trimmingWhitespace() }.joined(separator: " "))
-                pendingFold = nil
+            guard let f = fold else { return }
+            var joined = ""
+            joined.reserveCapacity(f.length + f.parts.count)
+            for (i, part) in f.parts.enumerated() {
+                if i > 0 { joined += " " }
+                joined += sub(part.0, part.1)
             }
+            fields[f.index].value = Substring(joined)
+            fold = nil
         }
-        for line in lines[(position + 1)...] {
-            let length = line.end - line.start
-            guard length > 0 else {
+        while let line = lines.next() {
+            guard !line.isEmpty else {
                 throw SIPParseError(.malformedHeaderLine, line: line.number, "blank line inside the header")
             }
-            let firstByte = text.utf8[text.utf8.index(base, offsetBy: line.start)]
+            let firstByte = bytes[line.start]
             if firstByte == 0x20 || firstByte == 0x09 {
                 // Continuation line (LWS folding): joined to the previous value with one SP.
                 guard !fields.isEmpty else { throw SIPParseError(.malformedHeaderLine, line: line.number, "continuation line before any header") }
-                if pendingFold == nil { pendingFold = (fields.count - 1, [fields[fields.count - 1].value]) }
-                pendingFold!.parts.append(sub(line.start, line.end))
-                let total = pendingFold!.parts.reduce(0) { $0 + $1.utf8.count }
-                guard total <= limits.maxLineLength else {
+                let part = trimmed(line.start, line.end)
+                if fold == nil {
+                    let last = fields.count - 1
+                    let value = fields[last].value
+                    // The value's offsets in the head: it is a substring of `text`.
+                    let lo = utf8.distance(from: base, to: value.startIndex)
+                    fold = (last, [(lo, lo + value.utf8.count)], value.utf8.count)
+                }
+                fold!.parts.append(part)
+                fold!.length += part.1 - part.0 + 1
+                guard fold!.length <= limits.maxLineLength else {
                     throw SIPParseError(.lineTooLong(limit: limits.maxLineLength), line: line.number, "folded header longer than \(limits.maxLineLength)")
                 }
                 continue
             }
             flushFold()
-            guard length <= limits.maxLineLength else {
+            guard line.end - line.start <= limits.maxLineLength else {
                 throw SIPParseError(.lineTooLong(limit: limits.maxLineLength), line: line.number, "header line longer than \(limits.maxLineLength)")
             }
             guard fields.count < limits.maxHeaderCount else {
                 throw SIPParseError(.tooManyHeaders(limit: limits.maxHeaderCount), line: line.number, "more than \(limits.maxHeaderCount) header lines")
             }
-            guard line.colon >= 0, line.colon < line.end else {
+            var colon = line.start
+            while colon < line.end, bytes[colon] != UInt8(ascii: ":") { colon += 1 }
+            guard colon < line.end else {
                 throw SIPParseError(.malformedHeaderLine, line: line.number, "header line without ':'")
             }
             // HCOLON = *( SP / HTAB ) ":" SWS
-            let rawName = sub(line.start, line.colon).trimmingWhitespace()
-            guard SIPGrammar.isToken(rawName) else {
-                throw SIPParseError(.malformedHeaderLine, line: line.number, "header name '\(rawName)' is not a token")
+            let (nameStart, nameEnd) = trimmed(line.start, colon)
+            guard nameEnd > nameStart, bytes[nameStart..<nameEnd].allSatisfy({ SIPGrammar.tokenTable.contains($0) }) else {
+                throw SIPParseError(.malformedHeaderLine, line: line.number, "header name '\(sub(nameStart, nameEnd))' is not a token")
             }
-            let value = sub(line.colon + 1, line.end).trimmingWhitespace()
-            fields.append(SIPHeaderField(name: SIPHeaderName.lookup(rawName), value: value))
+            let name = SIPHeaderName.lookup(UnsafeBufferPointer(rebasing: bytes[nameStart..<nameEnd])) ?? SIPHeaderName(extension: sub(nameStart, nameEnd))
+            let (valueStart, valueEnd) = trimmed(colon + 1, line.end)
+            fields.append(SIPHeaderField(name: name, value: sub(valueStart, valueEnd)))
         }
         flushFold()
         return SIPMessageHead(startLine: startLine, headers: SIPHeaders(fields))
     }
 
-    static func parseStartLine(_ line: Substring, line number: Int) throws(SIPParseError) -> SIPMessageHead.StartLine {
-        let parts = line.split(separator: " ", maxSplits: 2, omittingEmptySubsequences: false)
-        if line.utf8.starts(with: "SIP/".utf8) {
+    static func parseStartLine(_ bytes: UnsafeBufferPointer<UInt8>, _ line: Line, sub: (Int, Int) -> Substring) throws(SIPParseError) -> SIPMessageHead.StartLine {
+        let number = line.number
+        let a = line.start, b = line.end
+        @inline(__always) func next(_ byte: UInt8, from: Int) -> Int {
+            var i = from
+            while i < b, bytes[i] != byte { i += 1 }
+            return i
+        }
+        if b - a >= 4, bytes[a] == UInt8(ascii: "S"), bytes[a + 1] == UInt8(ascii: "I"), bytes[a + 2] == UInt8(ascii: "P"), bytes[a + 3] == UInt8(ascii: "/") {
             // Status-Line = SIP-Version SP Status-Code SP Reason-Phrase
-            guard parts.count >= 2 else { throw SIPParseError(.malformedStartLine, line: number, "status line '\(line)' lacks a status code") }
-            try checkVersion(parts[0], line: number)
-            guard parts[1].utf8.count == 3, let code = SIPGrammar.parseDecimal(parts[1], max: 699), code >= 100 else {
-                throw SIPParseError(.invalidStatusCode, line: number, "status code '\(parts[1])' is not 100-699")
+            let sp1 = next(0x20, from: a)
+            guard sp1 < b else { throw SIPParseError(.malformedStartLine, line: number, "status line '\(sub(a, b))' lacks a status code") }
+            try checkVersion(sub(a, sp1), line: number)
+            let sp2 = next(0x20, from: sp1 + 1)
+            let codeText = sub(sp1 + 1, sp2)
+            guard sp2 - sp1 - 1 == 3, let code = SIPGrammar.parseDecimal(codeText, max: 699), code >= 100 else {
+                throw SIPParseError(.invalidStatusCode, line: number, "status code '\(codeText)' is not 100-699")
             }
-            let reason = parts.count == 3 ? String(parts[2]) : ""
+            let reason = sp2 < b ? String(sub(sp2 + 1, b)) : ""
             return .response(Int(code), reason)
         }
         // Request-Line = Method SP Request-URI SP SIP-Version: exactly one SP between the three.
-        let all = line.split(separator: " ", omittingEmptySubsequences: false)
-        guard all.count == 3, !all[0].isEmpty, !all[1].isEmpty, !all[2].isEmpty else {
-            throw SIPParseError(.malformedStartLine, line: number, "request line must be 'METHOD SP URI SP SIP/2.0' with single spaces, got '\(line)'")
+        let sp1 = next(0x20, from: a)
+        let sp2 = sp1 < b ? next(0x20, from: sp1 + 1) : b
+        let extra = sp2 < b ? next(0x20, from: sp2 + 1) : b
+        guard sp1 > a, sp2 < b, sp2 > sp1 + 1, sp2 + 1 < b, extra == b else {
+            throw SIPParseError(.malformedStartLine, line: number, "request line must be 'METHOD SP URI SP SIP/2.0' with single spaces, got '\(sub(a, b))'")
         }
-        guard SIPGrammar.isToken(all[0]) else {
-            throw SIPParseError(.malformedStartLine, line: number, "method '\(all[0])' is not a token")
+        guard bytes[a..<sp1].allSatisfy({ SIPGrammar.tokenTable.contains($0) }) else {
+            throw SIPParseError(.malformedStartLine, line: number, "method '\(sub(a, sp1))' is not a token")
         }
-        try checkVersion(all[2], line: number)
+        try checkVersion(sub(sp2 + 1, b), line: number)
+        let uriText = sub(sp1 + 1, sp2)
         let uri: SIPURI
         do {
-            uri = try SIPURI(parsing: all[1])
+            uri = try SIPURI(parsing: uriText)
         } catch {
-            throw SIPParseError(.invalidRequestURI, line: number, "Request-URI '\(all[1])': \(error)")
+            throw SIPParseError(.invalidRequestURI, line: number, "Request-URI '\(uriText)': \(error)")
         }
         // RFC 3261 §19.1.1 table: the headers component is not allowed in a Request-URI.
         if uri.headers != nil {
-            throw SIPParseError(.invalidRequestURI, line: number, "Request-URI '\(all[1])' carries ?headers, not allowed in a Request-URI")
+            throw SIPParseError(.invalidRequestURI, line: number, "Request-URI '\(uriText)' carries ?headers, not allowed in a Request-URI")
         }
-        return .request(SIPMethod(String(all[0])), uri)
+        return .request(SIPMethod(known: sub(a, sp1)), uri)
     }
 
     static func checkVersion(_ text: Substring, line: Int) throws(SIPParseError) {

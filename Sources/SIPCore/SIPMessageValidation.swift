@@ -19,24 +19,40 @@ public enum SIPMessageValidator {
     }
 
     static func validateCommon(_ headers: SIPHeaders) throws(SIPParseError) {
-        // Exactly one of each single-valued mandatory header.
-        for name in [SIPHeaderName.callID, .from, .to, .cseq] {
-            let count = headers.count(of: name)
+        // One pass: count the single-valued mandatory headers and remember where they are.
+        var callIDs = 0, froms = 0, tos = 0, cseqs = 0, vias = 0, contentLengths = 0
+        var callID: Substring = "", from: Substring = "", to: Substring = ""
+        var maxForwards: Substring?, contentLength: Substring?, expires: Substring?, date: Substring?, contentType: Substring?
+        for field in headers.fields {
+            switch field.name {
+            case .callID: callIDs += 1; if callIDs == 1 { callID = field.value }
+            case .from: froms += 1; if froms == 1 { from = field.value }
+            case .to: tos += 1; if tos == 1 { to = field.value }
+            case .cseq: cseqs += 1
+            case .via: vias += 1
+            case .contentLength: contentLengths += 1; if contentLengths == 1 { contentLength = field.value }
+            case .maxForwards: if maxForwards == nil { maxForwards = field.value }
+            case .expires: if expires == nil { expires = field.value }
+            case .date: if date == nil { date = field.value }
+            case .contentType: if contentType == nil { contentType = field.value }
+            default: break
+            }
+        }
+        for (name, count) in [(SIPHeaderName.callID, callIDs), (.from, froms), (.to, tos), (.cseq, cseqs)] {
             if count == 0 { throw SIPParseError(.missingHeader(name), "missing \(name) header") }
             if count > 1 { throw SIPParseError(.duplicateHeader(name), "\(name) appears \(count) times") }
         }
-        guard headers.contains(.via) else { throw SIPParseError(.missingHeader(.via), "missing Via header") }
+        guard vias > 0 else { throw SIPParseError(.missingHeader(.via), "missing Via header") }
         for value in headers.values(.via) {
             do { _ = try SIPVia(parsing: value) } catch { throw SIPParseError(.invalidHeader(.via), "Via '\(value)': \(error)") }
         }
-        let callID = headers[.callID]!
         // RFC 3261 §25.1 `word` has no "=", but Meta's UIC Call-IDs end in base64 padding
         // (`outgoing:wacid.HBgL…AA==`, spec §3), so "=" is accepted: every SBC talking to Meta must.
-        guard !callID.isEmpty, callID.utf8.allSatisfy({ SIPGrammar.wordTable[Int($0)] || $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "=") }) else {
+        guard !callID.isEmpty, callID.utf8.allSatisfy({ SIPGrammar.wordTable.contains($0) || $0 == UInt8(ascii: "@") || $0 == UInt8(ascii: "=") }) else {
             throw SIPParseError(.invalidHeader(.callID), "Call-ID '\(callID)' is not word[@word]")
         }
-        _ = try parse(.from, headers) { v throws(SIPGrammarError) in try SIPAddress(parsing: v) }
-        _ = try parse(.to, headers) { v throws(SIPGrammarError) in try SIPAddress(parsing: v) }
+        do { _ = try SIPAddress(parsing: from) } catch { throw SIPParseError(.invalidHeader(.from), "From '\(from)': \(error)") }
+        do { _ = try SIPAddress(parsing: to) } catch { throw SIPParseError(.invalidHeader(.to), "To '\(to)': \(error)") }
         for name in [SIPHeaderName.contact, .route, .recordRoute] {
             for value in headers.values(name) where !(name == .contact && value == "*") {
                 do { _ = try SIPAddress(parsing: value) } catch {
@@ -44,22 +60,22 @@ public enum SIPMessageValidator {
                 }
             }
         }
-        if let mf = headers[.maxForwards], SIPGrammar.parseDecimal(mf, max: 255) == nil {
+        if let mf = maxForwards, SIPGrammar.parseDecimal(mf, max: 255) == nil {
             throw SIPParseError(.invalidHeader(.maxForwards), "Max-Forwards '\(mf)' is not 0-255")
         }
-        if headers.count(of: .contentLength) > 1 {
+        if contentLengths > 1 {
             throw SIPParseError(.duplicateHeader(.contentLength), "several Content-Length headers")
         }
-        if let cl = headers[.contentLength], SIPGrammar.parseDecimal(cl, max: UInt64(Int32.max)) == nil {
+        if let cl = contentLength, SIPGrammar.parseDecimal(cl, max: UInt64(Int32.max)) == nil {
             throw SIPParseError(.invalidContentLength, "Content-Length '\(cl)' is not a non-negative integer")
         }
-        if let expires = headers[.expires], SIPGrammar.parseDecimal(expires, max: UInt64.max) == nil {
+        if let expires, SIPGrammar.parseDecimal(expires, max: UInt64.max) == nil {
             throw SIPParseError(.invalidHeader(.expires), "Expires '\(expires)' is not delta-seconds")
         }
-        if let date = headers[.date], !SIPDate.isValid(date) {
+        if let date, !SIPDate.isValid(date) {
             throw SIPParseError(.invalidHeader(.date), "Date '\(date)' is not an RFC 1123 date in GMT")
         }
-        if let contentType = headers[.contentType], !isMediaType(contentType) {
+        if let contentType, !isMediaType(contentType) {
             throw SIPParseError(.invalidHeader(.contentType), "Content-Type '\(contentType)' is not type/subtype")
         }
     }
@@ -74,11 +90,13 @@ public enum SIPMessageValidator {
     }
 
     static func isMediaType(_ value: Substring) -> Bool {
-        var scanner = SIPValueScanner(value)
-        guard scanner.token() != nil, scanner.consume(UInt8(ascii: "/"), lws: true), scanner.token() != nil else { return false }
-        guard (try? SIPParameters.parse(&scanner)) != nil else { return false }
-        scanner.skipWhitespace()
-        return scanner.isAtEnd
+        (try? SIPValueScanner.scan(value) { scanner throws(SIPGrammarError) -> Bool in
+            guard scanner.skip(while: SIPGrammar.tokenTable) > 0, scanner.consume(UInt8(ascii: "/"), lws: true),
+                  scanner.skip(while: SIPGrammar.tokenTable) > 0 else { return false }
+            _ = try SIPParameters.parse(&scanner)
+            scanner.skipWhitespace()
+            return scanner.isAtEnd
+        }) ?? false
     }
 }
 

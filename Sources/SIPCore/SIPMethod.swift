@@ -21,4 +21,16 @@ public struct SIPMethod: Hashable, Sendable, CustomStringConvertible, Expressibl
     public static let prack: SIPMethod = "PRACK"
     public static let refer: SIPMethod = "REFER"
     public static let message: SIPMethod = "MESSAGE"
+
+    static let known: [SIPMethod] = [.invite, .ack, .bye, .cancel, .options, .register, .notify, .subscribe, .info, .update, .prack, .refer, .message]
+
+    /// The method named by `token` as read from the wire: one of the known methods (their literal strings,
+    /// nothing made) or a new one.
+    public init(known token: Substring) {
+        for method in SIPMethod.known where token.utf8.elementsEqual(method.rawValue.utf8) {
+            self = method
+            return
+        }
+        self.init(String(token))
+    }
 }

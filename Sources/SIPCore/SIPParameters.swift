@@ -71,11 +71,12 @@ public struct SIPParameters: Hashable, Sendable, ExpressibleByDictionaryLiteral 
 
     /// Parses `*( SEMI generic-param )` from the scanner, tolerating LWS around `;` and `=` (RFC 3261 §25.1
     /// SEMI and EQUAL allow SWS). Stops at `,`, `>`, `?` or the end. Empty parameters (`;;`) are errors.
-    public static func parse(_ scanner: inout SIPValueScanner, allowNames table: [Bool] = SIPGrammar.tokenTable)
+    public static func parse(_ scanner: inout SIPValueScanner, allowNames table: SIPCharacterClass = SIPGrammar.tokenTable)
         throws(SIPGrammarError) -> SIPParameters
     {
         var result = SIPParameters()
         while true {
+            if result.items.isEmpty { result.items.reserveCapacity(4) }
             scanner.skipWhitespace()
             guard scanner.consume(UInt8(ascii: ";")) else { break }
             scanner.skipWhitespace()
@@ -90,7 +91,7 @@ public struct SIPParameters: Hashable, Sendable, ExpressibleByDictionaryLiteral 
     }
 
     /// `gen-value = token / host / quoted-string`.
-    static func parseValue(_ scanner: inout SIPValueScanner, table: [Bool]) throws(SIPGrammarError) -> String {
+    static func parseValue(_ scanner: inout SIPValueScanner, table: SIPCharacterClass) throws(SIPGrammarError) -> String {
         switch scanner.peek {
         case UInt8(ascii: "\""):
             return String(try scanner.quotedString())

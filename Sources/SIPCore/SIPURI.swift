@@ -42,8 +42,9 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
     /// Parameters inside the user part (`;tgrp=wacall;trunk-context=...`).
     public var userParameters: SIPParameters {
         guard let user, let semi = user.firstIndex(of: ";") else { return SIPParameters() }
-        var scanner = SIPValueScanner(user[semi...])
-        return (try? SIPParameters.parse(&scanner, allowNames: SIPGrammar.uriParamTable)) ?? SIPParameters()
+        return (try? SIPValueScanner.scan(user[semi...]) { scanner throws(SIPGrammarError) in
+            try SIPParameters.parse(&scanner, allowNames: SIPGrammar.uriParamTable)
+        }) ?? SIPParameters()
     }
 
     /// The user part with %-escapes resolved.
@@ -77,44 +78,50 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
     /// Parses a URI. `sip`/`sips` URIs are checked against RFC 3261 §25.1; other schemes must only have a
     /// valid scheme token and no whitespace.
     public init(parsing text: Substring) throws(SIPGrammarError) {
-        guard let colon = text.utf8.firstIndex(of: UInt8(ascii: ":")) else { throw .invalid("URI has no scheme") }
-        let schemeText = Substring(text.utf8[text.utf8.startIndex..<colon])
-        guard let first = schemeText.utf8.first, SIPGrammar.isAlpha(first),
-              schemeText.utf8.allSatisfy({ SIPGrammar.isAlphanumeric($0) || "+-.".utf8.contains($0) })
-        else { throw .invalid("invalid URI scheme '\(schemeText)'") }
-        let rest = Substring(text.utf8[text.utf8.index(after: colon)...])
-        guard !rest.utf8.contains(where: { SIPGrammar.isWhitespace($0) || $0 < 0x20 }) else {
+        self = try SIPValueScanner.scan(text) { scanner throws(SIPGrammarError) in try SIPURI(scanning: &scanner) }
+    }
+
+    /// Characters of a scheme after its first letter: alphanum and `+-.`.
+    static let schemeTable = SIPCharacterClass(low: 0x03FF_6800_0000_0000, high: 0x07FF_FFFE_07FF_FFFE)
+
+    init(scanning scanner: inout SIPValueScanner) throws(SIPGrammarError) {
+        let bytes = scanner.bytes
+        guard let colon = bytes.firstIndex(of: UInt8(ascii: ":")) else { throw .invalid("URI has no scheme") }
+        guard colon > 0, SIPGrammar.isAlpha(bytes[0]), bytes[1..<colon].allSatisfy({ SIPURI.schemeTable.contains($0) }) else {
+            throw .invalid("invalid URI scheme '\(scanner.slice(0, colon))'")
+        }
+        for byte in bytes[(colon + 1)...] where SIPGrammar.isWhitespace(byte) || byte < 0x20 {
             throw .invalid("whitespace inside URI")
         }
-        scheme = schemeText.lowercased()
+        scheme = SIPURI.lowercasedScheme(bytes[0..<colon], scanner.source)
         parameters = SIPParameters()
         headers = nil
         password = nil
         port = nil
         user = nil
         guard scheme == "sip" || scheme == "sips" else {
-            guard !rest.isEmpty else { throw .invalid("empty URI after scheme") }
-            opaque = String(rest)
+            guard colon + 1 < bytes.count else { throw .invalid("empty URI after scheme") }
+            opaque = String(scanner.slice(colon + 1, bytes.count))
             host = ""
             return
         }
         opaque = nil
-        var hostPart = rest
-        if let at = rest.utf8.firstIndex(of: UInt8(ascii: "@")) {
-            let userinfo = Substring(rest.utf8[rest.utf8.startIndex..<at])
-            hostPart = Substring(rest.utf8[rest.utf8.index(after: at)...])
-            var userText = userinfo
-            if let pc = userinfo.utf8.firstIndex(of: UInt8(ascii: ":")) {
-                userText = Substring(userinfo.utf8[userinfo.utf8.startIndex..<pc])
-                password = String(Substring(userinfo.utf8[userinfo.utf8.index(after: pc)...]))
+        scanner.index = colon + 1
+        // userinfo: everything up to an '@' (the user part may hold ';' and '?', so look for '@' first).
+        if let at = bytes[scanner.index...].firstIndex(of: UInt8(ascii: "@")) {
+            let userStart = scanner.index
+            var userEnd = at
+            if let pc = bytes[userStart..<at].firstIndex(of: UInt8(ascii: ":")) {
+                userEnd = pc
+                password = String(scanner.slice(pc + 1, at))
             }
-            guard !userText.isEmpty, userText.utf8.allSatisfy({ SIPGrammar.userTable[Int($0)] }) else {
+            guard userEnd > userStart, bytes[userStart..<userEnd].allSatisfy({ SIPGrammar.userTable.contains($0) }) else {
                 throw .invalid("invalid user part in URI")
             }
-            try SIPURI.checkEscapes(userText)
-            user = String(userText)
+            try SIPURI.checkEscapes(bytes[userStart..<userEnd])
+            user = String(scanner.slice(userStart, userEnd))
+            scanner.index = at + 1
         }
-        var scanner = SIPValueScanner(hostPart)
         if scanner.peek == UInt8(ascii: "[") {
             let v6 = scanner.read(until: UInt8(ascii: "]"))
             guard scanner.consume(UInt8(ascii: "]")), v6.utf8.count > 2 else { throw .invalid("bad IPv6 reference") }
@@ -132,7 +139,7 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         parameters = try SIPParameters.parse(&scanner, allowNames: SIPGrammar.uriParamTable)
         if scanner.consume(UInt8(ascii: "?")) {
             let h = scanner.rest
-            guard h.utf8.allSatisfy({ SIPGrammar.uriHeaderTable[Int($0)] || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "&") })
+            guard h.utf8.allSatisfy({ SIPGrammar.uriHeaderTable.contains($0) || $0 == UInt8(ascii: "=") || $0 == UInt8(ascii: "&") })
             else { throw .invalid("invalid URI headers") }
             headers = String(h)
         } else if !scanner.isAtEnd {
@@ -140,14 +147,30 @@ public struct SIPURI: Hashable, Sendable, CustomStringConvertible {
         }
     }
 
+    /// The scheme lowercased: the common ones without making a string.
+    static func lowercasedScheme(_ bytes: Slice<UnsafeBufferPointer<UInt8>>, _ source: Substring) -> String {
+        func equals(_ word: StaticString) -> Bool {
+            guard bytes.count == word.utf8CodeUnitCount else { return false }
+            var i = 0
+            for b in bytes {
+                if SIPGrammar.lowercase(b) != word.utf8Start[i] { return false }
+                i += 1
+            }
+            return true
+        }
+        if equals("sip") { return "sip" }
+        if equals("sips") { return "sips" }
+        if equals("tel") { return "tel" }
+        return String(decoding: bytes.map(SIPGrammar.lowercase), as: UTF8.self)
+    }
+
     public init(_ text: String) throws(SIPGrammarError) { try self.init(parsing: Substring(text)) }
 
-    static func checkEscapes(_ text: Substring) throws(SIPGrammarError) {
-        let bytes = Array(text.utf8)
-        var i = 0
-        while i < bytes.count {
+    static func checkEscapes(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) throws(SIPGrammarError) {
+        var i = bytes.startIndex
+        while i < bytes.endIndex {
             if bytes[i] == UInt8(ascii: "%") {
-                guard i + 2 < bytes.count, SIPGrammar.isHexDigit(bytes[i + 1]), SIPGrammar.isHexDigit(bytes[i + 2])
+                guard i + 2 < bytes.endIndex, SIPGrammar.isHexDigit(bytes[i + 1]), SIPGrammar.isHexDigit(bytes[i + 2])
                 else { throw .invalid("bad %-escape in URI") }
                 i += 3
             } else {

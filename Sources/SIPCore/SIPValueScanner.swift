@@ -1,16 +1,37 @@
 /// A cursor over the UTF-8 bytes of one header value, implementing the basic rules of RFC 3261 §25.1
 /// (LWS, token, quoted-string, separators). Header values are already unfolded when it sees them.
+///
+/// A scanner lives only inside `SIPValueScanner.scan(_:_:)`, which lends it the value's bytes in place
+/// (a native string's UTF-8 is contiguous: nothing is copied); what it reads comes back as substrings of
+/// the value.
 public struct SIPValueScanner {
     public let source: Substring
-    /// The value's bytes, copied once so that scanning is plain array indexing.
-    @usableFromInline let bytes: [UInt8]
+    /// The value's bytes, valid only inside `scan`.
+    public let bytes: UnsafeBufferPointer<UInt8>
     /// Offset of the next unread byte.
-    public private(set) var index: Int
+    public var index: Int
 
-    public init(_ source: Substring) {
+    @usableFromInline init(source: Substring, bytes: UnsafeBufferPointer<UInt8>) {
         self.source = source
-        self.bytes = Array(source.utf8)
+        self.bytes = bytes
         self.index = 0
+    }
+
+    /// Runs `body` with a scanner over `text` and returns its result.
+    @inlinable
+    public static func scan<T>(_ text: Substring, _ body: (inout SIPValueScanner) throws(SIPGrammarError) -> T) throws(SIPGrammarError) -> T {
+        var bytes = text
+        do {
+            // A native substring lends its UTF-8 in place; another is made contiguous first.
+            return try bytes.withUTF8 { buffer in
+                var scanner = SIPValueScanner(source: text, bytes: buffer)
+                return try body(&scanner)
+            }
+        } catch let error as SIPGrammarError {
+            throw error
+        } catch {
+            preconditionFailure("only grammar errors are thrown here")
+        }
     }
 
     public var isAtEnd: Bool { index == bytes.count }
@@ -18,25 +39,25 @@ public struct SIPValueScanner {
     public var peek: UInt8? { index < bytes.count ? bytes[index] : nil }
 
     /// The substring of the source between two byte offsets (O(1) for native strings).
-    @inlinable func slice(_ from: Int, _ to: Int) -> Substring {
+    @inlinable public func slice(_ from: Int, _ to: Int) -> Substring {
         let utf8 = source.utf8
         let lo = utf8.index(utf8.startIndex, offsetBy: from)
         let hi = utf8.index(lo, offsetBy: to - from)
-        return source[lo..<hi]
+        return Substring(utf8[lo..<hi])
     }
 
     /// The unread rest of the value.
     public var rest: Substring { slice(index, bytes.count) }
 
-    public mutating func advance() { index += 1 }
+    @inlinable public mutating func advance() { index += 1 }
 
     /// Skips SP, HTAB and (defensively) CR/LF: `LWS`/`SWS` after unfolding.
-    public mutating func skipWhitespace() {
+    @inlinable public mutating func skipWhitespace() {
         while index < bytes.count, SIPGrammar.isWhitespace(bytes[index]) { index += 1 }
     }
 
     /// Consumes `byte` (after optional whitespace on both sides when `lws` is set).
-    public mutating func consume(_ byte: UInt8, lws: Bool = false) -> Bool {
+    @inlinable public mutating func consume(_ byte: UInt8, lws: Bool = false) -> Bool {
         let saved = index
         if lws { skipWhitespace() }
         guard index < bytes.count, bytes[index] == byte else { index = saved; return false }
@@ -45,20 +66,54 @@ public struct SIPValueScanner {
         return true
     }
 
-    /// Reads while `table[byte]` holds; returns nil when nothing matched.
-    public mutating func read(while table: [Bool]) -> Substring? {
+    /// Reads while the byte is in `set`; returns nil when nothing matched.
+    @inlinable public mutating func read(while set: SIPCharacterClass) -> Substring? {
         let start = index
-        while index < bytes.count, table[Int(bytes[index])] { index += 1 }
+        while index < bytes.count, set.contains(bytes[index]) { index += 1 }
         return start == index ? nil : slice(start, index)
     }
 
+    /// Skips bytes in `set` and returns how many (no substring is made).
+    @inlinable public mutating func skip(while set: SIPCharacterClass) -> Int {
+        let start = index
+        while index < bytes.count, set.contains(bytes[index]) { index += 1 }
+        return index - start
+    }
+
+    /// True when `byte` occurs in the unread rest.
+    @inlinable public func restContains(_ byte: UInt8) -> Bool {
+        var i = index
+        while i < bytes.count {
+            if bytes[i] == byte { return true }
+            i += 1
+        }
+        return false
+    }
+
     /// Reads one `token`.
-    public mutating func token() -> Substring? { read(while: SIPGrammar.tokenTable) }
+    @inlinable public mutating func token() -> Substring? { read(while: SIPGrammar.tokenTable) }
+
+    /// True when the next bytes spell `word`, compared case-insensitively; they are then consumed.
+    @inlinable public mutating func consume(caseInsensitive word: StaticString) -> Bool {
+        let count = word.utf8CodeUnitCount
+        guard bytes.count - index >= count else { return false }
+        let w = word.utf8Start
+        for i in 0..<count where SIPGrammar.lowercase(bytes[index + i]) != SIPGrammar.lowercase(w[i]) { return false }
+        index += count
+        return true
+    }
 
     /// Reads until one of `stops` (not consumed) or the end.
     public mutating func read(until stops: UInt8...) -> Substring {
         let start = index
         while index < bytes.count, !stops.contains(bytes[index]) { index += 1 }
+        return slice(start, index)
+    }
+
+    /// Reads until `stop` (not consumed) or the end.
+    @inlinable public mutating func read(until stop: UInt8) -> Substring {
+        let start = index
+        while index < bytes.count, bytes[index] != stop { index += 1 }
         return slice(start, index)
     }
 

@@ -31,16 +31,21 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(parsing text: Substring) throws(SIPGrammarError) {
-        var scanner = SIPValueScanner(text)
+        self = try SIPValueScanner.scan(text) { scanner throws(SIPGrammarError) in try SIPVia(scanning: &scanner) }
+    }
+
+    init(scanning scanner: inout SIPValueScanner) throws(SIPGrammarError) {
         scanner.skipWhitespace()
-        guard let name = scanner.token(), SIPGrammar.equalsIgnoringCase(name, "SIP") else { throw .expected("SIP protocol name in Via") }
+        guard scanner.consume(caseInsensitive: "SIP"), !(scanner.peek.map(SIPGrammar.tokenTable.contains) ?? false) else {
+            throw .expected("SIP protocol name in Via")
+        }
         guard scanner.consume(UInt8(ascii: "/"), lws: true), let version = scanner.token(), version == "2.0" else {
             throw .expected("SIP/2.0 in Via")
         }
         guard scanner.consume(UInt8(ascii: "/"), lws: true), let transport = scanner.token() else {
             throw .expected("transport in Via")
         }
-        self.transport = transport.uppercased()
+        self.transport = SIPVia.canonicalTransport(transport)
         scanner.skipWhitespace()
         if scanner.peek == UInt8(ascii: "[") {
             let v6 = scanner.read(until: UInt8(ascii: "]"))
@@ -66,6 +71,12 @@ public struct SIPVia: Hashable, Sendable, CustomStringConvertible {
     }
 
     public init(_ text: String) throws(SIPGrammarError) { try self.init(parsing: Substring(text)) }
+
+    /// The transport token uppercased, without making a string for the usual ones.
+    static func canonicalTransport(_ token: Substring) -> String {
+        for known in ["UDP", "TCP", "TLS", "SCTP", "WS", "WSS"] where SIPGrammar.equalsIgnoringCase(token, known) { return known }
+        return token.uppercased()
+    }
 }
 
 /// The CSeq header (RFC 3261 §20.16): a sequence number below 2**31 and the method.
@@ -81,7 +92,10 @@ public struct SIPCSeq: Hashable, Sendable, CustomStringConvertible {
     public var description: String { "\(sequence) \(method.rawValue)" }
 
     public init(parsing text: Substring) throws(SIPGrammarError) {
-        var scanner = SIPValueScanner(text)
+        self = try SIPValueScanner.scan(text) { scanner throws(SIPGrammarError) in try SIPCSeq(scanning: &scanner) }
+    }
+
+    init(scanning scanner: inout SIPValueScanner) throws(SIPGrammarError) {
         scanner.skipWhitespace()
         guard let digits = scanner.read(while: SIPGrammar.tokenTable) else { throw .expected("CSeq number") }
         // RFC 3261 §8.1.1.5: the sequence number MUST be expressible as a 32-bit unsigned integer and
@@ -94,6 +108,6 @@ public struct SIPCSeq: Hashable, Sendable, CustomStringConvertible {
         scanner.skipWhitespace()
         guard scanner.isAtEnd else { throw .invalid("unexpected '\(scanner.rest)' in CSeq") }
         sequence = UInt32(number)
-        self.method = SIPMethod(String(method))
+        self.method = SIPMethod(known: method)
     }
 }
