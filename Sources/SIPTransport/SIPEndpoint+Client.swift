@@ -241,8 +241,13 @@ extension SIPEndpoint {
     public func flow(for destination: SIPDestination, _ completion: @escaping (SIPFlow?, String?) -> Void) {
         if destination.transport == .udp {
             guard let udp = udpChannel else { completion(nil, "no UDP socket on this endpoint"); return }
+            if let last = lastUDPDestination, last.destination == destination {
+                completion(SIPFlow(transport: .udp, channel: udp, remote: last.address), nil)
+                return
+            }
             do {
                 let address = try SocketAddress(ipAddress: destination.host, port: destination.port)
+                lastUDPDestination = (destination, address)
                 completion(SIPFlow(transport: .udp, channel: udp, remote: address), nil)
             } catch {
                 completion(nil, "UDP destination must be an IP address: \(destination.host)")

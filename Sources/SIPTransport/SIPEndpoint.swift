@@ -23,6 +23,9 @@ public final class SIPEndpoint {
     var connector: ((SIPDestination, SIPEndpoint) -> EventLoopFuture<any Channel>)?
     /// This loop's UDP socket for requests sent over UDP.
     var udpChannel: (any Channel)?
+    /// The last UDP destination and its socket address (a load generator sends to one target: parsing its
+    /// address once, not per message).
+    var lastUDPDestination: (destination: SIPDestination, address: SocketAddress)?
     /// Called for every message sent or received (traces); nil costs nothing.
     public var tracer: ((SIPTraceEvent) -> Void)?
     let now: () -> NIODeadline

@@ -94,7 +94,7 @@ public final class SIPTransportStack: Sendable {
                 .channelOption(ChannelOptions.Types.SocketOption(level: SocketOptionLevel(SOL_SOCKET), name: SocketOptionName(SO_REUSEPORT)), value: 1)
                 .channelOption(.socketOption(.so_rcvbuf), value: 4 * 1024 * 1024)
                 .channelOption(.socketOption(.so_sndbuf), value: 4 * 1024 * 1024)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                .datagramReading()
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(DatagramSIPHandler(endpoint: bound.value))
@@ -135,7 +135,8 @@ public final class SIPTransportStack: Sendable {
             let bound = endpoint(on: loop)
             let channel = try await DatagramBootstrap(group: loop)
                 .channelOption(.socketOption(.so_rcvbuf), value: 4 * 1024 * 1024)
-                .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: 65_536))
+                .channelOption(.socketOption(.so_sndbuf), value: 4 * 1024 * 1024)
+                .datagramReading()
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
                         try channel.pipeline.syncOperations.addHandler(DatagramSIPHandler(endpoint: bound.value))
@@ -206,6 +207,23 @@ public final class SIPTransportStack: Sendable {
         for channel in channels { try? await channel.close() }
         _ = try? await onEveryEndpoint { $0.closeConnections() }
     }
+}
+
+extension DatagramBootstrap {
+    /// How every SIP UDP socket reads: up to `SIPDatagramReading.batch` datagrams per `recvmmsg` into one
+    /// reused buffer (a slice of 64 KB each, the largest UDP payload), one batch per readiness: the socket
+    /// is level-triggered, so a fuller queue wakes the loop again, and no `recvmsg` is spent only to learn
+    /// that the queue is empty.
+    func datagramReading() -> DatagramBootstrap {
+        self.channelOption(.datagramVectorReadMessageCount, value: SIPDatagramReading.batch)
+            .channelOption(.maxMessagesPerRead, value: 1)
+            .channelOption(.recvAllocator, value: FixedSizeRecvByteBufferAllocator(capacity: SIPDatagramReading.batch * 65_536))
+    }
+}
+
+/// Datagrams read per system call.
+enum SIPDatagramReading {
+    static let batch = 16
 }
 
 /// Errors of the transport stack itself.
