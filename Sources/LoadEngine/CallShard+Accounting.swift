@@ -13,6 +13,16 @@ extension CallShard {
         var duration: TimeAmount?
     }
 
+    /// Rows are handed to calls.csv's writer once this many bytes are waiting (and at least every 100 ms).
+    static let rowFlushBytes = 64 * 1024
+
+    /// Hands the rows written so far to calls.csv.
+    func flushRows() {
+        guard !rows.isEmpty else { return }
+        plan.callsCSV?.append(rows)
+        rows.removeAll(keepingCapacity: true)
+    }
+
     /// A span in milliseconds, for the per-call record.
     static func milliseconds(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
 
@@ -53,7 +63,9 @@ extension CallShard {
             record.durationMs = Double(duration.nanoseconds) / 1e6
         }
         statistics.timeSeries.at(second(NIODeadline.now())) { if succeeded { $0.succeeded += 1 } else { $0.failed += 1 } }
-        statistics.records.append(record)
+        statistics.count(record)
+        CallsCSV.append(record, to: &rows)
+        if rows.count >= CallShard.rowFlushBytes { flushRows() }
         return asExpected
     }
 }

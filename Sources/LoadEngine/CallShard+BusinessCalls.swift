@@ -61,50 +61,58 @@ extension CallShard {
         let now = NIODeadline.now()
         let actions = flow.start(now: now)
         let callID = flow.identity.callID
-        calls[callID] = ActiveCall(flow: flow, destination: destination, index: index, callee: flow.identity.callee,
-                                   intended: intended, actual: now, media: media)
-        perform(actions, callID: callID)
+        let slot = calls.insert(ActiveCall(flow: flow, destination: destination, index: index, callID: callID, callee: flow.identity.callee,
+                                           intended: intended, actual: now, media: media))
+        callSlots[callID] = slot
+        perform(actions, CallRef(slot: slot, index: index))
     }
 
-    func perform(_ actions: [BusinessCallFlow.Action], callID: String) {
+    /// True while `ref` names a call in flight (its slot was not freed and reused).
+    func isLive(_ ref: CallRef) -> Bool { calls.elements.indices.contains(ref.slot) && calls.elements[ref.slot]?.index == ref.index }
+
+    func perform(_ actions: [BusinessCallFlow.Action], _ ref: CallRef) {
         for action in actions {
-            guard let call = calls[callID] else { return }
+            guard isLive(ref) else { return }
             switch action {
             case .sendInvite(let invite):
-                endpoint.sendRequest(invite, to: call.destination, started: { [self] branch in
-                    calls[callID]?.inviteBranch = branch
+                endpoint.sendRequest(invite, to: calls.elements[ref.slot]!.destination, started: { [self] branch in
+                    if isLive(ref) { calls[ref.slot]!.inviteBranch = branch }
                 }) { [self] event in
-                    inviteEvent(event, callID: callID)
+                    inviteEvent(event, ref)
                 }
             case .scheduleCancel(let after):
                 endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
-                    step(callID) { $0.cancelDue(now: .now()) }
+                    step(ref) { $0.cancelDue(now: .now()) }
                 }
             case .sendCancel:
-                if let branch = call.inviteBranch { endpoint.cancelInvite(branch: branch) }
+                if let branch = calls.elements[ref.slot]!.inviteBranch { endpoint.cancelInvite(branch: branch) }
             case .scheduleReinvite(let after):
                 endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
-                    step(callID) { $0.reinviteDue(now: .now()) }
+                    step(ref) { $0.reinviteDue(now: .now()) }
                 }
             case .sendReinvite(let reinvite):
                 let sequence = (try? reinvite.cseq().sequence) ?? 0
-                endpoint.sendRequest(reinvite, to: call.destination) { [self] event in
+                endpoint.sendRequest(reinvite, to: calls.elements[ref.slot]!.destination) { [self] event in
                     guard case .response(let r) = event else { return }
-                    step(callID) { $0.reinviteResponse(r, sequence: sequence, now: .now()) }
+                    step(ref) { $0.reinviteResponse(r, sequence: sequence, now: .now()) }
                 }
             case .sendAck(let ack):
-                endpoint.flow(for: call.destination) { [self] flow, _ in
+                endpoint.flow(for: calls.elements[ref.slot]!.destination) { [self] flow, _ in
                     if let flow { endpoint.sendAck(ack, on: flow) }
                 }
+            case .scheduleHangUp(let after) where after <= .zero:
+                // No hold: hang up now (after the ACK, which went out first).
+                step(ref) { $0.hangUp(now: .now()) }
             case .scheduleHangUp(let after):
                 let task = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
-                    calls[callID]?.hangUpTask = nil
-                    step(callID) { $0.hangUp(now: .now()) }
+                    guard isLive(ref) else { return }
+                    calls[ref.slot]!.hangUpTask = nil
+                    step(ref) { $0.hangUp(now: .now()) }
                 }
-                calls[callID]?.hangUpTask = task
+                calls[ref.slot]!.hangUpTask = task
             case .sendBye(let bye):
-                endpoint.sendRequest(bye, to: call.destination) { [self] event in
-                    step(callID) { flow in
+                endpoint.sendRequest(bye, to: calls.elements[ref.slot]!.destination) { [self] event in
+                    step(ref) { flow in
                         switch event {
                         case .response(let r): return flow.byeResponse(r, now: .now())
                         case .timeout: return flow.failed("BYE timed out", timeout: true, now: .now())
@@ -113,23 +121,20 @@ extension CallShard {
                     }
                 }
             case .finished(let outcome):
-                finish(callID: callID, outcome: outcome, hangup: call.flow.timing.byeSent != nil ? "business" : "none")
+                let hangup = calls.elements[ref.slot]!.flow.timing.byeSent != nil ? "business" : "none"
+                finish(ref, outcome: outcome, hangup: hangup)
             }
         }
     }
 
-    func inviteEvent(_ event: ClientTransactionEvent, callID: String) {
-        guard let media = calls[callID]?.media else { return inviteStep(event, callID: callID) }
-        if case .response(let r) = event, r.isSuccess, !media.started {
+    func inviteEvent(_ event: ClientTransactionEvent, _ ref: CallRef) {
+        guard isLive(ref) else { return }
+        if let media = calls.elements[ref.slot]!.media, case .response(let r) = event, r.isSuccess, !media.started {
             let sdp = r.body.getString(at: r.body.readerIndex, length: r.body.readableBytes) ?? ""
-            if let problem = media.answered(sdp) { calls[callID]?.trace.note("media: \(problem)") }
+            if let problem = media.answered(sdp) { calls[ref.slot]!.trace.note("media: \(problem)") }
         }
-        inviteStep(event, callID: callID)
-    }
-
-    private func inviteStep(_ event: ClientTransactionEvent, callID: String) {
         let now = NIODeadline.now()
-        step(callID) { flow in
+        step(ref) { flow in
             switch event {
             case .response(let r) where flow.identity.method == .register: return flow.registerResponse(r, now: now)
             case .response(let r): return flow.inviteResponse(r, now: now)
@@ -139,16 +144,18 @@ extension CallShard {
         }
     }
 
-    /// Feeds one input to a call's flow where it lies in the table (no copy of the call out and back) and
+    /// Feeds one input to a call's flow where it lies in its slot (no copy of the call out and back) and
     /// performs the actions it returns.
-    func step(_ callID: String, _ input: (inout BusinessCallFlow) -> [BusinessCallFlow.Action]) {
-        guard calls[callID] != nil else { return }
-        let next = input(&calls[callID]!.flow)
-        perform(next, callID: callID)
+    func step(_ ref: CallRef, _ input: (inout BusinessCallFlow) -> [BusinessCallFlow.Action]) {
+        guard isLive(ref) else { return }
+        let next = input(&calls[ref.slot]!.flow)
+        perform(next, ref)
     }
 
-    func finish(callID: String, outcome: CallOutcome, hangup: String) {
-        guard let call = calls.removeValue(forKey: callID) else { return }
+    func finish(_ ref: CallRef, outcome: CallOutcome, hangup: String) {
+        guard isLive(ref), let call = calls.remove(ref.slot) else { return }
+        callSlots[call.callID] = nil
+        let callID = call.callID
         let hangup = outcome.endedByFarEnd ? "meta" : hangup
         call.hangUpTask?.cancel()
         active -= 1

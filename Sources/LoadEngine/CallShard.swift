@@ -25,6 +25,8 @@ final class CallShard: SIPRequestHandler {
         var dtlsContext: DTLSContext?
         /// When each call is meant to start (shared by the shards; each takes every shardCount-th call).
         var schedule: ArrivalSchedule
+        /// calls.csv, written as calls end.
+        var callsCSV: ResultsStream?
     }
 
     /// A user-initiated call the mock is placing for this shard.
@@ -37,10 +39,19 @@ final class CallShard: SIPRequestHandler {
         var businessEnds: Bool
     }
 
+    /// A business-initiated call's slot in `calls` and its index in the schedule: callbacks hold it, and
+    /// ignore a slot that has since been given to another call.
+    struct CallRef: Hashable {
+        var slot: Int
+        var index: Int
+    }
+
+    /// A business-initiated call in flight, in its slot of `calls`.
     struct ActiveCall {
         var flow: BusinessCallFlow
         var destination: SIPDestination
         var index: Int
+        var callID: String
         var callee: String
         var intended: NIODeadline
         var actual: NIODeadline
@@ -56,7 +67,10 @@ final class CallShard: SIPRequestHandler {
     let endpoint: SIPEndpoint
     let promise: EventLoopPromise<ShardStatistics>
     var statistics = ShardStatistics()
-    var calls: [String: ActiveCall] = [:]
+    /// Business-initiated calls in flight, by slot.
+    var calls = SlotTable<ActiveCall>()
+    /// Their slots by Call-ID, for requests from the far end (Meta's BYE) and traces.
+    var callSlots: [String: Int] = [:]
     /// The next call index of this shard to start.
     var nextIndex: Int
     var active = 0
@@ -70,6 +84,8 @@ final class CallShard: SIPRequestHandler {
     var uas: BusinessUserAgentServer?
     /// UIC calls in flight, by a local sequence number.
     var userCalls: [Int: UserCall] = [:]
+    /// calls.csv rows of ended calls not yet handed to the writer.
+    var rows: [UInt8] = []
 
     init(plan: Plan, endpoint: SIPEndpoint, promise: EventLoopPromise<ShardStatistics>) {
         self.plan = plan
@@ -82,8 +98,8 @@ final class CallShard: SIPRequestHandler {
         self.random = FastRandom(seed: plan.scenario.seed &+ UInt64(plan.shardIndex) &* 0x9E37_79B9)
         if plan.traceMode != .none {
             endpoint.tracer = { [unowned self] event in
-                guard let callID = event.message.headers[.callID], calls[String(callID)] != nil else { return }
-                calls[String(callID)]!.trace.append(event, at: .now())
+                guard let callID = event.message.headers[.callID], let slot = callSlots[String(callID)] else { return }
+                calls[slot]?.trace.append(event, at: .now())
             }
         }
     }
@@ -132,6 +148,7 @@ final class CallShard: SIPRequestHandler {
                 $0.loopLagMaxMs = max($0.loopLagMaxMs, Double(lag) / 1000)
                 $0.activeMax = max($0.activeMax, active)
             }
+            flushRows()
             scheduleLagProbe(expected: now + .milliseconds(100))
         }
     }
@@ -142,25 +159,24 @@ final class CallShard: SIPRequestHandler {
         guard !stopping, !finished else { return }
         stopping = true
         let now = NIODeadline.now()
-        for callID in Array(calls.keys) {
-            guard var c = calls[callID] else { continue }
-            var next: [BusinessCallFlow.Action]
-            switch c.flow.state {
+        for slot in calls.occupied {
+            guard let call = calls[slot] else { continue }
+            let ref = CallRef(slot: slot, index: call.index)
+            switch call.flow.state {
             case .connected:
-                c.hangUpTask?.cancel()
-                next = c.flow.hangUp(now: now)
+                call.hangUpTask?.cancel()
+                step(ref) { $0.hangUp(now: now) }
             case .inviting:
-                next = c.flow.cancelDue(now: now)
+                step(ref) { $0.cancelDue(now: now) }
             default:
-                next = []
+                break
             }
-            calls[callID] = c
-            perform(next, callID: callID)
         }
         if calls.isEmpty && userCalls.isEmpty { complete(); return }
         endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: grace) { [self] in
-            for callID in Array(calls.keys) {
-                finish(callID: callID, outcome: CallOutcome(status: 0, reason: "interrupted", byeStatus: nil, localFailure: true), hangup: "none")
+            for slot in calls.occupied {
+                guard let index = calls[slot]?.index else { continue }
+                finish(CallRef(slot: slot, index: index), outcome: CallOutcome(status: 0, reason: "interrupted", byeStatus: nil, localFailure: true), hangup: "none")
             }
             // UIC calls are Meta's: they end with their hold time; those still up are counted as interrupted.
             for index in Array(userCalls.keys) {
@@ -172,6 +188,7 @@ final class CallShard: SIPRequestHandler {
     private func complete() {
         guard !finished else { return }
         finished = true
+        flushRows()
         promise.succeed(statistics)
     }
 
@@ -248,11 +265,10 @@ final class CallShard: SIPRequestHandler {
     // MARK: SIPRequestHandler (requests from the far end: Meta's BYE)
 
     func endpoint(_ endpoint: SIPEndpoint, didReceive request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow) {
-        let callID = String(request.callID ?? "")
-        if request.method == .bye, calls[callID] != nil {
+        if request.method == .bye, let callID = request.callID, let slot = callSlots[String(callID)], let call = calls[slot] {
             endpoint.respond(SIPResponse(to: request, status: 200), to: transaction)
-            calls[callID]?.hangUpTask?.cancel()
-            step(callID) { $0.byeReceived(now: .now()) }
+            call.hangUpTask?.cancel()
+            step(CallRef(slot: slot, index: call.index)) { $0.byeReceived(now: .now()) }
             return
         }
         if let uas {

@@ -4,7 +4,7 @@ import Foundation
 /// offline: the verdict and thresholds, calls/s and active calls over time, setup latency percentiles over
 /// time, the response breakdown, the clipping distribution of media runs, and the generator's health.
 public enum HTMLReport {
-    public static func render(summary s: RunSummary, timeSeries: TimeSeries, records: [CallRecord]) -> String {
+    public static func render(summary s: RunSummary, timeSeries: TimeSeries, clipping: [String: [Int]]) -> String {
         var body = ""
         let verdict = s.passed ? "PASSED" : "FAILED"
         body += "<h1>\(e(s.scenario)) <span class=\"badge \(s.passed ? "ok" : "bad")\">\(verdict)</span></h1>\n"
@@ -62,10 +62,9 @@ public enum HTMLReport {
         body += table(["response", "count", ""], s.responses.sorted { $0.value > $1.value }.map {
             [e($0.key), String($0.value), "<div class=\"bar\" style=\"width:\(Int(Double($0.value) / Double(total) * 300))px\"></div>"]
         }, raw: [false, false, true])
-        let clipped = records.compactMap { r -> (String, Double)? in r.clippedMs.map { (r.mediaSecurity, $0) } }
-        if !clipped.isEmpty {
+        if !clipping.isEmpty {
             body += "<h2>Clipping</h2>\n"
-            body += clippingHistogram(clipped)
+            body += clippingHistogram(clipping)
         }
         let g = s.generator
         body += "<h2>Generator</h2>\n"
@@ -138,17 +137,16 @@ public enum HTMLReport {
         return "<p>\(e(title)): \(legend)</p>\n" + svg
     }
 
-    /// Calls per clipping bucket (0, <100 ms, <500 ms, <1 s, <2 s, <4 s, ≥4 s), per media security.
-    static func clippingHistogram(_ values: [(String, Double)]) -> String {
-        let bounds: [(String, Double)] = [("0 ms", 0.5), ("< 100 ms", 100), ("< 500 ms", 500), ("< 1 s", 1000), ("< 2 s", 2000), ("< 4 s", 4000), ("≥ 4 s", .infinity)]
-        let securities = Set(values.map(\.0)).sorted()
+    /// Calls per clipping bucket (0, <100 ms, <500 ms, <1 s, <2 s, <4 s, ≥4 s) and media security; bars scaled to the largest bucket (at most 300 px).
+    static func clippingHistogram(_ buckets: [String: [Int]]) -> String {
+        let securities = buckets.keys.sorted()
+        let largest = max(1, buckets.values.flatMap { $0 }.max() ?? 1)
         var rows: [[String]] = []
-        for (label, bound) in bounds {
-            let lower = bounds.firstIndex { $0.1 == bound }.flatMap { $0 > 0 ? bounds[$0 - 1].1 : nil } ?? -1
-            var row = [label]
+        for (i, bound) in ClippingBuckets.bounds.enumerated() {
+            var row = [bound.label]
             for sec in securities {
-                let count = values.filter { $0.0 == sec && $0.1 > lower && $0.1 <= bound || ($0.0 == sec && bound == 0.5 && $0.1 <= 0.5 && lower < 0) }.count
-                row.append("\(count) <div class=\"bar\" style=\"display:inline-block;width:\(count * 8)px\"></div>")
+                let count = buckets[sec]?[i] ?? 0
+                row.append("\(count) <div class=\"bar\" style=\"display:inline-block;width:\(count * 300 / largest)px\"></div>")
             }
             rows.append(row)
         }

@@ -37,15 +37,15 @@ public struct ResultsWriter {
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try write("summary.json", encoder.encode(summary) + Data("\n".utf8))
     }
+}
 
-    /// One row per call.
-    public func writeCalls(_ records: [CallRecord]) throws {
-        var out = "index,call_id,callee,intended_start_ms,actual_start_ms,status,reason,setup_ms,post_dial_ms,auth_ms,hangup,media,media_start_ms,clipped_ms,client_hello_retransmissions,dtls_handshake_ms,ice_ms,direction,duration_ms,expected,as_expected\n"
-        func f(_ v: Double?) -> String { v.map { String(format: "%.3f", $0) } ?? "" }
-        func q(_ s: String) -> String { s.contains(",") || s.contains("\"") ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
-        for r in records.sorted(by: { $0.index < $1.index }) {
-            out += "\(r.index),\(q(r.callID)),\(r.callee),\(f(r.intendedStartMs)),\(f(r.actualStartMs)),\(r.status),\(q(r.reason)),\(f(r.setupMs)),\(f(r.postDialMs)),\(f(r.authMs)),\(r.hangup),\(r.mediaSecurity),\(f(r.mediaStartMs)),\(f(r.clippedMs)),\(r.clientHelloRetransmissions.map(String.init) ?? ""),\(f(r.dtlsHandshakeMs)),\(f(r.iceMs)),\(r.direction),\(f(r.durationMs)),\(q(r.expected)),\(r.expectationMet.map { $0 ? "yes" : "no" } ?? "")\n"
+/// A results file could not be written.
+public enum ResultsError: Error, CustomStringConvertible {
+    case cannotWrite(String)
+
+    public var description: String {
+        switch self {
+        case .cannotWrite(let why): return "cannot write results: \(why)"
         }
-        try write("calls.csv", text: out)
     }
 }

@@ -43,7 +43,7 @@ extension RunSummary {
             latencyMs: .init(setup: .init(statistics.setup), setupFromIntended: .init(statistics.setupFromIntended),
                              postDial: .init(statistics.postDial), auth: .init(statistics.auth), startLag: .init(statistics.startLag),
                              mediaStart: scenario.bicMedia || scenario.uicMedia ? .init(statistics.mediaStart) : nil),
-            rate: .init(targetCPS: targetRate, achievedCPS: startRate(statistics.records, target: targetRate, elapsed: elapsed)),
+            rate: .init(targetCPS: targetRate, achievedCPS: startRate(statistics.starts, target: targetRate, elapsed: elapsed)),
             concurrency: .init(max: statistics.maxConcurrent),
             generator: .init(cpuSeconds: facts.cpuSeconds, retransmissions: facts.retransmissions,
                              transportErrors: facts.transportErrors, lastTransportError: facts.lastTransportError),
@@ -58,12 +58,7 @@ extension RunSummary {
                                          unmet: statistics.expectationsUnmet, unmetExamples: statistics.unmetExamples)
         }
         if scenario.direction == .mix {
-            var split: [String: RunSummary.DirectionCalls] = ["bic": .init(), "uic": .init()]
-            for r in statistics.records {
-                split[r.direction]!.attempted += 1
-                if r.succeeded { split[r.direction]!.connected += 1 } else { split[r.direction]!.failed += 1 }
-            }
-            summary.byDirection = split
+            summary.byDirection = ["bic": statistics.byDirection["bic"] ?? .init(), "uic": statistics.byDirection["uic"] ?? .init()]
         }
         if facts.transport == .tls, statistics.tlsHandshake.totalCount > 0 { summary.latencyMs.tlsHandshake = .init(statistics.tlsHandshake) }
         let lagP99 = RunSummary.Percentiles(statistics.loopLag).p99
@@ -107,10 +102,10 @@ extension RunSummary {
     /// Calls started per second, as the schedule would count them: the target rate scaled by how the actual
     /// starts spread against the intended ones (first to last), so bursts and the hold of the last calls do
     /// not skew it. Without a target rate (closed model): calls over the run.
-    static func startRate(_ records: [CallRecord], target: Double, elapsed: Double) -> Double {
-        let actual = records.map(\.actualStartMs), intended = records.map(\.intendedStartMs)
-        guard records.count > 1, let a0 = actual.min(), let a1 = actual.max(), a1 > a0 else { return Double(records.count) / elapsed }
-        if target > 0, let i0 = intended.min(), let i1 = intended.max(), i1 > i0 { return target * (i1 - i0) / (a1 - a0) }
-        return Double(records.count - 1) / ((a1 - a0) / 1000)
+    static func startRate(_ starts: StartSpan, target: Double, elapsed: Double) -> Double {
+        let (a0, a1, i0, i1) = (starts.actualFirst, starts.actualLast, starts.intendedFirst, starts.intendedLast)
+        guard starts.count > 1, a1 > a0 else { return Double(starts.count) / elapsed }
+        if target > 0, i1 > i0 { return target * (i1 - i0) / (a1 - a0) }
+        return Double(starts.count - 1) / ((a1 - a0) / 1000)
     }
 }

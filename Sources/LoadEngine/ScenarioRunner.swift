@@ -127,6 +127,11 @@ public struct ScenarioRunner {
         }
         let businessDTLS = dtlsContext
 
+        // The run's folder exists from the start: calls.csv is written as calls end.
+        let writer = try ResultsWriter(root: options.resultsRoot, scenario: scenario.name, startedAt: startedAt)
+        let callsCSV = try ResultsStream(path: (writer.directory as NSString).appendingPathComponent("calls.csv"), header: CallsCSV.header)
+        defer { callsCSV.close() }
+
         // One shard per event loop, but never more shards than calls may be up at once.
         let schedule = ArrivalSchedule(scenario.arrivals, totalCalls: scenario.totalCalls, duration: scenario.duration, seed: scenario.seed)
         let loops = Array(stack.eventLoops.prefix(max(1, min(scenario.maxConcurrent, schedule.count))))
@@ -152,7 +157,7 @@ public struct ScenarioRunner {
             let plan = CallShard.Plan(shardIndex: i, shardCount: loops.count, scenario: scenario, traceMode: options.traceMode,
                                       traceLimit: max(1, options.traceLimit / loops.count), password: password,
                                       destination: destination, targetDomain: scenario.serverName, runStart: .now(), mock: uicMock, dtlsContext: businessDTLS,
-                                      schedule: schedule)
+                                      schedule: schedule, callsCSV: callsCSV)
             let made = try await loop.submit {
                 let endpoint = bound.value
                 let promise = loop.makePromise(of: ShardStatistics.self)
@@ -189,11 +194,11 @@ public struct ScenarioRunner {
                              lastTransportError: lastError)
         let summary = RunSummary.build(scenario: scenario, statistics: statistics, facts: facts)
 
-        let writer = try ResultsWriter(root: options.resultsRoot, scenario: scenario.name, startedAt: startedAt)
+        callsCSV.close()
+        if let error = callsCSV.error { throw ResultsError.cannotWrite(error) }
         try writer.writeSummary(summary)
-        try writer.writeCalls(statistics.records)
         try writer.write("timeseries.csv", text: statistics.timeSeries.csv)
-        try writer.write("report.html", text: HTMLReport.render(summary: summary, timeSeries: statistics.timeSeries, records: statistics.records))
+        try writer.write("report.html", text: HTMLReport.render(summary: summary, timeSeries: statistics.timeSeries, clipping: statistics.clippingBuckets))
         for trace in statistics.traces { try writer.write("traces/call-\(trace.name).txt", text: trace.text) }
         var ledger: [MockCallRecord]? = nil
         if let mock = mockOut {

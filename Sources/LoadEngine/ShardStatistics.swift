@@ -72,7 +72,12 @@ public struct ShardStatistics: Sendable {
     public var connected = 0
     public var failed = 0
     public var maxConcurrent = 0
-    public var records: [CallRecord] = []
+    /// When the calls were meant to start and did, as spans (the start rate is computed from them).
+    public var starts = StartSpan()
+    /// Calls of each direction (`bic`, `uic`).
+    public var byDirection: [String: RunSummary.DirectionCalls] = [:]
+    /// Calls per clipping bucket (`ClippingBuckets`), per media security.
+    public var clippingBuckets: [String: [Int]] = [:]
     /// Rendered ladders of traced calls (file name stem, text).
     public var traces: [(name: String, text: String)] = []
     public var tracesNotWritten = 0
@@ -88,6 +93,16 @@ public struct ShardStatistics: Sendable {
     mutating func record(_ t: TimeAmount?, in histogram: WritableKeyPath<ShardStatistics, Histogram<UInt64>>) {
         guard let t else { return }
         _ = self[keyPath: histogram].record(Self.micros(t))
+    }
+
+    /// Counts one ended call's record: its start times, its direction, its clipping bucket.
+    mutating func count(_ record: CallRecord) {
+        starts.add(intendedMs: record.intendedStartMs, actualMs: record.actualStartMs)
+        if record.succeeded { byDirection[record.direction, default: .init()].connected += 1 } else { byDirection[record.direction, default: .init()].failed += 1 }
+        byDirection[record.direction, default: .init()].attempted += 1
+        if let clipped = record.clippedMs {
+            clippingBuckets[record.mediaSecurity, default: [Int](repeating: 0, count: ClippingBuckets.bounds.count)][ClippingBuckets.index(clipped)] += 1
+        }
     }
 
     /// Records one call's media measurements (milliseconds) overall and per security.
@@ -129,8 +144,54 @@ public struct ShardStatistics: Sendable {
         connected += other.connected
         failed += other.failed
         maxConcurrent += other.maxConcurrent
-        records += other.records
+        starts.merge(other.starts)
+        for (k, v) in other.byDirection {
+            byDirection[k, default: .init()].attempted += v.attempted
+            byDirection[k, default: .init()].connected += v.connected
+            byDirection[k, default: .init()].failed += v.failed
+        }
+        for (k, v) in other.clippingBuckets {
+            var mine = clippingBuckets[k] ?? [Int](repeating: 0, count: v.count)
+            for i in v.indices { mine[i] += v[i] }
+            clippingBuckets[k] = mine
+        }
         traces += other.traces
         tracesNotWritten += other.tracesNotWritten
     }
+}
+
+/// The first and last intended and actual starts of a run's calls, in ms from the run start.
+public struct StartSpan: Sendable, Hashable {
+    public var count = 0
+    public var intendedFirst = Double.infinity
+    public var intendedLast = -Double.infinity
+    public var actualFirst = Double.infinity
+    public var actualLast = -Double.infinity
+
+    public init() {}
+
+    mutating func add(intendedMs: Double, actualMs: Double) {
+        count += 1
+        intendedFirst = min(intendedFirst, intendedMs)
+        intendedLast = max(intendedLast, intendedMs)
+        actualFirst = min(actualFirst, actualMs)
+        actualLast = max(actualLast, actualMs)
+    }
+
+    mutating func merge(_ o: StartSpan) {
+        count += o.count
+        intendedFirst = min(intendedFirst, o.intendedFirst)
+        intendedLast = max(intendedLast, o.intendedLast)
+        actualFirst = min(actualFirst, o.actualFirst)
+        actualLast = max(actualLast, o.actualLast)
+    }
+}
+
+/// The clipping distribution's buckets in the report: exactly 0, then up to each bound.
+public enum ClippingBuckets {
+    public static let bounds: [(label: String, upTo: Double)] = [
+        ("0 ms", 0.5), ("< 100 ms", 100), ("< 500 ms", 500), ("< 1 s", 1000), ("< 2 s", 2000), ("< 4 s", 4000), ("≥ 4 s", .infinity),
+    ]
+
+    static func index(_ ms: Double) -> Int { bounds.firstIndex { ms <= $0.upTo } ?? bounds.count - 1 }
 }
