@@ -155,7 +155,9 @@ struct HangUpRunTests {
         let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
         let csv = try String(contentsOfFile: result.directory + "/calls.csv", encoding: .utf8).split(separator: "\n")
         let header = csv[0].split(separator: ",").map(String.init)
+        // Rows are written as calls end; ordered by the index column here, as a user's script would sort them.
         let rows = csv.dropFirst().map { $0.split(separator: ",", omittingEmptySubsequences: false).map(String.init) }
+            .sorted { Int($0[0])! < Int($1[0])! }
         // Columns by name, so the test reads as the user's script would.
         return (result, rows.map { row in header.indices.map { row[$0] } } + [header], dir)
     }
