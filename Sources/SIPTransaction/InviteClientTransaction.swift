@@ -7,7 +7,8 @@ public struct InviteClientTransaction: Sendable {
     public enum State: Sendable, Hashable { case calling, proceeding, completed, accepted, terminated }
 
     public private(set) var state: State
-    public let request: SIPRequest
+    /// The INVITE; `SIPRequest.released` once a final response arrived (only the ACK is kept then).
+    public private(set) var request: SIPRequest
     public let reliable: Bool
     let timers: SIPTimers
     var armed = TimerSet()
@@ -45,12 +46,14 @@ public struct InviteClientTransaction: Sendable {
                 // RFC 6026 §8.4: 2xx moves to Accepted; Timer M absorbs 2xx retransmissions, which go to the TU.
                 state = .accepted
                 armed.arm(.m, now: now, after: timers.timerM)
+                request = .released
                 return [.deliverResponse(response)]
             }
             // §17.1.1.3: 300-699 → Completed, send ACK, Timer D.
             state = .completed
             let ack = makeAck(for: response)
             self.ack = ack
+            request = .released
             armed.arm(.d, now: now, after: timers.timerD(reliable: reliable))
             var actions: [TransactionAction] = [.send(.request(ack)), .deliverResponse(response)]
             if reliable {
@@ -80,6 +83,7 @@ public struct InviteClientTransaction: Sendable {
                 armed.arm(.a, now: now, after: .nanoseconds(timer.interval.nanoseconds * 2))
             case .b where state == .calling:
                 state = .terminated
+                request = .released
                 armed.disarmAll()
                 actions += [.timeout(.b), .terminated]
             case .d where state == .completed, .m where state == .accepted:
@@ -96,6 +100,7 @@ public struct InviteClientTransaction: Sendable {
     public mutating func transportFailed() -> [TransactionAction] {
         guard state == .calling || state == .proceeding else { return [] }
         state = .terminated
+        request = .released
         armed.disarmAll()
         return [.transportError, .terminated]
     }

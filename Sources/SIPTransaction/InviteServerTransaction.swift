@@ -8,7 +8,8 @@ public struct InviteServerTransaction: Sendable {
     public enum State: Sendable, Hashable { case proceeding, completed, confirmed, accepted, terminated }
 
     public private(set) var state: State
-    public let request: SIPRequest
+    /// The INVITE; `SIPRequest.released` once the final response is sent (responses are built before).
+    public private(set) var request: SIPRequest
     public let reliable: Bool
     let timers: SIPTimers
     var armed = TimerSet()
@@ -31,6 +32,7 @@ public struct InviteServerTransaction: Sendable {
         lastResponse = response
         let code = response.statusCode
         if code < 200 { return [.send(.response(response))] }
+        request = .released
         if code < 300 {
             // RFC 6026 §8.5: 2xx → Accepted, Timer L.
             state = .accepted
@@ -54,6 +56,7 @@ public struct InviteServerTransaction: Sendable {
                 armed.disarm(.g)
                 armed.disarm(.h)
                 state = .confirmed
+                lastResponse = nil
                 let i = timers.timerI(reliable: reliable)
                 if i == .zero {
                     state = .terminated
@@ -62,8 +65,10 @@ public struct InviteServerTransaction: Sendable {
                 armed.arm(.i, now: now, after: i)
                 return []
             case .accepted:
-                // RFC 6026 §8.7: the ACK for a 2xx goes to the TU; 2xx retransmission stops.
+                // RFC 6026 §8.7: the ACK for a 2xx goes to the TU; 2xx retransmission stops, and the 2xx is
+                // no longer needed (a retransmitted INVITE is absorbed in Accepted).
                 armed.disarm(.twoXX)
+                lastResponse = nil
                 return [.deliverAck(request)]
             default:
                 return []

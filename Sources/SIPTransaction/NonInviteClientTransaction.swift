@@ -6,7 +6,8 @@ public struct NonInviteClientTransaction: Sendable {
     public enum State: Sendable, Hashable { case trying, proceeding, completed, terminated }
 
     public private(set) var state: State
-    public let request: SIPRequest
+    /// The request; `SIPRequest.released` once the final response arrived (Completed needs nothing of it).
+    public private(set) var request: SIPRequest
     public let reliable: Bool
     let timers: SIPTimers
     var armed = TimerSet()
@@ -33,6 +34,7 @@ public struct NonInviteClientTransaction: Sendable {
                 return [.deliverResponse(response)]
             }
             state = .completed
+            request = .released
             armed.disarm(.e)
             armed.disarm(.f)
             let k = timers.timerK(reliable: reliable)

@@ -6,7 +6,9 @@ public struct NonInviteServerTransaction: Sendable {
     public enum State: Sendable, Hashable { case trying, proceeding, completed, terminated }
 
     public private(set) var state: State
-    public let request: SIPRequest
+    /// The request; `SIPRequest.released` once the final response is sent (its retransmissions get the
+    /// response, which is kept).
+    public private(set) var request: SIPRequest
     public let reliable: Bool
     let timers: SIPTimers
     var armed = TimerSet()
@@ -30,6 +32,7 @@ public struct NonInviteServerTransaction: Sendable {
             return [.send(.response(response))]
         }
         state = .completed
+        self.request = .released
         let j = timers.timerJ(reliable: reliable)
         if j == .zero {
             state = .terminated

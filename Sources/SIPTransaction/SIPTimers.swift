@@ -52,30 +52,81 @@ struct ArmedTimer: Sendable, Hashable {
     var interval: TimeAmount
 }
 
-/// A small set of armed timers. The owner schedules one wake-up at `nextDeadline` and then calls the
-/// machine's `timeout(now:)`, which fires every timer that is due.
+/// A small set of armed timers (a transaction has at most three at once). The owner schedules one
+/// wake-up at `nextDeadline` and then calls the machine's `timeout(now:)`, which fires every timer that is
+/// due. Kept in a fixed inline storage: arming, disarming and finding the next deadline allocate nothing.
 struct TimerSet: Sendable, Hashable {
-    private(set) var timers: [ArmedTimer] = []
+    private var slots: (ArmedTimer?, ArmedTimer?, ArmedTimer?, ArmedTimer?) = (nil, nil, nil, nil)
+
+    private static let capacity = 4
+
+    private subscript(i: Int) -> ArmedTimer? {
+        get {
+            switch i {
+            case 0: return slots.0
+            case 1: return slots.1
+            case 2: return slots.2
+            default: return slots.3
+            }
+        }
+        set {
+            switch i {
+            case 0: slots.0 = newValue
+            case 1: slots.1 = newValue
+            case 2: slots.2 = newValue
+            default: slots.3 = newValue
+            }
+        }
+    }
+
+    static func == (a: TimerSet, b: TimerSet) -> Bool { a.timers == b.timers }
+
+    func hash(into hasher: inout Hasher) { hasher.combine(timers) }
+
+    /// The armed timers, earliest first.
+    var timers: [ArmedTimer] { (0..<Self.capacity).compactMap { self[$0] }.sorted { $0.deadline < $1.deadline } }
 
     mutating func arm(_ name: SIPTimerName, now: NIODeadline, after interval: TimeAmount) {
         disarm(name)
-        timers.append(ArmedTimer(name: name, deadline: now + interval, interval: interval))
+        let timer = ArmedTimer(name: name, deadline: now + interval, interval: interval)
+        for i in 0..<Self.capacity where self[i] == nil {
+            self[i] = timer
+            return
+        }
+        preconditionFailure("more than \(Self.capacity) timers armed")
     }
 
-    mutating func disarm(_ name: SIPTimerName) { timers.removeAll { $0.name == name } }
+    mutating func disarm(_ name: SIPTimerName) {
+        for i in 0..<Self.capacity where self[i]?.name == name { self[i] = nil }
+    }
 
-    mutating func disarmAll() { timers.removeAll() }
+    mutating func disarmAll() { slots = (nil, nil, nil, nil) }
 
-    func isArmed(_ name: SIPTimerName) -> Bool { timers.contains { $0.name == name } }
+    func isArmed(_ name: SIPTimerName) -> Bool { (0..<Self.capacity).contains { self[$0]?.name == name } }
 
-    func interval(_ name: SIPTimerName) -> TimeAmount? { timers.first { $0.name == name }?.interval }
+    func interval(_ name: SIPTimerName) -> TimeAmount? {
+        for i in 0..<Self.capacity { if let t = self[i], t.name == name { return t.interval } }
+        return nil
+    }
 
-    var nextDeadline: NIODeadline? { timers.map(\.deadline).min() }
+    var nextDeadline: NIODeadline? {
+        var next: NIODeadline?
+        for i in 0..<Self.capacity {
+            if let t = self[i], next.map({ t.deadline < $0 }) ?? true { next = t.deadline }
+        }
+        return next
+    }
 
     /// Removes and returns the timers due at `now`, earliest first.
     mutating func popDue(now: NIODeadline) -> [ArmedTimer] {
-        let due = timers.filter { $0.deadline <= now }.sorted { $0.deadline < $1.deadline }
-        if !due.isEmpty { timers.removeAll { $0.deadline <= now } }
+        var due: [ArmedTimer] = []
+        for i in 0..<Self.capacity {
+            if let t = self[i], t.deadline <= now {
+                due.append(t)
+                self[i] = nil
+            }
+        }
+        if due.count > 1 { due.sort { $0.deadline < $1.deadline } }
         return due
     }
 }

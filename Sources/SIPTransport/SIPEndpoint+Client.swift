@@ -2,8 +2,9 @@ import NIOCore
 import SIPCore
 import SIPTransaction
 
-/// Stored per server transaction.
-struct ServerEntry {
+/// Stored per server transaction: a reference, so the endpoint works on it in place (no copy of the
+/// machine out of the table and back per input).
+final class ServerEntry {
     /// Either server machine, with one entry point per input so the endpoint does not switch on the kind.
     enum Machine {
         case invite(InviteServerTransaction)
@@ -48,10 +49,17 @@ struct ServerEntry {
     var machine: Machine
     let flow: SIPFlow
     var scheduled: NIODeadline? = nil
+    /// For an INVITE answered 2xx: how its ACK is matched (RFC 6026 §8.7), forgotten when it ends.
+    var accepted: AcceptedInviteKey?
+
+    init(machine: Machine, flow: SIPFlow) {
+        self.machine = machine
+        self.flow = flow
+    }
 }
 
-/// Stored per client transaction.
-struct ClientEntry {
+/// Stored per client transaction, by reference like `ServerEntry`.
+final class ClientEntry {
     /// Either client machine, with one entry point per input.
     enum Machine {
         case invite(InviteClientTransaction)
@@ -90,6 +98,12 @@ struct ClientEntry {
     let flow: SIPFlow
     let handler: (ClientTransactionEvent) -> Void
     var scheduled: NIODeadline? = nil
+
+    init(machine: Machine, flow: SIPFlow, handler: @escaping (ClientTransactionEvent) -> Void) {
+        self.machine = machine
+        self.flow = flow
+        self.handler = handler
+    }
 }
 
 /// An outgoing stream connection of the pool.
@@ -123,12 +137,20 @@ extension SIPEndpoint {
                             handler: @escaping (ClientTransactionEvent) -> Void)
     {
         var request = request
-        if !request.headers.contains(.via) { request.headers.prepend(.via, makeVia(flow: flow).description) }
-        if !request.headers.contains(.maxForwards) { request.headers.add(.maxForwards, "70") }
-        guard let key = TransactionKey.client(forRequest: request) else {
-            handler(.transportError("request without a Via branch or CSeq"))
-            return
+        let key: TransactionKey
+        if request.headers.contains(.via) {
+            // A CANCEL carries its INVITE's Via (and branch) already.
+            guard let existing = TransactionKey.client(forRequest: request) else {
+                handler(.transportError("request without a Via branch or CSeq"))
+                return
+            }
+            key = existing
+        } else {
+            let branch = identifiers.branch()
+            request.headers.prepend(.via, via(flow: flow, branch: branch))
+            key = TransactionKey(branch: branch, method: request.method)
         }
+        if !request.headers.contains(.maxForwards) { request.headers.add(.maxForwards, "70") }
         let time = now()
         let reliable = flow.transport.isReliable
         let machine: ClientEntry.Machine
@@ -142,9 +164,10 @@ extension SIPEndpoint {
             start = m.startActions
             machine = .nonInvite(m)
         }
-        clientTransactions[key] = ClientEntry(machine: machine, flow: flow, handler: handler)
+        let entry = ClientEntry(machine: machine, flow: flow, handler: handler)
+        clientTransactions[key] = entry
         started?(key.branch)
-        performClient(start, key: key, initial: true)
+        performClient(start, entry: entry, key: key, initial: true)
     }
 
     /// Cancels the INVITE client transaction with this branch (RFC 3261 §9.1): a CANCEL with the same
@@ -162,7 +185,7 @@ extension SIPEndpoint {
     /// Sends a request with no transaction: the ACK for a 2xx (RFC 3261 §13.2.2.4), sent by the UAC core.
     public func sendAck(_ ack: SIPRequest, on flow: SIPFlow) {
         var ack = ack
-        if !ack.headers.contains(.via) { ack.headers.prepend(.via, makeVia(flow: flow).description) }
+        if !ack.headers.contains(.via) { ack.headers.prepend(.via, via(flow: flow, branch: identifiers.branch())) }
         if !ack.headers.contains(.maxForwards) { ack.headers.add(.maxForwards, "70") }
         send(.request(ack), on: flow)
     }
@@ -170,14 +193,39 @@ extension SIPEndpoint {
     /// Via for a request leaving on `flow`: our advertised host, the local port, a new branch, `rport`
     /// (RFC 3581), and `alias` on streams (RFC 5923) as Meta's own requests carry.
     public func makeVia(flow: SIPFlow) -> SIPVia {
-        let port = flow.channel.localAddress?.port
-        var via = SIPVia(transport: flow.transport.viaToken, host: advertisedHost, port: port, branch: identifiers.branch())
+        var via = SIPVia(transport: flow.transport.viaToken, host: advertisedHost, port: localPort(of: flow), branch: identifiers.branch())
         if flow.transport.isReliable { via.parameters.items.append(SIPParameter("alias", nil)) }
         return via
     }
 
-    func performClient(_ actions: [TransactionAction], key: TransactionKey, initial: Bool = false) {
-        guard let entry = clientTransactions[key] else { return }
+    /// The same Via as text, written directly: a request per call needs one, and no parameter list is built.
+    func via(flow: SIPFlow, branch: String) -> String {
+        var out = "SIP/2.0/"
+        out.reserveCapacity(48 + advertisedHost.utf8.count + branch.utf8.count)
+        out += flow.transport.viaToken
+        out += " "
+        out += advertisedHost
+        if let port = localPort(of: flow) {
+            out += ":"
+            out += String(port)
+        }
+        out += ";branch="
+        out += branch
+        out += flow.transport.isReliable ? ";rport;alias" : ";rport"
+        return out
+    }
+
+    /// The local port of a flow; this loop's UDP socket's is read once (a channel's address sits behind a
+    /// lock).
+    func localPort(of flow: SIPFlow) -> Int? {
+        if flow.transport == .udp, let udp = udpChannel, flow.channel === udp {
+            if udpLocalPort == nil { udpLocalPort = udp.localAddress?.port }
+            return udpLocalPort
+        }
+        return flow.channel.localAddress?.port
+    }
+
+    func performClient(_ actions: [TransactionAction], entry: ClientEntry, key: TransactionKey, initial: Bool = false) {
         for action in actions {
             switch action {
             case .send(let message):
@@ -191,13 +239,13 @@ extension SIPEndpoint {
                 statistics.transportErrors += 1
                 entry.handler(.transportError("transport failed"))
             case .terminated:
-                clientTransactions[key] = nil
+                if clientTransactions[key] === entry { clientTransactions[key] = nil }
                 return
             case .deliverAck:
                 break
             }
         }
-        scheduleClientWake(key)
+        scheduleClientWake(entry, key: key)
     }
 
     private func isAck(_ message: SIPMessage) -> Bool {
@@ -205,20 +253,20 @@ extension SIPEndpoint {
         return false
     }
 
-    func scheduleClientWake(_ key: TransactionKey) {
-        guard let entry = clientTransactions[key], let deadline = entry.machine.nextDeadline else { return }
+    func scheduleClientWake(_ entry: ClientEntry, key: TransactionKey) {
+        guard let deadline = entry.machine.nextDeadline else { return }
         let slot = NIODeadline.uptimeNanoseconds(TransactionTimers.slot(for: deadline))
         if let scheduled = entry.scheduled, scheduled <= slot { return }
-        clientTransactions[key]!.scheduled = slot
+        entry.scheduled = slot
         wake(.client(key), at: deadline)
     }
 
     /// A client transaction's slot came: its timers run, unless it ended or was filed under another slot.
     func clientTimerFired(_ key: TransactionKey, slot: NIODeadline) {
-        guard clientTransactions[key]?.scheduled == slot else { return }
-        clientTransactions[key]!.scheduled = nil
-        let actions = clientTransactions[key]!.machine.timeout(now: now())
-        performClient(actions, key: key)
+        guard let entry = clientTransactions[key], entry.scheduled == slot else { return }
+        entry.scheduled = nil
+        let actions = entry.machine.timeout(now: now())
+        performClient(actions, entry: entry, key: key)
     }
 
     /// A stream connection closed: its client transactions fail (RFC 3261 §8.1.3.1 transport error) and it
@@ -229,10 +277,10 @@ extension SIPEndpoint {
                 connections[destination] = nil
             }
         }
-        let affected = clientTransactions.filter { ObjectIdentifier($0.value.flow.channel) == ObjectIdentifier(channel) }.map(\.key)
-        for key in affected where clientTransactions[key] != nil {
-            let actions = clientTransactions[key]!.machine.transportFailed()
-            performClient(actions, key: key)
+        let affected = clientTransactions.filter { ObjectIdentifier($0.value.flow.channel) == ObjectIdentifier(channel) }
+        for (key, entry) in affected where clientTransactions[key] === entry {
+            let actions = entry.machine.transportFailed()
+            performClient(actions, entry: entry, key: key)
         }
     }
 

@@ -26,6 +26,8 @@ public final class SIPEndpoint {
     /// The last UDP destination and its socket address (a load generator sends to one target: parsing its
     /// address once, not per message).
     var lastUDPDestination: (destination: SIPDestination, address: SocketAddress)?
+    /// That socket's local port, read once.
+    var udpLocalPort: Int?
     /// Called for every message sent or received (traces); nil costs nothing.
     public var tracer: ((SIPTraceEvent) -> Void)?
     let now: () -> NIODeadline
@@ -100,21 +102,23 @@ public final class SIPEndpoint {
         let time = now()
         if request.method == .ack {
             var matched = key
-            if serverTransactions[key] == nil, let accepted = AcceptedInviteKey(request), let inviteKey = acceptedInvites[accepted] {
+            var entry = serverTransactions[key]
+            if entry == nil, let accepted = AcceptedInviteKey(request), let inviteKey = acceptedInvites[accepted] {
                 matched = inviteKey
+                entry = serverTransactions[inviteKey]
             }
-            guard let entry = serverTransactions[matched], case .invite = entry.machine else {
+            guard let entry, case .invite = entry.machine else {
                 handler?.endpoint(self, didReceiveAck: request, flow: flow)
                 return
             }
-            let actions = serverTransactions[matched]!.machine.receive(request, now: time)
-            performServer(actions, key: matched, flow: entry.flow, retransmission: true)
+            let actions = entry.machine.receive(request, now: time)
+            performServer(actions, entry: entry, key: matched, retransmission: true)
             return
         }
         if let entry = serverTransactions[key] {
             // A retransmission (RFC 3261 §17.2.3 matched it to an existing transaction).
-            let actions = serverTransactions[key]!.machine.receive(request, now: time)
-            performServer(actions, key: key, flow: entry.flow, retransmission: true)
+            let actions = entry.machine.receive(request, now: time)
+            performServer(actions, entry: entry, key: key, retransmission: true)
             return
         }
         let reliable = flow.transport.isReliable
@@ -151,12 +155,12 @@ public final class SIPEndpoint {
     }
 
     func receiveResponse(_ response: SIPResponse) {
-        guard let key = TransactionKey.client(for: response), clientTransactions[key] != nil else {
+        guard let key = TransactionKey.client(for: response), let entry = clientTransactions[key] else {
             statistics.strayMessages += 1
             return
         }
-        let actions = clientTransactions[key]!.machine.receive(response, now: now())
-        performClient(actions, key: key)
+        let actions = entry.machine.receive(response, now: now())
+        performClient(actions, entry: entry, key: key)
     }
 
     // MARK: - Server side
@@ -165,15 +169,19 @@ public final class SIPEndpoint {
     public func respond(_ response: SIPResponse, to key: ServerTransactionID) {
         eventLoop.preconditionInEventLoop()
         guard let entry = serverTransactions[key] else { return }
-        let actions = serverTransactions[key]!.machine.respond(response, now: now())
-        if response.isSuccess, case .invite(let m) = entry.machine, let accepted = AcceptedInviteKey(m.request) {
+        if response.isSuccess, case .invite(let m) = entry.machine, m.state == .proceeding, let accepted = AcceptedInviteKey(m.request) {
             acceptedInvites[accepted] = key
+            entry.accepted = accepted
         }
-        performServer(actions, key: key, flow: entry.flow, retransmission: false)
+        let actions = entry.machine.respond(response, now: now())
+        performServer(actions, entry: entry, key: key, retransmission: false)
     }
 
-    /// The request of a server transaction (to build a response later).
-    public func request(of key: ServerTransactionID) -> SIPRequest? { serverTransactions[key]?.machine.request }
+    /// The request of a server transaction, while it still has it (until its final response is sent).
+    public func request(of key: ServerTransactionID) -> SIPRequest? {
+        guard let request = serverTransactions[key]?.machine.request, request.method != SIPRequest.released.method else { return nil }
+        return request
+    }
 
     /// True when an INVITE server transaction has not yet sent a final response.
     public func isProceeding(_ key: ServerTransactionID) -> Bool {
@@ -181,36 +189,32 @@ public final class SIPEndpoint {
         return false
     }
 
-    func performServer(_ actions: [TransactionAction], key: TransactionKey, flow: SIPFlow, retransmission: Bool) {
+    func performServer(_ actions: [TransactionAction], entry: ServerEntry, key: TransactionKey, retransmission: Bool) {
         for action in actions {
             switch action {
             case .send(let message):
-                send(message, on: flow, retransmission: retransmission)
+                send(message, on: entry.flow, retransmission: retransmission)
             case .deliverAck(let ack):
-                handler?.endpoint(self, didReceiveAck: ack, flow: flow)
+                handler?.endpoint(self, didReceiveAck: ack, flow: entry.flow)
             case .timeout:
                 statistics.transactionTimeouts += 1
                 handler?.endpoint(self, ackTimeoutFor: key)
             case .terminated:
-                if let request = serverTransactions[key]?.machine.request, request.method == .invite,
-                   let accepted = AcceptedInviteKey(request)
-                {
-                    acceptedInvites[accepted] = nil
-                }
-                serverTransactions[key] = nil
+                if let accepted = entry.accepted, acceptedInvites[accepted] == key { acceptedInvites[accepted] = nil }
+                if serverTransactions[key] === entry { serverTransactions[key] = nil }
                 return
             case .deliverResponse, .transportError:
                 break
             }
         }
-        scheduleServerWake(key)
+        scheduleServerWake(entry, key: key)
     }
 
-    func scheduleServerWake(_ key: TransactionKey) {
-        guard let entry = serverTransactions[key], let deadline = entry.machine.nextDeadline else { return }
+    func scheduleServerWake(_ entry: ServerEntry, key: TransactionKey) {
+        guard let deadline = entry.machine.nextDeadline else { return }
         let slot = NIODeadline.uptimeNanoseconds(TransactionTimers.slot(for: deadline))
         if let scheduled = entry.scheduled, scheduled <= slot { return }
-        serverTransactions[key]!.scheduled = slot
+        entry.scheduled = slot
         wake(.server(key), at: deadline)
     }
 
@@ -240,9 +244,9 @@ public final class SIPEndpoint {
     /// A server transaction's slot came: its timers run, unless it ended or was filed under another slot.
     func serverTimerFired(_ key: TransactionKey, slot: NIODeadline) {
         guard let entry = serverTransactions[key], entry.scheduled == slot else { return }
-        serverTransactions[key]!.scheduled = nil
-        let actions = serverTransactions[key]!.machine.timeout(now: now())
-        performServer(actions, key: key, flow: entry.flow, retransmission: true)
+        entry.scheduled = nil
+        let actions = entry.machine.timeout(now: now())
+        performServer(actions, entry: entry, key: key, retransmission: true)
     }
 
     // MARK: - Sending
