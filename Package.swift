@@ -50,18 +50,20 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        /// Results files written while a run goes (calls.csv, the mock's ledger), off the event loops.
+        .target(name: "WasimResults", dependencies: [.product(name: "NIOConcurrencyHelpers", package: "swift-nio")]),
         /// YAML files read with every error located by file, line and path (scenarios, mock configuration).
         .target(name: "WasimYAML", dependencies: [.product(name: "Yams", package: "Yams")]),
         /// The mock of Meta's WhatsApp SIP endpoint (wa.meta.vc).
         .target(name: "MetaMock", dependencies: [
-            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "WasimCerts", "WasimYAML", "WasimMedia",
+            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "WasimCerts", "WasimYAML", "WasimMedia", "WasimResults",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
         /// Scenario files, the call generator and results.
         .target(name: "LoadEngine", dependencies: [
-            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "MetaMock", "WasimCerts", "WasimYAML", "WasimMedia",
+            "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "MetaMock", "WasimCerts", "WasimYAML", "WasimMedia", "WasimResults",
             .product(name: "Yams", package: "Yams"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),

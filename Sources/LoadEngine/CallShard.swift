@@ -4,6 +4,7 @@ import NIOCore
 import SIPCore
 import SIPTransport
 import WasimMedia
+import WasimResults
 
 /// The calls one event loop runs: it starts its share of the arrival schedule, drives each call's
 /// `BusinessCallFlow` through the loop's `SIPEndpoint`, and measures. Loop-confined; no locks.

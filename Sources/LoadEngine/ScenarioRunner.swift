@@ -7,6 +7,7 @@ import SIPCore
 import SIPTransport
 import WasimCerts
 import WasimMedia
+import WasimResults
 
 /// Options given on the command line, over the scenario file.
 public struct RunOptions: Sendable {
@@ -77,7 +78,13 @@ public final class RunControl: Sendable {
 public struct RunResult: Sendable {
     public var summary: RunSummary
     public var directory: String
-    public var mockLedger: [MockCallRecord]?
+    /// The embedded mock's ledger file (`mock-ledger.jsonl`), when the run had one.
+    public var mockLedgerPath: String?
+
+    /// The embedded mock's ledger, read from its file (nil without an embedded mock).
+    public func mockLedger() throws -> [MockCallRecord]? {
+        try mockLedgerPath.map { try MockCallLedger.read(path: $0) }
+    }
 }
 
 /// Runs a scenario: starts the embedded mock when the scenario has no target, spreads the calls over every
@@ -110,7 +117,11 @@ public struct ScenarioRunner {
         let startedAt = Date()
         let cpuStart = ProcessCPU.seconds()
         let password = try resolvePassword()
+        // The run's folder exists from the start: calls.csv and the mock's ledger are written as calls end.
+        let writer = try ResultsWriter(root: options.resultsRoot, scenario: scenario.name, startedAt: startedAt)
         let prepared = try await prepareTarget(group: group, password: password, mockOut: &mockOut)
+        let ledgerPath = mockOut == nil ? nil : (writer.directory as NSString).appendingPathComponent("mock-ledger.jsonl")
+        if let mock = mockOut, let ledgerPath { try await mock.writeLedger(to: ledgerPath) }
         let stack = prepared.stack, destination = prepared.destination, transport = prepared.transport
         let targetDescription = prepared.description
         let shardsBox = options.control.shards
@@ -127,8 +138,6 @@ public struct ScenarioRunner {
         }
         let businessDTLS = dtlsContext
 
-        // The run's folder exists from the start: calls.csv is written as calls end.
-        let writer = try ResultsWriter(root: options.resultsRoot, scenario: scenario.name, startedAt: startedAt)
         let callsCSV = try ResultsStream(path: (writer.directory as NSString).appendingPathComponent("calls.csv"), header: CallsCSV.header)
         defer { callsCSV.close() }
 
@@ -200,12 +209,8 @@ public struct ScenarioRunner {
         try writer.write("timeseries.csv", text: statistics.timeSeries.csv)
         try writer.write("report.html", text: HTMLReport.render(summary: summary, timeSeries: statistics.timeSeries, clipping: statistics.clippingBuckets))
         for trace in statistics.traces { try writer.write("traces/call-\(trace.name).txt", text: trace.text) }
-        var ledger: [MockCallRecord]? = nil
-        if let mock = mockOut {
-            ledger = try await mock.ledger()
-            try writer.write("mock-ledger.jsonl", text: MockCallLedger.jsonLines(ledger!))
-        }
-        return RunResult(summary: summary, directory: writer.directory, mockLedger: ledger)
+        await mockOut?.closeLedger()
+        return RunResult(summary: summary, directory: writer.directory, mockLedgerPath: ledgerPath)
     }
 
     /// The embedded mock's configuration: the scenario's `mock:` file, or the default.

@@ -26,6 +26,13 @@ public struct BICInvitePolicy: Sendable {
     public func evaluate(_ request: SIPRequest, digest: inout DigestServer, state: MockCallState,
                          monotonic: UInt64, wall: Double, startedAt: Double) -> BICDecision
     {
+        evaluate(request, offer: SDPOfferSummary(request.body), digest: &digest, state: state, monotonic: monotonic, wall: wall, startedAt: startedAt)
+    }
+
+    /// The same, with the INVITE's SDP offer already read (the mock reads it once per INVITE).
+    func evaluate(_ request: SIPRequest, offer: SDPOfferSummary, digest: inout DigestServer, state: MockCallState,
+                  monotonic: UInt64, wall: Double, startedAt: Double) -> BICDecision
+    {
         // 1. An IP literal or a sips: Request-URI → 404 (spec §1, §2.2).
         if request.uri.isSecure || request.uri.hostIsIPLiteral || !request.uri.isSIP {
             return .reject(status: 404, reason: "Not Found", rule: "request-uri: IP literal or sips: scheme")
@@ -75,7 +82,7 @@ public struct BICInvitePolicy: Sendable {
         default: break
         }
         // 10. The SDP offer (before admission, which marks the call active; the real order is undocumented).
-        if let problem = configuration.sdpCheck.problem(in: request.body, keyExchange: business.srtpKeyExchange) {
+        if let problem = configuration.sdpCheck.problem(in: offer, keyExchange: business.srtpKeyExchange) {
             return .reject(status: 403, reason: "Forbidden", rule: "sdp: \(problem)")
         }
         switch state.admit(pair, now: wall, limits: configuration.limits) {

@@ -110,12 +110,13 @@ extension MetaMockCore {
     /// Starts the media of an answered BIC when the offer asks for secure media; `respond` gets the SDP
     /// answer (with the bound port) or the description-only answer when there is no media to run.
     func prepareMedia(_ request: SIPRequest, callID: String, user: String, respond: @escaping (String) -> Void) {
-        let offer = request.body.getString(at: request.body.readerIndex, length: request.body.readableBytes) ?? ""
-        guard configuration.media.enabled, let context = dtlsContext,
-              let plan = MockMediaPlan.make(offerText: offer, configuration: configuration, context: context,
-                                            host: endpoint.advertisedHost, random: &random)
+        let summary = calls[callID]?.offer ?? SDPOfferSummary(request.body)
+        // Plain RTP offers (lab peers) get the description only; secure ones are parsed in full for the leg.
+        guard configuration.media.enabled, summary.asksForSecureMedia, let context = dtlsContext,
+              let plan = MockMediaPlan.make(offerText: request.body.getString(at: request.body.readerIndex, length: request.body.readableBytes) ?? "",
+                                            configuration: configuration, context: context, host: endpoint.advertisedHost, random: &random)
         else {
-            respond(MockSessionDescription.answer(to: request.body, host: endpoint.advertisedHost, sessionMillis: UInt64(clock.wallNow() * 1000), random: &random))
+            respond(MockSessionDescription.answer(to: summary, host: endpoint.advertisedHost, sessionMillis: UInt64(clock.wallNow() * 1000), random: &random))
             return
         }
         let impairment = configuration.userGroup(user)?.mediaImpairment ?? configuration.media.impairment
@@ -132,7 +133,7 @@ extension MetaMockCore {
                 respond(plan.answer(port))
                 socket.start()
             case .failure:
-                respond(MockSessionDescription.answer(to: request.body, host: endpoint.advertisedHost, sessionMillis: UInt64(clock.wallNow() * 1000), random: &random))
+                respond(MockSessionDescription.answer(to: summary, host: endpoint.advertisedHost, sessionMillis: UInt64(clock.wallNow() * 1000), random: &random))
             }
         }
     }

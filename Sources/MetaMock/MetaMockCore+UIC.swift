@@ -351,12 +351,23 @@ extension MetaMockCore {
     /// A wacid shaped like Meta's (spec §3 sample): the compact binary record of the user number, a 128-bit
     /// call id in hex and the business number, base64-encoded.
     static func wacid(user: String, business: String, random: inout FastRandom) -> String {
-        func digits(_ s: String) -> [UInt8] { Array(s.filter(\.isNumber).utf8.prefix(255)) }
+        func digits(_ s: String) -> [UInt8] { Array(s.utf8.lazy.filter { $0 >= 0x30 && $0 <= 0x39 }.prefix(255)) }
         let u = digits(user), b = digits(business)
-        let id = FastRandom.hex(random.next(), digits: 16).uppercased() + FastRandom.hex(random.next(), digits: 16).uppercased()
-        var bytes: [UInt8] = [0x1C, 0x18, UInt8(u.count)] + u
-        bytes += [0x15, 0x02, 0x00, 0x12, 0x18, 0x20] + Array(id.utf8)
-        bytes += [0x1C, 0x18, UInt8(b.count)] + b + [0x15, 0x02, 0x00, 0x00]
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(u.count + b.count + 48)
+        bytes += [0x1C, 0x18, UInt8(u.count)]
+        bytes += u
+        bytes += [0x15, 0x02, 0x00, 0x12, 0x18, 0x20]
+        // A 32-character uppercase hex id.
+        for value in [random.next(), random.next()] {
+            for shift in stride(from: 60, through: 0, by: -4) {
+                let nibble = UInt8((value >> UInt64(shift)) & 0xF)
+                bytes.append(nibble < 10 ? 0x30 + nibble : 0x41 + nibble - 10)
+            }
+        }
+        bytes += [0x1C, 0x18, UInt8(b.count)]
+        bytes += b
+        bytes += [0x15, 0x02, 0x00, 0x00]
         return Data(bytes).base64EncodedString()
     }
 }

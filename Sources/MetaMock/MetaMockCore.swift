@@ -5,6 +5,7 @@ import SIPCore
 import SIPTransaction
 import SIPTransport
 import WasimMedia
+import WasimResults
 
 /// The mock's transaction user on one event loop: Meta's BIC pipeline, the user's scripted outcome,
 /// in-dialog handling and the answers Meta gives to everything else (spec §2–§4, §7). Dialogs, the ledger
@@ -24,6 +25,8 @@ final class MetaMockCore: SIPRequestHandler {
         var wacid: String
         var answeredAt: NIODeadline?
         var media: MockMedia?
+        /// The INVITE's SDP offer, as read by the policy (the answer mirrors it).
+        var offer: SDPOfferSummary
     }
 
     /// What the user does, drawn from the group's behaviour weights.
@@ -38,6 +41,8 @@ final class MetaMockCore: SIPRequestHandler {
     let log: @Sendable (String) -> Void
     var digest: DigestServer
     var ledger = MockCallLedger()
+    /// The ledger file, when the mock writes one: ended calls go to it in batches.
+    var ledgerFile: ResultsStream?
     var calls: [String: Call] = [:]
     var challengesSent = 0
     var random: FastRandom
@@ -156,7 +161,8 @@ final class MetaMockCore: SIPRequestHandler {
 
     private func receiveInvite(_ request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow, endpoint: SIPEndpoint) {
         let callID = String(request.callID ?? "")
-        let decision = policy.evaluate(request, digest: &digest, state: state, monotonic: clock.monotonicSeconds(),
+        let offer = SDPOfferSummary(request.body)
+        let decision = policy.evaluate(request, offer: offer, digest: &digest, state: state, monotonic: clock.monotonicSeconds(),
                                        wall: clock.wallNow(), startedAt: startedAt)
         let from = (try? request.from())?.uri.description ?? ""
         switch decision {
@@ -173,13 +179,14 @@ final class MetaMockCore: SIPRequestHandler {
             ledger.open(MockCallRecord(callID: callID, direction: .bic, from: from, to: request.uri.description,
                                        startedAt: clock.wallNow(), finalStatus: status, reason: reason, rule: rule))
             ledger.close(callID) { $0.endedAt = clock.wallNow() }
+            if ledger.unwritten.count >= 64 * 1024 { flushLedger() }
             endpoint.respond(shaping.rejection(to: request, status: status, reason: reason, toTag: identifiers.uuid(), flow: flow), to: transaction)
         case .accept(_, let user, let pair):
             ledger.open(MockCallRecord(callID: callID, direction: .bic, from: from, to: request.uri.description, startedAt: clock.wallNow()))
             endpoint.respond(shaping.response(to: request, status: 100, toTag: nil, flow: flow), to: transaction)
             let toTag = identifiers.uuid()
             let wacid = Self.wacid(user: pair.user, business: pair.business, random: &identifiers)
-            calls[callID] = Call(pair: pair, transaction: transaction, toTag: toTag, flow: flow, wacid: wacid)
+            calls[callID] = Call(pair: pair, transaction: transaction, toTag: toTag, flow: flow, wacid: wacid, offer: offer)
             ledger.update(callID) { $0.wacid = wacid }
             let outcome = draw(user.behaviour)
             ledger.update(callID) { $0.userOutcome = outcome.rawValue }
@@ -320,6 +327,13 @@ final class MetaMockCore: SIPRequestHandler {
             update(&$0)
             $0.endedAt = clock.wallNow()
         }
+        if ledger.unwritten.count >= 64 * 1024 { flushLedger() }
+    }
+
+    /// Hands the ledger lines of ended calls to the ledger file.
+    func flushLedger() {
+        guard let ledgerFile, !ledger.unwritten.isEmpty else { return }
+        ledgerFile.append(ledger.takeUnwritten())
     }
 
     func endpoint(_ endpoint: SIPEndpoint, didReceiveAck request: SIPRequest, flow: SIPFlow) {

@@ -6,6 +6,7 @@ import SIPTransaction
 import SIPTransport
 import WasimCerts
 import WasimMedia
+import WasimResults
 
 /// Where the mock listens. Meta's endpoint is TLS on 5061; UDP and TCP are for lab peers such as Debian's
 /// SIPp, which has no TLS.
@@ -52,6 +53,8 @@ public final class MetaMockServer: Sendable {
     /// Host name of that certificate.
     public let clientCertificateHost: String?
     private let nextLoop = NIOLockedValueBox(0)
+    /// The ledger file being written, if any.
+    private let ledgerFile = NIOLockedValueBox<ResultsStream?>(nil)
 
     public init(configuration: MockConfiguration = .default, group: any EventLoopGroup, certsDirectory: String,
                 timers: SIPTimers? = nil, clock: MockClock = .system,
@@ -191,7 +194,40 @@ public final class MetaMockServer: Sendable {
         return bound
     }
 
-    /// The ledger of every loop, ordered by start time.
+    /// Writes every call to `path` as one JSON line when it ends (the file is created anew). Every loop hands
+    /// its ended calls over at least every 200 ms, so a killed mock loses at most that much.
+    public func writeLedger(to path: String) async throws {
+        let stream = try ResultsStream(path: path, header: "")
+        ledgerFile.withLockedValue { $0 = stream }
+        for core in cores {
+            try await core.eventLoop.submit {
+                core.value.ledgerFile = stream
+                core.value.ledger.writes = true
+                core.eventLoop.scheduleRepeatedTask(initialDelay: .milliseconds(200), delay: .milliseconds(200)) { task in
+                    guard core.value.ledgerFile != nil else { task.cancel(); return }
+                    core.value.flushLedger()
+                }
+            }.get()
+        }
+    }
+
+    /// Hands every loop's ended calls to the ledger file and closes it.
+    public func closeLedger() async {
+        guard let stream = ledgerFile.withLockedValue({ file -> ResultsStream? in
+            defer { file = nil }
+            return file
+        }) else { return }
+        for core in cores {
+            _ = try? await core.eventLoop.submit {
+                core.value.flushLedger()
+                core.value.ledgerFile = nil
+            }.get()
+        }
+        stream.close()
+    }
+
+    /// The calls kept in memory on every loop (those in progress, and at least the most recent 10,000 ended ones per
+    /// loop), ordered by start time. The ledger file has every call.
     public func ledger() async throws -> [MockCallRecord] {
         var all: [MockCallRecord] = []
         for core in cores {
@@ -216,6 +252,7 @@ public final class MetaMockServer: Sendable {
 
     public func stop() async {
         await stack.shutdown()
+        await closeLedger()
         for file in temporaryFiles { try? FileManager.default.removeItem(atPath: file) }
     }
 }

@@ -13,27 +13,25 @@ public enum MetaSDPCheck: String, Sendable, Hashable, CaseIterable {
 
     /// Why the offer is refused, or nil when it passes.
     public func problem(in body: ByteBuffer, keyExchange: String) -> String? {
+        problem(in: SDPOfferSummary(body), keyExchange: keyExchange)
+    }
+
+    func problem(in offer: SDPOfferSummary, keyExchange: String) -> String? {
         guard self != .off else { return nil }
-        guard body.readableBytes > 0, let text = body.getString(at: body.readerIndex, length: body.readableBytes) else {
-            return "no SDP offer in the INVITE"
-        }
-        let lines = text.split(whereSeparator: \.isNewline)
-        let media = lines.filter { $0.hasPrefix("m=") }
-        if media.contains(where: { $0.hasPrefix("m=video") }) { return "video m-lines are not supported" }
-        guard media.count == 1, let audio = media.first, audio.hasPrefix("m=audio") else {
-            return "exactly one audio m-line is supported (found \(media.count) m-lines)"
+        guard offer.present else { return "no SDP offer in the INVITE" }
+        if offer.hasVideo { return "video m-lines are not supported" }
+        guard offer.mediaLines == 1, offer.firstIsAudio else {
+            return "exactly one audio m-line is supported (found \(offer.mediaLines) m-lines)"
         }
         guard self == .strict else { return nil }
-        if !lines.contains(where: { $0.hasPrefix("a=rtpmap:") && $0.lowercased().contains(" opus/48000") }) {
-            return "Opus 48000/2 is not offered"
-        }
-        let profile = audio.split(separator: " ").dropFirst(2).first.map(String.init) ?? ""
+        if !offer.hasOpus48000 { return "Opus 48000/2 is not offered" }
+        let profile = offer.audioProfile
         if keyExchange == "SDES" {
             guard profile == "RTP/SAVP" else { return "SDES needs RTP/SAVP, offered \(profile)" }
-            guard lines.contains(where: { $0.hasPrefix("a=crypto:") }) else { return "no a=crypto line for SDES" }
+            guard offer.hasCrypto else { return "no a=crypto line for SDES" }
         } else {
             guard profile == "UDP/TLS/RTP/SAVPF" else { return "DTLS needs UDP/TLS/RTP/SAVPF, offered \(profile)" }
-            guard lines.contains(where: { $0.hasPrefix("a=fingerprint:sha-256 ") }) else { return "No fingerprint found in SDP" }
+            guard offer.hasSHA256Fingerprint else { return "No fingerprint found in SDP" }
         }
         return nil
     }

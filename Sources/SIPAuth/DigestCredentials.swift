@@ -30,15 +30,38 @@ public struct DigestCredentials: Sendable, Hashable {
 
     public init(parsing value: Substring) throws(SIPGrammarError) {
         let params = try DigestParameters(parsing: value)
-        guard params.scheme.lowercased() == "digest" else { throw .invalid("authorization scheme '\(params.scheme)' is not Digest") }
-        guard let username = params["username"], let realm = params["realm"], let nonce = params["nonce"],
-              let uri = params["uri"], let response = params["response"]
-        else { throw .invalid("Digest credentials lack username, realm, nonce, uri or response") }
-        guard let algorithm = DigestAlgorithm(token: params["algorithm"]) else {
-            throw .invalid("unsupported digest algorithm '\(params["algorithm"] ?? "")'")
+        guard SIPGrammar.equalsIgnoringCase(params.scheme, "digest") else { throw .invalid("authorization scheme '\(params.scheme)' is not Digest") }
+        // One pass over the parameters (the first of each name counts, as a lookup by name would find it).
+        var username: String?, realm: String?, nonce: String?, uri: String?, response: String?, algorithm: String?
+        var cnonce: String?, opaque: String?, qop: String?, nc: String?
+        func take(_ slot: inout String?, _ value: String) { if slot == nil { slot = value } }
+        for item in params.items {
+            var name = item.name
+            name.withUTF8 { bytes in
+                func named(_ word: StaticString) -> Bool {
+                    guard bytes.count == word.utf8CodeUnitCount else { return false }
+                    for i in 0..<bytes.count where SIPGrammar.lowercase(bytes[i]) != word.utf8Start[i] { return false }
+                    return true
+                }
+                if named("username") { take(&username, item.value) }
+                else if named("realm") { take(&realm, item.value) }
+                else if named("nonce") { take(&nonce, item.value) }
+                else if named("uri") { take(&uri, item.value) }
+                else if named("response") { take(&response, item.value) }
+                else if named("algorithm") { take(&algorithm, item.value) }
+                else if named("cnonce") { take(&cnonce, item.value) }
+                else if named("opaque") { take(&opaque, item.value) }
+                else if named("qop") { take(&qop, item.value) }
+                else if named("nc") { take(&nc, item.value) }
+            }
         }
-        self.init(username: username, realm: realm, nonce: nonce, uri: uri, response: response, algorithm: algorithm,
-                  cnonce: params["cnonce"], opaque: params["opaque"], qop: params["qop"], nc: params["nc"])
+        guard let username, let realm, let nonce, let uri, let response
+        else { throw .invalid("Digest credentials lack username, realm, nonce, uri or response") }
+        guard let parsedAlgorithm = DigestAlgorithm(token: algorithm) else {
+            throw .invalid("unsupported digest algorithm '\(algorithm ?? "")'")
+        }
+        self.init(username: username, realm: realm, nonce: nonce, uri: uri, response: response, algorithm: parsedAlgorithm,
+                  cnonce: cnonce, opaque: opaque, qop: qop, nc: nc)
     }
 
     /// Header value in the order Meta's own samples use.

@@ -155,14 +155,15 @@ public enum SIPGrammarError: Error, Equatable, Sendable, CustomStringConvertible
 extension Substring {
     /// The content of a quoted-string with its quotes removed and quoted-pairs resolved.
     public var unquoted: String {
-        guard self.utf8.count >= 2, self.utf8.first == UInt8(ascii: "\""), self.utf8.last == UInt8(ascii: "\"") else {
+        let utf8 = self.utf8
+        guard utf8.count >= 2, utf8.first == UInt8(ascii: "\""), utf8.last == UInt8(ascii: "\"") else {
             return String(self)
         }
-        let inner = self.dropFirst().dropLast()
-        guard inner.utf8.contains(UInt8(ascii: "\\")) else { return String(inner) }
+        let inner = utf8.dropFirst().dropLast()
+        guard inner.contains(UInt8(ascii: "\\")) else { return String(Substring(inner)) }
         var bytes: [UInt8] = []
         var escaping = false
-        for byte in inner.utf8 {
+        for byte in inner {
             if !escaping && byte == UInt8(ascii: "\\") { escaping = true; continue }
             escaping = false
             bytes.append(byte)

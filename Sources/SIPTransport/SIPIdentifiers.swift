@@ -52,14 +52,15 @@ public struct FastRandom: RandomNumberGenerator, Sendable {
 
     /// The low `digits` hex digits of `value`, zero-padded, lowercase.
     public static func hex(_ value: UInt64, digits: Int) -> String {
-        let table = Array("0123456789abcdef".utf8)
-        var out = [UInt8](repeating: 0, count: digits)
-        var v = value
-        for i in stride(from: digits - 1, through: 0, by: -1) {
-            out[i] = table[Int(v & 0xF)]
-            v >>= 4
+        String(unsafeUninitializedCapacity: digits) { out in
+            var v = value
+            for i in stride(from: digits - 1, through: 0, by: -1) {
+                let nibble = UInt8(v & 0xF)
+                out[i] = nibble < 10 ? 0x30 + nibble : 0x61 + nibble - 10
+                v >>= 4
+            }
+            return digits
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// A UUID-v4-shaped string from two random values (Meta's To-tags look like this).

@@ -33,7 +33,7 @@ struct MockCommand: AsyncParsableCommand {
     @Option(help: "Folder of the test CA and certificates (made when missing).")
     var certs: String = "Certs"
 
-    @Option(help: "Write the call ledger (JSON lines) here on exit.")
+    @Option(help: "Write the call ledger here: one JSON line per call as it ends (every call, however long the mock runs).")
     var ledger: String?
 
     @Option(name: .customLong("lab-route-host"), help: "Lab use: put this host in Record-Route and Contact instead of Meta's hosts, so peers that follow the route set (baresip, Kamailio) reach the mock.")
@@ -72,6 +72,7 @@ struct MockCommand: AsyncParsableCommand {
         let server = try await MetaMockServer(configuration: configuration, group: group, certsDirectory: certs, clock: clock) { line in
             FileHandle.standardError.write(Data("info: \(line)\n".utf8))
         }
+        if let ledger { try await server.writeLedger(to: ledger) }
         let bound = try await server.start(MockListenAddresses(
             host: host, tlsPort: tlsPort, udpPort: noUDP ? nil : udpPort, tcpPort: noTCP ? nil : tcpPort))
         for business in configuration.businesses {
@@ -107,10 +108,6 @@ struct MockCommand: AsyncParsableCommand {
         await waitForTerminationSignal()
         uicTask.cancel()
         print("stopping")
-        if let ledger {
-            let records = try await server.ledger()
-            try MockCallLedger.jsonLines(records).write(toFile: ledger, atomically: true, encoding: .utf8)
-        }
         await server.stop()
         try await group.shutdownGracefully()
     }

@@ -181,7 +181,7 @@ struct HangUpRunTests {
         // Meta's BYE came after the hold (the mock honoured X-Wasim-Hangup-After), not the business's. The
         // mock's timer starts when it sends the 200, so a busy machine shortens the business's view a little.
         for d in column(rows, "duration_ms").compactMap(Double.init) { #expect(d >= 250 && d < 900, "\(d)") }
-        let ledger = try #require(result.mockLedger)
+        let ledger = try #require(try result.mockLedger())
         #expect(ledger.count == 6 && ledger.allSatisfy { $0.endedBy == "meta" }, "\(ledger.map(\.endedBy))")
         let duration = try #require(result.summary.callDurationMs)
         #expect(duration.count == 6 && duration.p50 >= 250)
@@ -199,7 +199,7 @@ struct HangUpRunTests {
         #expect(column(rows, "hangup") == Array(repeating: "business", count: 6))
         #expect(column(rows, "direction") == Array(repeating: "uic", count: 6))
         // The business's BYE followed Meta's Record-Route: the mock answered it 200 and recorded the end.
-        let ledger = try #require(result.mockLedger)
+        let ledger = try #require(try result.mockLedger())
         #expect(ledger.count == 6 && ledger.allSatisfy { $0.endedBy == "business" && $0.finalStatus == 200 }, "\(ledger)")
         for d in column(rows, "duration_ms").compactMap(Double.init) { #expect(d >= 200 && d < 800, "\(d)") }
     }
@@ -254,7 +254,7 @@ struct HangUpRunTests {
         #expect(s.latencyMs.auth.count == 40)
         let pairs = Set(zip(column(rows, "direction"), column(rows, "hangup")).map { "\($0)/\($1)" })
         #expect(pairs == ["bic/meta", "bic/business", "uic/meta", "uic/business"], "\(pairs)")
-        let ledger = try #require(result.mockLedger)
+        let ledger = try #require(try result.mockLedger())
         #expect(ledger.filter { $0.direction == .uic }.count == uic.attempted && ledger.filter { $0.direction == .bic }.count == bic.attempted)
     }
 

@@ -35,7 +35,7 @@ struct ScenarioLibraryTests {
         let scenario = try ScenarioLoader.load(path: Self.directory.appendingPathComponent("clipping-dtls-vs-sdes.yaml").path)
         let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
         let csv = try String(contentsOfFile: result.directory + "/calls.csv", encoding: .utf8).split(separator: "\n").dropFirst()
-        let ledger = try #require(result.mockLedger)
+        let ledger = try #require(try result.mockLedger())
         #expect(ledger.count == 4 && ledger.allSatisfy { $0.mediaPacketsReceived ?? 0 > 0 }, "\(ledger)")
         for row in csv {
             let f = row.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -54,7 +54,7 @@ struct ScenarioLibraryTests {
         defer { dir.remove() }
         let scenario = try ScenarioLoader.load(path: Self.directory.appendingPathComponent(file).path)
         let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
-        let ledger = try #require(result.mockLedger)
+        let ledger = try #require(try result.mockLedger())
         #expect(ledger.count == 4)
         for call in ledger {
             #expect(call.direction == .uic && (call.mediaPacketsReceived ?? 0) > 20 && (call.mediaPacketsSent ?? 0) > 20, "\(call)")

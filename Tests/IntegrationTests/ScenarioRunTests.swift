@@ -37,7 +37,7 @@ struct ScenarioRunTests {
         }
         let csv = try String(contentsOfFile: result.directory + "/calls.csv", encoding: .utf8)
         #expect(csv.split(separator: "\n").count == 31)
-        let ledger = try #require(result.mockLedger)
+        let ledger = try #require(try result.mockLedger())
         #expect(ledger.count == 30 && ledger.allSatisfy { $0.endedBy == "business" && $0.finalStatus == 200 },
                 "\(ledger.count) entries: \(ledger.filter { $0.endedBy != "business" || $0.finalStatus != 200 }.map { "\($0.callID) \($0.finalStatus ?? 0) \($0.reason ?? "") \($0.rule ?? "") ended_by \($0.endedBy ?? "-")" })")
         let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: result.directory + "/summary.json"))) as? [String: Any]
@@ -56,7 +56,7 @@ struct ScenarioRunTests {
         await mock.stop()
         #expect(result.summary.calls.connected == 20)
         #expect(ledger.count == 20)
-        #expect(result.mockLedger == nil)
+        #expect(try result.mockLedger() == nil)
     }
 
     /// `hang_up: user` needs nothing of the runner's embedded mock: a separate mock reads the wish from the
@@ -198,7 +198,7 @@ struct InterruptedRunTests {
         for file in ["summary.json", "calls.csv", "mock-ledger.jsonl"] {
             #expect(FileManager.default.fileExists(atPath: result.directory + "/" + file))
         }
-        let ledger = try #require(result.mockLedger)
+        let ledger = try #require(try result.mockLedger())
         #expect(ledger.count == s.calls.attempted)
         #expect(ledger.allSatisfy { $0.endedAt != nil && $0.endedBy == "business" }, "a call was left open")
     }

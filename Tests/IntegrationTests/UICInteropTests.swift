@@ -110,7 +110,7 @@ struct UICInteropTests {
         #expect(uas.terminationStatus == 0, "\(output.suffix(2000))")
         #expect(result.summary.passed && result.summary.calls.connected == 4, "\(result.summary.responses)")
         #expect(result.summary.latencyMs.auth.count == 4 && result.summary.latencyMs.setup.count == 4)
-        #expect(result.mockLedger?.allSatisfy { $0.direction == .uic && $0.endedBy == "meta" } == true)
+        #expect((try result.mockLedger())?.allSatisfy { $0.direction == .uic && $0.endedBy == "meta" } == true)
     }
 
     /// The checks can fail: with the live header name (`x-wa-meta-country-code`) instead of the documented one,
