@@ -23,6 +23,42 @@ extension CallShard {
         rows.removeAll(keepingCapacity: true)
     }
 
+    /// Why a due call was not started.
+    enum ShedReason {
+        /// `load.max_in_flight` calls were already waiting for a first response.
+        case inFlight
+        /// The call was due longer ago than `load.shed_late`.
+        case late
+        /// This loop is saturated: it admits fewer calls in flight until it is not.
+        case overload
+    }
+
+    /// A due call the generator does not start (its own protection): counted, given a calls.csv row, never
+    /// silently skipped.
+    func shed(_ index: Int, intended: NIODeadline, now: NIODeadline, reason: ShedReason) {
+        statistics.shed += 1
+        let why: String
+        switch reason {
+        case .inFlight:
+            statistics.shedInFlight += 1
+            why = "not started: \(plan.scenario.maxInFlight) calls already waiting for a first response (load.max_in_flight)"
+        case .overload:
+            statistics.shedOverload += 1
+            why = "not started: the generator was saturated (its event loop busy), so it admitted fewer calls in flight"
+        case .late:
+            statistics.shedLate += 1
+            why = String(format: "not started: due %.0f ms ago (load.shed_late)", Double((now - intended).nanoseconds) / 1e6)
+        }
+        statistics.timeSeries.at(second(now)) { $0.shed += 1 }
+        var record = CallRecord(index: index, callID: "", callee: plan.scenario.callees.callee(index),
+                                intendedStartMs: CallShard.milliseconds(intended - plan.runStart) ?? 0, actualStartMs: 0,
+                                status: 0, reason: why, setupMs: nil, postDialMs: nil, authMs: nil, hangup: "none")
+        record.outcome = "not_started"
+        record.direction = plan.scenario.isUserInitiated(index) ? "uic" : "bic"
+        CallsCSV.append(record, to: &rows)
+        if rows.count >= CallShard.rowFlushBytes { flushRows() }
+    }
+
     /// A span in milliseconds, for the per-call record.
     static func milliseconds(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
 
@@ -32,6 +68,7 @@ extension CallShard {
     func account(_ record: CallRecord, succeeded: Bool, times: EndedCall, extraResponses: [String] = []) -> Bool {
         var record = record
         record.succeeded = succeeded
+        record.outcome = succeeded ? "connected" : "failed"
         statistics.responses["\(record.status) \(record.reason)", default: 0] += 1
         for extra in extraResponses { statistics.responses[extra, default: 0] += 1 }
         if succeeded { statistics.connected += 1 } else { statistics.failed += 1 }

@@ -75,6 +75,11 @@ extension CallShard {
             guard isLive(ref) else { return }
             switch action {
             case .sendInvite(let invite):
+                if !calls.elements[ref.slot]!.awaitingResponse {
+                    calls[ref.slot]!.awaitingResponse = true
+                    inFlight += 1
+                    statistics.inFlightMax = max(statistics.inFlightMax, inFlight)
+                }
                 endpoint.sendRequest(invite, to: calls.elements[ref.slot]!.destination, started: { [self] branch in
                     if isLive(ref) { calls[ref.slot]!.inviteBranch = branch }
                 }) { [self] event in
@@ -129,6 +134,10 @@ extension CallShard {
 
     func inviteEvent(_ event: ClientTransactionEvent, _ ref: CallRef) {
         guard isLive(ref) else { return }
+        if calls.elements[ref.slot]!.awaitingResponse {
+            calls[ref.slot]!.awaitingResponse = false
+            inFlight -= 1
+        }
         if let media = calls.elements[ref.slot]!.media, case .response(let r) = event, r.isSuccess, !media.started {
             let sdp = r.body.getString(at: r.body.readerIndex, length: r.body.readableBytes) ?? ""
             if let problem = media.answered(sdp) { calls[ref.slot]!.trace.note("media: \(problem)") }
@@ -155,6 +164,7 @@ extension CallShard {
     func finish(_ ref: CallRef, outcome: CallOutcome, hangup: String) {
         guard isLive(ref), let call = calls.remove(ref.slot) else { return }
         callSlots[call.callID] = nil
+        if call.awaitingResponse { inFlight -= 1 }
         let callID = call.callID
         let hangup = outcome.endedByFarEnd ? "meta" : hangup
         call.hangUpTask?.cancel()
@@ -181,6 +191,7 @@ extension CallShard {
             }
             media.close()
         }
+        if outcome.endedByFarEnd { record.teardown = "bye from meta" } else if let bye = outcome.byeStatus { record.teardown = "bye \(bye)" }
         let succeeded = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true) && !outcome.userHangUpMissing
         let asExpected = account(record, succeeded: succeeded,
                                  times: EndedCall(intended: call.intended, setup: timing.setup, postDial: timing.postDial, auth: timing.auth,

@@ -48,6 +48,7 @@ extension CallShard {
             status: outcome.status, reason: reason, setupMs: ms(setup), postDialMs: ms(postDial), authMs: ms(auth),
             hangup: outcome.endedBy ?? "none")
         record.direction = "uic"
+        if outcome.connected, let endedBy = outcome.endedBy { record.teardown = "bye from \(endedBy)" }
         if let media = report?.media, !media.security.isEmpty {
             // Meta's measurement: when the business's audio first arrived, and how much of it never did.
             record.mediaSecurity = media.security

@@ -61,6 +61,8 @@ final class CallShard: SIPRequestHandler {
         var inviteBranch: String?
         var trace = CallTrace()
         var media: BusinessMedia?
+        /// Its current INVITE has had no response yet (counted in the shard's `inFlight`).
+        var awaitingResponse = false
     }
 
     /// The shard's share of the run; `runStart` is set by `start(runStart:)`.
@@ -76,6 +78,17 @@ final class CallShard: SIPRequestHandler {
     var nextIndex: Int
     var active = 0
     let concurrencyCap: Int
+    /// This shard's share of `load.max_in_flight`, and its calls whose INVITE has had no response yet.
+    let inFlightCap: Int
+    var inFlight = 0
+    /// The in-flight limit in force: the cap, lowered while this loop is saturated (halved to what is in
+    /// flight on each busy tick, raised by a quarter on each calm one), so an overloaded generator sheds
+    /// starts and keeps serving the calls it has, instead of dropping their messages in full socket queues.
+    var admitLimit: Double
+    /// Consecutive busy ticks: the limit comes down only when the loop stays busy (300 ms), not for one burst.
+    var busyStreak = 0
+    /// This loop's thread CPU at the last 100 ms tick (to know how busy the loop was).
+    var lastTickCPU: UInt64 = 0
     var random: FastRandom
     var wakeScheduled = false
     /// Set by `stop(grace:)`: no new calls start, calls in flight are ended.
@@ -96,6 +109,9 @@ final class CallShard: SIPRequestHandler {
         // The scenario's max_concurrent split exactly over the shards (the runner uses at most that many).
         let cap = plan.scenario.maxConcurrent
         self.concurrencyCap = cap / plan.shardCount + (plan.shardIndex < cap % plan.shardCount ? 1 : 0)
+        let flight = plan.scenario.maxInFlight
+        self.inFlightCap = max(1, flight / plan.shardCount + (plan.shardIndex < flight % plan.shardCount ? 1 : 0))
+        self.admitLimit = Double(inFlightCap)
         self.random = FastRandom(seed: plan.scenario.seed &+ UInt64(plan.shardIndex) &* 0x9E37_79B9)
         if plan.traceMode != .none {
             endpoint.tracer = { [unowned self] event in
@@ -104,6 +120,9 @@ final class CallShard: SIPRequestHandler {
             }
         }
     }
+
+    /// The in-flight limit never goes below this while the loop is saturated.
+    static let minimumAdmitLimit = 20.0
 
     /// RFC-free arithmetic of the arrival schedule: when call `index` is meant to start.
     func intendedStart(_ index: Int) -> NIODeadline {
@@ -123,6 +142,7 @@ final class CallShard: SIPRequestHandler {
     func start(runStart: NIODeadline) {
         plan.runStart = runStart
         if nextIndex >= callLimit { complete(); return }
+        lastTickCPU = ThreadCPU.nanoseconds()
         scheduleLagProbe(expected: NIODeadline.now() + .milliseconds(100))
         scheduleNextArrival()
     }
@@ -138,6 +158,24 @@ final class CallShard: SIPRequestHandler {
             let now = NIODeadline.now()
             let lag = max(0, (now - expected).nanoseconds / 1000)
             _ = statistics.loopLag.record(UInt64(max(1, lag)))
+            // How busy the loop was since the last tick: its thread's CPU over the wall time. A loop that
+            // works through a full socket queue keeps its ticks on time (NIO interleaves tasks with I/O), so
+            // this, not the lag alone, shows a loop that is the bottleneck.
+            let cpu = ThreadCPU.nanoseconds()
+            let wall = max(1, Double((now - (expected - .milliseconds(100))).nanoseconds))
+            let busy = min(1, Double(cpu &- lastTickCPU) / wall)
+            lastTickCPU = cpu
+            statistics.ticks += 1
+            if busy >= ShardStatistics.busyTick {
+                statistics.busyTicks += 1
+                busyStreak += 1
+                if busyStreak >= 3, plan.scenario.shedWhenSaturated {
+                    admitLimit = max(CallShard.minimumAdmitLimit, min(admitLimit, Double(inFlight) * 0.5))
+                }
+            } else {
+                busyStreak = 0
+                admitLimit = min(Double(inFlightCap), admitLimit * 1.25 + 10)
+            }
             let active = self.active
             // The send backlog: this shard's calls due by now that it has not started (a late loop or the
             // concurrency cap holds them back).
@@ -147,6 +185,7 @@ final class CallShard: SIPRequestHandler {
             statistics.backlogMax = max(statistics.backlogMax, dueHere - startedHere)
             statistics.timeSeries.at(second(now)) {
                 $0.loopLagMaxMs = max($0.loopLagMaxMs, Double(lag) / 1000)
+                $0.loopBusyMax = max($0.loopBusyMax, busy)
                 $0.activeMax = max($0.activeMax, active)
             }
             flushRows()
@@ -218,7 +257,14 @@ final class CallShard: SIPRequestHandler {
             return
         }
         while nextIndex < callLimit, intendedStart(nextIndex) <= now, active < concurrencyCap {
-            launch(nextIndex, intended: intendedStart(nextIndex), now: now)
+            let intended = intendedStart(nextIndex)
+            if let late = plan.scenario.shedLate, now - intended > .nanoseconds(Int64(late * 1e9)) {
+                shed(nextIndex, intended: intended, now: now, reason: .late)
+            } else if Double(inFlight) >= admitLimit, !plan.scenario.isUserInitiated(nextIndex) {
+                shed(nextIndex, intended: intended, now: now, reason: admitLimit < Double(inFlightCap) ? .overload : .inFlight)
+            } else {
+                launch(nextIndex, intended: intended, now: now)
+            }
             nextIndex += plan.shardCount
         }
         if active < concurrencyCap { scheduleNextArrival() }

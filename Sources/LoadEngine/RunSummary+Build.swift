@@ -15,6 +15,13 @@ struct RunFacts {
     var retransmissions: Int
     var transportErrors: Int
     var lastTransportError: String?
+    /// Messages wasim sent and received (every endpoint of the run, the embedded mock's included).
+    var messagesSent = 0
+    var messagesReceived = 0
+    /// Datagrams dropped on wasim's own UDP sockets during the run.
+    var udpReceiveDrops = 0
+    /// The embedded mock ran in this process (its overload is wasim's, never the target's).
+    var embeddedMock = false
 }
 
 extension RunSummary {
@@ -50,8 +57,17 @@ extension RunSummary {
             traces: .init(written: statistics.traces.count, notWritten: statistics.tracesNotWritten),
             passed: false)
         summary.calls.unexpected = statistics.unexpected
+        summary.calls.shed = statistics.shed
         summary.generator.sendBacklogMax = statistics.backlogMax
         summary.generator.lateStarts = statistics.lateStarts
+        summary.generator.loopBusyShare = statistics.ticks > 0 ? Double(statistics.busyTicks) / Double(statistics.ticks) : 0
+        summary.generator.udpReceiveDrops = facts.udpReceiveDrops
+        summary.generator.retransmissionRate = facts.messagesSent > 0 ? Double(facts.retransmissions) / Double(facts.messagesSent) : 0
+        summary.generator.inFlightMax = statistics.inFlightMax
+        summary.generator.inFlightCap = scenario.maxInFlight
+        summary.generator.shedInFlight = statistics.shedInFlight
+        summary.generator.shedLate = statistics.shedLate
+        summary.generator.shedOverload = statistics.shedOverload
         if statistics.duration.totalCount > 0 { summary.callDurationMs = .init(statistics.duration) }
         if statistics.expectationsChecked > 0 {
             summary.expectations = .init(checked: statistics.expectationsChecked, met: statistics.expectationsChecked - statistics.expectationsUnmet,
@@ -64,14 +80,15 @@ extension RunSummary {
         let lagP99 = RunSummary.Percentiles(statistics.loopLag).p99
         summary.generator.loopLagMsP99 = lagP99
         let cpuShare = summary.generator.cpuSeconds / elapsed / Double(System.coreCount)
-        // A loop that cannot serve a 100 ms tick within 50 ms cannot time a 20 ms media frame or a T1
-        // retransmission honestly. (A burst of hundreds of calls costs a loop some tens of ms by itself.)
-        if lagP99 > 50 {
+        let reasons = saturationReasons(summary.generator, lagP99: lagP99, cpuShare: cpuShare, received: facts.messagesReceived)
+        if !reasons.isEmpty {
             summary.generator.saturated = true
-            summary.generator.saturationReason = String(format: "event-loop lag p99 %.1f ms (> 50 ms)", lagP99)
-        } else if cpuShare > 0.9 {
-            summary.generator.saturated = true
-            summary.generator.saturationReason = String(format: "CPU %.0f %% of %d cores (> 90 %%)", cpuShare * 100, System.coreCount)
+            var text = reasons.joined(separator: "; ")
+            if summary.generator.retransmissionRate > 0.01 {
+                text += String(format: "; %.1f %% of its messages were retransmissions", summary.generator.retransmissionRate * 100)
+            }
+            if facts.embeddedMock { text += "; the embedded mock shares this process, so its failures are wasim's, not a target's" }
+            summary.generator.saturationReason = text
         }
         if scenario.bicMedia || scenario.uicMedia {
             summary.clippingMs = .init(statistics.clipping)
@@ -97,6 +114,23 @@ extension RunSummary {
         }
         summary.passed = passed
         return summary
+    }
+
+    /// Why the generator was the bottleneck, if it was. A loop that cannot serve a 100 ms tick within 50 ms
+    /// cannot time a 20 ms media frame or a T1 retransmission honestly (a burst of hundreds of calls costs
+    /// a loop some tens of ms by itself); a loop busy in a quarter of its ticks is working through queues
+    /// faster than it can; datagrams dropped on its own sockets were lost by wasim.
+    static func saturationReasons(_ g: RunSummary.Generator, lagP99: Double, cpuShare: Double, received: Int) -> [String] {
+        var reasons: [String] = []
+        if lagP99 > 50 { reasons.append(String(format: "event-loop lag p99 %.1f ms (> 50 ms)", lagP99)) }
+        if cpuShare > 0.9 { reasons.append(String(format: "CPU %.0f %% of %d cores (> 90 %%)", cpuShare * 100, System.coreCount)) }
+        if g.loopBusyShare >= 0.25 {
+            reasons.append(String(format: "an event loop was busy (≥ 90 %% CPU) in %.0f %% of its 100 ms ticks", g.loopBusyShare * 100))
+        }
+        if g.udpReceiveDrops > max(10, received / 1000) {
+            reasons.append("its UDP sockets dropped \(g.udpReceiveDrops) datagrams (receive queue full)")
+        }
+        return reasons
     }
 
     /// Calls started per second, as the schedule would count them: the target rate scaled by how the actual

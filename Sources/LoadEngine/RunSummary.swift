@@ -11,6 +11,9 @@ public struct RunSummary: Codable, Sendable {
         /// Calls that did not end as the scenario expects: failures no callee expectation covers, and calls
         /// whose callee expected another response.
         public var unexpected = 0
+        /// Of the calls not started (`dropped`), those the generator shed to protect itself and the target
+        /// (`load.max_in_flight`, `load.shed_late`); each has a calls.csv row with outcome `not_started`.
+        public var shed = 0
     }
 
     /// Calls of one direction (in a `direction: mix` run).
@@ -96,8 +99,9 @@ public struct RunSummary: Codable, Sendable {
         public var lastTransportError: String?
         /// p99 of the event loops' lag (how late a 100 ms tick ran), ms.
         public var loopLagMsP99: Double = 0
-        /// The generator itself was the bottleneck (loop lag p99 over 50 ms, or CPU over 90 % of the cores):
-        /// its latencies then measure wasim, not the target.
+        /// The generator itself was the bottleneck (see `saturationReason`: loop lag p99 over 50 ms, CPU over
+        /// 90 % of the cores, a loop busy in a quarter of its ticks, or its own UDP sockets dropping): its
+        /// latencies and failures then measure wasim, not the target.
         public var saturated = false
         public var saturationReason: String? = nil
         /// The most calls due by the schedule that had not started yet (sampled every 100 ms per loop and
@@ -105,10 +109,28 @@ public struct RunSummary: Codable, Sendable {
         public var sendBacklogMax = 0
         /// Calls that started more than 10 ms after their intended start.
         public var lateStarts = 0
+        /// The busiest event loop's share of 100 ms ticks in which its thread was busy at least 90 % of the
+        /// time (a loop working through a full socket queue keeps its ticks on time, so lag alone misses it).
+        public var loopBusyShare = 0.0
+        /// Datagrams the kernel dropped on wasim's own UDP sockets (full receive queue): messages from the
+        /// target (or, embedded, from the mock) that wasim was too slow to read.
+        public var udpReceiveDrops = 0
+        /// Retransmissions as a share of the messages wasim sent.
+        public var retransmissionRate = 0.0
+        /// The most calls waiting for a first response at once, and the cap (`load.max_in_flight`).
+        public var inFlightMax = 0
+        public var inFlightCap = 0
+        /// Due calls shed: with `load.max_in_flight` reached, later than `load.shed_late`, or while an event loop
+        /// was saturated (the generator admits fewer calls in flight until it is not).
+        public var shedInFlight = 0
+        public var shedLate = 0
+        public var shedOverload = 0
         enum CodingKeys: String, CodingKey {
             case cpuSeconds = "cpu_seconds", retransmissions, transportErrors = "transport_errors"
             case lastTransportError = "last_transport_error", loopLagMsP99 = "loop_lag_ms_p99", saturated
             case saturationReason = "saturation_reason", sendBacklogMax = "send_backlog_max", lateStarts = "late_starts"
+            case loopBusyShare = "loop_busy_share", udpReceiveDrops = "udp_receive_drops", retransmissionRate = "retransmission_rate"
+            case inFlightMax = "in_flight_max", inFlightCap = "in_flight_cap", shedInFlight = "shed_in_flight", shedLate = "shed_late", shedOverload = "shed_overload"
         }
     }
 

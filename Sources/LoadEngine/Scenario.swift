@@ -101,6 +101,15 @@ public struct Scenario: Sendable {
     public var arrivals: Arrivals
     public var totalCalls: Int
     public var maxConcurrent: Int
+    /// The most calls whose INVITE has had no response yet (the ones retransmitting): past it, due calls
+    /// are not started but counted as shed, so a slow target or a saturated generator does not feed a
+    /// retransmission storm.
+    public var maxInFlight = 5_000
+    /// A due call this late is not started but counted as shed (nil: calls start however late).
+    public var shedLate: Double?
+    /// While an event loop of the generator stays saturated, it admits fewer calls in flight (the rest are
+    /// shed) so that the calls it runs are served on time; false pushes every call however late.
+    public var shedWhenSaturated = true
     /// Stop starting calls after this many seconds (with or instead of `total_calls`).
     public var duration: Double?
     public var hold: Hold
@@ -233,7 +242,7 @@ public enum ScenarioLoader {
 
         // load
         guard let l = top["load"] else { throw doc.error("missing required key 'load'") }
-        let lm = try l.mapping(allowed: ["arrivals", "rate", "burst", "stages", "total_calls", "max_concurrent", "duration"])
+        let lm = try l.mapping(allowed: ["arrivals", "rate", "burst", "stages", "total_calls", "max_concurrent", "max_in_flight", "shed_late", "shed_when_saturated", "duration"])
         let duration = try lm["duration"].map { try $0.seconds() }
         guard lm["total_calls"] != nil || duration != nil || lm["stages"] != nil else {
             throw l.error("load needs total_calls, duration, or both (ramp stages bound a run by themselves)")
@@ -333,6 +342,9 @@ public enum ScenarioLoader {
             connections: connections, caFile: caFile, serverName: serverName, localHost: localHost, callees: callees,
             arrivals: arrivals, totalCalls: totalCalls, maxConcurrent: maxConcurrent, duration: duration, hold: hold, seed: seed,
             cancel: cancel, mockConfigFile: mockConfigFile, expectedResponses: expectedResponses, thresholds: thresholds)
+        if let x = lm["max_in_flight"] { scenario.maxInFlight = try x.int(min: 1, max: 10_000_000) }
+        if let x = lm["shed_late"] { scenario.shedLate = try x.seconds() }
+        if let x = lm["shed_when_saturated"] { scenario.shedWhenSaturated = try x.bool() }
         scenario.direction = direction
         scenario.uicShare = uicShare
         scenario.userHangUpShare = userHangUpShare

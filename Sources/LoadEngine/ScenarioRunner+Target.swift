@@ -13,6 +13,9 @@ struct PreparedTarget {
     var stack: SIPTransportStack
     /// Where BIC INVITEs go.
     var destination: SIPDestination
+    /// For the embedded mock over UDP: the mock's socket on each event loop, so each shard's calls go to the
+    /// mock core of its own loop.
+    var destinationByLoop: [SIPDestination] = []
     var transport: SIPTransportKind
     var description: String
     var uasSettings: BusinessUserAgentServer.Settings?
@@ -92,10 +95,13 @@ extension ScenarioRunner {
             let server = try await MetaMockServer(configuration: config, group: group, certsDirectory: options.certsDirectory)
             mockOut = server
             mock = server
-            bound = try await server.start(.ephemeral())
+            var listen = MockListenAddresses.ephemeral()
+            listen.udpPortPerLoop = true
+            bound = try await server.start(listen)
         }
 
         var destination = SIPDestination(transport: transport, host: "127.0.0.1", port: 0)
+        var byLoop: [SIPDestination] = []
         var bicDescription = ""
         if scenario.hasBIC {
             if let uri = targetURI {
@@ -109,6 +115,9 @@ extension ScenarioRunner {
                 case .udp: address = bound.udp
                 }
                 destination = SIPDestination(transport: transport, host: "127.0.0.1", port: address?.port ?? 0, serverName: scenario.serverName)
+                if transport == .udp {
+                    byLoop = bound.udpByLoop.map { SIPDestination(transport: .udp, host: "127.0.0.1", port: $0.port ?? 0, serverName: scenario.serverName) }
+                }
                 bicDescription = "embedded mock (sip:127.0.0.1:\(destination.port);transport=\(transport.rawValue))"
             }
             if transport == .udp { try await stack.openClientUDP(host: "127.0.0.1") }
@@ -119,7 +128,7 @@ extension ScenarioRunner {
         case .uic: description = uicDescription
         case .mix: description = "BIC: \(bicDescription); UIC: \(uicDescription)"
         }
-        return PreparedTarget(stack: stack, destination: destination, transport: transport, description: description,
+        return PreparedTarget(stack: stack, destination: destination, destinationByLoop: byLoop, transport: transport, description: description,
                               uasSettings: uasSettings, mock: mock)
     }
 }

@@ -165,7 +165,7 @@ public struct ScenarioRunner {
             }
             let plan = CallShard.Plan(shardIndex: i, shardCount: loops.count, scenario: scenario, traceMode: options.traceMode,
                                       traceLimit: max(1, options.traceLimit / loops.count), password: password,
-                                      destination: destination, targetDomain: scenario.serverName, runStart: .now(), mock: uicMock, dtlsContext: businessDTLS,
+                                      destination: i < prepared.destinationByLoop.count ? prepared.destinationByLoop[i] : destination, targetDomain: scenario.serverName, runStart: .now(), mock: uicMock, dtlsContext: businessDTLS,
                                       schedule: schedule, callsCSV: callsCSV)
             let made = try await loop.submit {
                 let endpoint = bound.value
@@ -179,6 +179,8 @@ public struct ScenarioRunner {
             shards.append(made.1)
         }
         // The schedule's time zero: shortly after every shard is ready.
+        let udpPorts = stack.udpPorts.union(mockOut?.stack.udpPorts ?? [])
+        let dropsBefore = UDPReceiveDrops.count(localPorts: udpPorts)
         let runStart = NIODeadline.now() + .milliseconds(20)
         for shard in shards {
             shard.eventLoop.execute { shard.value.start(runStart: runStart) }
@@ -190,7 +192,9 @@ public struct ScenarioRunner {
         progressTask?.cancel()
         withExtendedLifetime(standaloneServers) {}
         let endedAt = Date()
-        let transportStats = try await stack.statistics()
+        var transportStats = try await stack.statistics()
+        let dropsAfter = UDPReceiveDrops.count(localPorts: udpPorts)
+        if let mock = mockOut { transportStats.add(try await mock.stack.statistics()) }
         let lastError = try await stack.onEveryEndpoint { $0.lastTransportError }.compactMap { $0 }.last
         for durations in try await stack.onEveryEndpoint({ $0.connectDurationsMicros }) {
             for d in durations { _ = statistics.tlsHandshake.record(max(1, d)) }
@@ -200,7 +204,8 @@ public struct ScenarioRunner {
         let facts = RunFacts(startedAt: startedAt, endedAt: endedAt, interrupted: options.control.isInterrupted, target: targetDescription,
                              transport: transport, scheduledCalls: schedule.count, cpuSeconds: ProcessCPU.seconds() - cpuStart,
                              retransmissions: transportStats.retransmissionsSent, transportErrors: transportStats.transportErrors,
-                             lastTransportError: lastError)
+                             lastTransportError: lastError, messagesSent: transportStats.messagesSent, messagesReceived: transportStats.messagesReceived,
+                             udpReceiveDrops: max(0, dropsAfter - dropsBefore), embeddedMock: mockOut != nil)
         let summary = RunSummary.build(scenario: scenario, statistics: statistics, facts: facts)
 
         callsCSV.close()

@@ -29,6 +29,11 @@ public struct CallRecord: Sendable, Hashable {
     public var direction = "bic"
     /// Connected and ended well (counted in `calls.connected`).
     public var succeeded = false
+    /// `connected`, `failed` (both counted in `calls`), or `not_started` (shed by the generator).
+    public var outcome = ""
+    /// How a connected call was torn down: `bye 200` (our BYE and its answer; `bye 408` when it timed out),
+    /// `bye from meta` (the far end's BYE), empty for calls that never connected.
+    public var teardown = ""
     /// Answer → hang-up, for connected calls.
     public var durationMs: Double?
     /// The response expected from this callee (`expect.callees`, the CSV), and whether the call ended so.
@@ -67,6 +72,18 @@ public struct ShardStatistics: Sendable {
     public var backlogMax = 0
     /// Calls that started more than 10 ms after their intended start.
     public var lateStarts = 0
+    /// Due calls not started by the generator's own protection, and why.
+    public var shed = 0
+    public var shedInFlight = 0
+    public var shedLate = 0
+    public var shedOverload = 0
+    /// The most calls waiting for a first response to their INVITE at once (summed over the shards).
+    public var inFlightMax = 0
+    /// 100 ms ticks of this loop, and those in which its thread used at least `busyTick` of the time.
+    public var ticks = 0
+    public var busyTicks = 0
+    /// A tick is busy from this share of CPU on.
+    static let busyTick = 0.9
     public var timeSeries = TimeSeries()
     public var attempted = 0
     public var connected = 0
@@ -135,6 +152,16 @@ public struct ShardStatistics: Sendable {
         unmetExamples += other.unmetExamples.prefix(max(0, 10 - unmetExamples.count))
         backlogMax += other.backlogMax
         lateStarts += other.lateStarts
+        shed += other.shed
+        shedInFlight += other.shedInFlight
+        shedLate += other.shedLate
+        shedOverload += other.shedOverload
+        inFlightMax += other.inFlightMax
+        // The busiest loop counts: a loop that is the bottleneck is not relieved by an idle one.
+        if other.ticks > 0, ticks == 0 || Double(other.busyTicks) / Double(other.ticks) > Double(busyTicks) / Double(ticks) {
+            ticks = other.ticks
+            busyTicks = other.busyTicks
+        }
         timeSeries.merge(other.timeSeries)
         clipping.add(other.clipping)
         for (k, v) in other.mediaStartBySecurity { mediaStartBySecurity[k, default: Self.makeHistogram()].add(v) }

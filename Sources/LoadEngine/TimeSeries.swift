@@ -10,6 +10,10 @@ public struct TimeSeries: Sendable {
         public var failed = 0
         public var activeMax = 0
         public var loopLagMaxMs = 0.0
+        /// The busiest loop's share of CPU in its busiest tick of the second (0–1).
+        public var loopBusyMax = 0.0
+        /// Due calls not started (shed) this second.
+        public var shed = 0
         var setupBuckets = [UInt32](repeating: 0, count: LatencyBuckets.count)
 
         public var setupCount: Int { setupBuckets.reduce(0) { $0 + Int($1) } }
@@ -34,6 +38,8 @@ public struct TimeSeries: Sendable {
             failed += o.failed
             activeMax += o.activeMax
             loopLagMaxMs = max(loopLagMaxMs, o.loopLagMaxMs)
+            loopBusyMax = max(loopBusyMax, o.loopBusyMax)
+            shed += o.shed
             for i in setupBuckets.indices { setupBuckets[i] += o.setupBuckets[i] }
         }
     }
@@ -59,10 +65,10 @@ public struct TimeSeries: Sendable {
 
     /// `timeseries.csv`.
     public var csv: String {
-        var out = "second,started,answered,succeeded,failed,active_max,setup_p50_ms,setup_p99_ms,loop_lag_max_ms\n"
+        var out = "second,started,answered,succeeded,failed,active_max,setup_p50_ms,setup_p99_ms,loop_lag_max_ms,loop_busy_max,shed\n"
         func f(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "" }
         for (i, s) in seconds.enumerated() {
-            out += "\(i),\(s.started),\(s.answered),\(s.succeeded),\(s.failed),\(s.activeMax),\(f(s.setupPercentile(50))),\(f(s.setupPercentile(99))),\(String(format: "%.2f", s.loopLagMaxMs))\n"
+            out += "\(i),\(s.started),\(s.answered),\(s.succeeded),\(s.failed),\(s.activeMax),\(f(s.setupPercentile(50))),\(f(s.setupPercentile(99))),\(String(format: "%.2f", s.loopLagMaxMs)),\(String(format: "%.2f", s.loopBusyMax)),\(s.shed)\n"
         }
         return out
     }

@@ -15,6 +15,9 @@ public struct MockListenAddresses: Sendable, Hashable {
     public var tlsPort: Int?
     public var udpPort: Int?
     public var tcpPort: Int?
+    /// UDP on a port of its own per event loop (for a load generator in the same process, which then sends
+    /// each loop's calls to the mock socket of the same loop); otherwise one port shared by the loops.
+    public var udpPortPerLoop = false
 
     public init(host: String = "127.0.0.1", tlsPort: Int? = 5061, udpPort: Int? = 5060, tcpPort: Int? = 5060) {
         self.host = host
@@ -34,6 +37,8 @@ public struct MockBoundAddresses: Sendable, Hashable {
     public var tls: SocketAddress?
     public var udp: SocketAddress?
     public var tcp: SocketAddress?
+    /// Every UDP socket, in the order of the event loops (one address repeated when they share a port).
+    public var udpByLoop: [SocketAddress] = []
 }
 
 /// The mock of Meta's SIP endpoint: a transport stack with one `MetaMockCore` per event loop.
@@ -172,7 +177,10 @@ public final class MetaMockServer: Sendable {
     public func start(_ listen: MockListenAddresses) async throws -> MockBoundAddresses {
         var bound = MockBoundAddresses()
         if let port = listen.tlsPort { bound.tls = try await stack.listenStream(host: listen.host, port: port, tls: true) }
-        if let port = listen.udpPort { bound.udp = try await stack.listenUDP(host: listen.host, port: port) }
+        if let port = listen.udpPort {
+            bound.udpByLoop = try await stack.listenUDP(host: listen.host, port: port, sharedPort: !listen.udpPortPerLoop)
+            bound.udp = bound.udpByLoop.first
+        }
         if let port = listen.tcpPort {
             if port == 0, let udpPort = bound.udp?.port {
                 // The same number as UDP when it is free for TCP too (SIP's habit), else any free port.

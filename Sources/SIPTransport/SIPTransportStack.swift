@@ -23,6 +23,7 @@ public final class SIPTransportStack: Sendable {
     private let limits: SIPParserLimits
     private let refusedALPN: [String]
     private let listeners: NIOLockedValueBox<[any Channel]> = NIOLockedValueBox([])
+    private let boundUDPPorts = NIOLockedValueBox<Set<Int>>([])
 
     /// Creates the endpoints. `makeHandler` runs once on each loop and returns that loop's TU.
     public init(
@@ -85,8 +86,16 @@ public final class SIPTransportStack: Sendable {
     /// Binds one UDP socket per loop on `host:port` (port 0 picks one port for all). Returns the address.
     @discardableResult
     public func listenUDP(host: String, port: Int) async throws -> SocketAddress {
+        try await listenUDP(host: host, port: port, sharedPort: true)[0]
+    }
+
+    /// Binds one UDP socket per loop and returns their addresses in loop order. With `sharedPort` they
+    /// share one port (SO_REUSEPORT: the kernel spreads peers over them by address); without, each has a
+    /// port of its own, so a peer in this process can send to the socket of its own loop (the embedded mock
+    /// and the load generator then stay on one core per call, and every core gets its share).
+    public func listenUDP(host: String, port: Int, sharedPort: Bool) async throws -> [SocketAddress] {
         var boundPort = port
-        var first: SocketAddress?
+        var addresses: [SocketAddress] = []
         for loop in loops {
             let bound = endpoint(on: loop)
             let channel = try await DatagramBootstrap(group: loop)
@@ -101,13 +110,12 @@ public final class SIPTransportStack: Sendable {
                     }
                 }
                 .bind(host: host, port: boundPort).get()
-            if first == nil {
-                first = channel.localAddress
-                boundPort = channel.localAddress?.port ?? port
-            }
+            if addresses.isEmpty, sharedPort { boundPort = channel.localAddress?.port ?? port }
+            addresses.append(channel.localAddress!)
+            boundUDPPorts.withLockedValue { _ = $0.insert(channel.localAddress?.port ?? 0) }
             listeners.withLockedValue { $0.append(channel) }
         }
-        return first!
+        return addresses
     }
 
     /// Listens for TCP (`tls: false`) or TLS connections.
@@ -143,6 +151,7 @@ public final class SIPTransportStack: Sendable {
                     }
                 }
                 .bind(host: host, port: 0).get()
+            boundUDPPorts.withLockedValue { _ = $0.insert(channel.localAddress?.port ?? 0) }
             listeners.withLockedValue { $0.append(channel) }
         }
     }
@@ -197,6 +206,9 @@ public final class SIPTransportStack: Sendable {
             }
         }
     }
+
+    /// The local ports of this stack's UDP sockets (listeners and client sockets).
+    public var udpPorts: Set<Int> { boundUDPPorts.withLockedValue { $0 } }
 
     /// Closes listeners and pooled connections.
     public func shutdown() async {

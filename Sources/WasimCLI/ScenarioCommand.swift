@@ -83,7 +83,7 @@ struct ScenarioCommand: AsyncParsableCommand {
             print("threshold \(t.ok ? "ok  " : "FAIL") \(t.expression)   measured \(t.value.map { String(format: "%.3f", $0) } ?? "nothing")")
         }
         print("""
-            \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed (\(s.calls.unexpected) unexpected), \(s.calls.dropped) not started\(s.byDirection.map { d in " (" + d.sorted { $0.key < $1.key }.map { "\($0.key.uppercased()) \($0.value.connected)/\($0.value.attempted)" }.joined(separator: ", ") + " connected)" } ?? "")
+            \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed (\(s.calls.unexpected) unexpected), \(s.calls.dropped) not started\(s.calls.shed > 0 ? " (\(s.calls.shed) shed by the generator)" : "")\(s.byDirection.map { d in " (" + d.sorted { $0.key < $1.key }.map { "\($0.key.uppercased()) \($0.value.connected)/\($0.value.attempted)" }.joined(separator: ", ") + " connected)" } ?? "")
             setup latency ms: p50 \(s.latencyMs.setup.p50)  p90 \(s.latencyMs.setup.p90)  p99 \(s.latencyMs.setup.p99)  max \(s.latencyMs.setup.max)
             responses: \(s.responses.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
             """)
@@ -91,9 +91,17 @@ struct ScenarioCommand: AsyncParsableCommand {
             print("media \(security): start ms p50 \(m.mediaStartMs.p50) max \(m.mediaStartMs.max); clipped ms p50 \(m.clippingMs.p50) max \(m.clippingMs.max) (\(m.clippingMs.count) calls)")
         }
         let g = s.generator
-        print(String(format: "generator: %.2f s CPU, loop lag p99 %.2f ms, send backlog max %d, %d late starts", g.cpuSeconds, g.loopLagMsP99, g.sendBacklogMax, g.lateStarts)
-              + (g.saturated ? "; SATURATED (\(g.saturationReason ?? "")): latencies measure wasim, not the target" : ""))
+        print(String(format: "generator: %.2f s CPU, loop lag p99 %.2f ms, busiest loop busy in %.0f %% of ticks, send backlog max %d, %d late starts, %d in flight at most",
+                     g.cpuSeconds, g.loopLagMsP99, g.loopBusyShare * 100, g.sendBacklogMax, g.lateStarts, g.inFlightMax)
+              + (g.udpReceiveDrops > 0 ? ", \(g.udpReceiveDrops) UDP datagrams dropped on its sockets" : "")
+              + (g.retransmissions > 0 ? String(format: ", %d retransmissions (%.1f %%)", g.retransmissions, g.retransmissionRate * 100) : ""))
+        if g.saturated {
+            print("SATURATED: wasim itself was the bottleneck (\(g.saturationReason ?? "")): these latencies and failures measure wasim, not the target; exit status 3")
+        }
         print("results: \(result.directory)")
+        // 0 passed; 1 failed (an expectation or threshold not met); 2 bad input; 3 the generator saturated,
+        // so the run is no verdict on the target, whether or not it passed.
+        if g.saturated { throw ExitCode(3) }
         if !s.passed { throw ExitCode(1) }
     }
 }

@@ -327,7 +327,7 @@ struct CallTraceTests {
         // Offline: nothing is fetched.
         for external in ["<script", "<link", "src=", "http://", "https://", "url("] { #expect(!html.contains(external), "\(external)") }
         let rows = try String(contentsOfFile: result.directory + "/timeseries.csv", encoding: .utf8).split(separator: "\n")
-        #expect(rows.first == "second,started,answered,succeeded,failed,active_max,setup_p50_ms,setup_p99_ms,loop_lag_max_ms")
+        #expect(rows.first == "second,started,answered,succeeded,failed,active_max,setup_p50_ms,setup_p99_ms,loop_lag_max_ms,loop_busy_max,shed")
         let started = rows.dropFirst().map { Int($0.split(separator: ",")[1]) ?? 0 }.reduce(0, +)
         #expect(started == 30 && rows.count >= 3)
         #expect(result.summary.latencyMs.tlsHandshake?.count ?? 0 >= 1)
