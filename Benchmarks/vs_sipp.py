@@ -20,12 +20,14 @@ running), memory its resident set from /proc. Raw output stays under Results/ben
 """
 
 import argparse
+import atexit
 import datetime
 import json
 import os
 import platform
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -37,6 +39,19 @@ PAGE_KB = os.sysconf("SC_PAGE_SIZE") // 1024
 ALL_ROWS = ["generator", "max-rate", "server", "tls", "held", "finished", "embedded"]
 
 
+RUNNING = []  # every process started, stopped at exit if still up
+
+
+def stop_all():
+    for p in RUNNING:
+        if p.rusage is None:
+            p.stop(grace=5)
+
+
+atexit.register(stop_all)
+signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+
+
 class Process:
     """A started peer or tool: its CPU and resident memory read from /proc while it runs."""
 
@@ -46,6 +61,7 @@ class Process:
         self.log = open(log, "w")
         self.started = time.monotonic()
         self.popen = subprocess.Popen(argv, stdout=self.log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=cwd)
+        RUNNING.append(self)
         self.rusage = None
         self.peak_rss_kb = 0
         self.samples = []  # (seconds since start, rss KB)
@@ -144,8 +160,16 @@ class Bench:
     # -- helpers -------------------------------------------------------------------------------------
 
     def next_port(self):
-        self.port += 10
-        return self.port
+        """A port free for both UDP and TCP on 127.0.0.1 (the next one up from the last)."""
+        while True:
+            self.port += 1
+            try:
+                for kind in (socket.SOCK_DGRAM, socket.SOCK_STREAM):
+                    with socket.socket(socket.AF_INET, kind) as probe:
+                        probe.bind(("127.0.0.1", self.port))
+                return self.port
+            except OSError:
+                continue
 
     def path(self, name):
         self.run_index += 1
@@ -218,6 +242,8 @@ call: {{ hold: {hold} }}
             if "listening" in open(p.log_path).read().lower() or not p.running():
                 break
             time.sleep(0.1)
+        if not p.running():
+            sys.exit(f"error: wasim mock did not start: {open(p.log_path).read().strip()}")
         time.sleep(0.3)
         return p
 

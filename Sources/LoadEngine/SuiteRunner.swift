@@ -52,7 +52,11 @@ public struct SuiteRunner {
                     why.append("\(x.unmet) of \(x.checked) callee expectations not met: " + x.unmetExamples.prefix(3).joined(separator: "; "))
                 }
                 if s.interrupted { why.append("interrupted") }
-                result = Case(file: file, name: scenario.name, status: s.passed ? .passed : .failed, seconds: Date().timeIntervalSince(started),
+                if s.calls.shed > 0 { why.append("\(s.calls.shed) calls not started (shed by the generator)") }
+                // A saturated generator measured itself: no verdict on the target, so an error, not a failure.
+                if s.generator.saturated { why.insert("the generator saturated (\(s.generator.saturationReason ?? "")): no verdict", at: 0) }
+                let status: Case.Status = s.generator.saturated ? .error : s.passed ? .passed : .failed
+                result = Case(file: file, name: scenario.name, status: status, seconds: Date().timeIntervalSince(started),
                               summary: s, message: why.isEmpty ? nil : why.joined(separator: "; "), resultsDirectory: run.directory)
             } catch {
                 result = Case(file: file, name: ((file as NSString).lastPathComponent as NSString).deletingPathExtension, status: .error,
