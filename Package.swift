@@ -102,6 +102,7 @@ let package = Package(
         .testTarget(name: "IntegrationTests", dependencies: [
             "SIPTransport", "MetaMock", "LoadEngine", "WasimCerts", "SIPAuth",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOEmbedded", package: "swift-nio"),
         ], resources: [.copy("SIPp")]),
     ],
     swiftLanguageModes: [.v6]

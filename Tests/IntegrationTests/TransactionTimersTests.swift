@@ -1,6 +1,5 @@
-import NIOConcurrencyHelpers
 import NIOCore
-import NIOPosix
+import NIOEmbedded
 import SIPCore
 import SIPTransaction
 @testable import SIPTransport
@@ -29,51 +28,45 @@ struct TransactionTimersTests {
         #expect(timers.take(a.slot).isEmpty && timers.pendingSlots == 1)
     }
 
-    /// On a real loop: an INVITE over UDP to a silent peer is retransmitted on Timer A's doubling schedule
-    /// (RFC 3261 §17.1.1.2) although its wake-ups go through the slots.
-    @Test func timerARetransmitsThroughTheSlots() async throws {
-        let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let silent = try await DatagramBootstrap(group: group).bind(host: "127.0.0.1", port: 0).get()
-        let received = NIOLockedValueBox<[NIODeadline]>([])
-        try await silent.pipeline.addHandler(DatagramCounter(received: received)).get()
+    /// An INVITE over UDP to a silent peer is retransmitted on Timer A's doubling schedule (RFC 3261
+    /// §17.1.1.2) although its wake-ups go through the slots. Time is the embedded loop's, advanced by the
+    /// test: the gaps are exact, whatever else the machine is doing.
+    @Test func timerARetransmitsThroughTheSlots() throws {
+        let loop = EmbeddedEventLoop()
         var timers = SIPTimers.rfc3261
         timers.t1 = .milliseconds(50)
-        let stack = try await SIPTransportStack(group: group, advertisedHost: "127.0.0.1", timers: timers) { _ in nil }
-        try await stack.openClientUDP(host: "127.0.0.1")
-        let endpoint = stack.endpoint(on: group.next())
+        let endpoint = SIPEndpoint(eventLoop: loop, advertisedHost: "127.0.0.1", timers: timers, now: { loop.now })
+        let channel = EmbeddedChannel(loop: loop)
+        try channel.connect(to: SocketAddress(ipAddress: "127.0.0.1", port: 5060)).wait()
+        endpoint.udpChannel = channel
         var headers = SIPHeaders()
         headers.add(.from, "<sip:a@127.0.0.1>;tag=1")
         headers.add(.to, "<sip:b@127.0.0.1>")
         headers.add(.callID, "timer-a-test")
         headers.add(.cseq, "1 INVITE")
         let invite = SIPRequest(method: .invite, uri: try SIPURI("sip:b@127.0.0.1"), headers: headers, body: ByteBuffer())
-        let destination = SIPDestination(transport: .udp, host: "127.0.0.1", port: silent.localAddress!.port!)
-        try await endpoint.eventLoop.submit {
-            endpoint.value.sendRequest(invite, to: destination) { _ in }
-        }.get()
-        // Wait for the first send and three retransmissions (bounded).
-        for _ in 0..<200 where received.withLockedValue({ $0.count }) < 4 { try await Task.sleep(nanoseconds: 10_000_000) }
-        let times = received.withLockedValue { $0 }
-        // Sent at 0, then Timer A: 50, 150, 350 ms (T1, 2·T1, 4·T1 apart). A slot never fires early; a busy
-        // machine may fire late, but not so late that the doubling schedule is lost.
-        #expect(times.count >= 4, "\(times.count) datagrams")
-        if times.count >= 4 {
-            for (i, expected) in [50.0, 100, 200].enumerated() {
-                let gap = Double((times[i + 1] - times[i]).nanoseconds) / 1e6
-                #expect(gap >= expected - 1 && gap < expected * 1.9, "gap \(i): \(gap) ms")
+        let start = loop.now
+        endpoint.sendRequest(invite, to: SIPDestination(transport: .udp, host: "127.0.0.1", port: 5060)) { _ in }
+        var sent: [Int64] = []
+        func drain() throws {
+            while try channel.readOutbound(as: AddressedEnvelope<ByteBuffer>.self) != nil {
+                sent.append((loop.now - start).nanoseconds / 1_000_000)
             }
         }
-        await stack.shutdown()
-        try await silent.close()
-        try await group.shutdownGracefully()
-    }
-}
-
-private final class DatagramCounter: ChannelInboundHandler, Sendable {
-    typealias InboundIn = AddressedEnvelope<ByteBuffer>
-    let received: NIOLockedValueBox<[NIODeadline]>
-    init(received: NIOLockedValueBox<[NIODeadline]>) { self.received = received }
-    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        received.withLockedValue { $0.append(.now()) }
+        loop.run()
+        try drain()
+        for _ in 0..<400 where sent.count < 4 {
+            loop.advanceTime(by: .milliseconds(1))
+            try drain()
+        }
+        // Sent at 0, then Timer A: T1, 2·T1, 4·T1 apart. A slot never fires early, and at most one slot late.
+        #expect(sent.count == 4, "\(sent)")
+        if sent.count == 4 {
+            for (i, expected) in [50, 100, 200].enumerated() {
+                let gap = sent[i + 1] - sent[i]
+                #expect(gap >= Int64(expected) && gap < Int64(expected) + 2 * TransactionTimers.slotNanoseconds / 1_000_000, "gap \(i): \(gap) ms")
+            }
+        }
+        _ = try channel.finish()
     }
 }
