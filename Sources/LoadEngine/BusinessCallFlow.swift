@@ -109,7 +109,7 @@ public struct BusinessCallFlow: Sendable {
 
     func makeInvite() -> SIPRequest {
         if identity.method == .register { return makeRegister() }
-        var headers = SIPHeaders()
+        var headers = SIPHeaders(capacity: 13)
         headers.add(.from, "<sip:\(identity.businessNumber)@\(identity.businessDomain)>;tag=\(identity.fromTag)")
         headers.add(.to, "<sip:\(identity.callee)@\(identity.targetDomain)>")
         headers.add(.callID, identity.callID)
@@ -189,6 +189,8 @@ public struct BusinessCallFlow: Sendable {
             }
             dialog = made
             state = .connected
+            // The dialog has what the rest of the call needs: the INVITE is let go (a held call keeps less).
+            lastInvite = nil
             // When the user is to hang up, the business only steps in if Meta's BYE never comes.
             let hangUp = identity.userHangsUpAfter == nil ? hold : hold + Self.userHangUpGrace
             if let reinviteAfter { return [.sendAck(made.makeAck()), .scheduleReinvite(reinviteAfter), .scheduleHangUp(hangUp)] }

@@ -109,12 +109,14 @@ extension CallShard {
                 // No hold: hang up now (after the ACK, which went out first).
                 step(ref) { $0.hangUp(now: .now()) }
             case .scheduleHangUp(let after):
-                let task = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
-                    guard isLive(ref) else { return }
-                    calls[ref.slot]!.hangUpTask = nil
-                    step(ref) { $0.hangUp(now: .now()) }
+                let deadline = NIODeadline.now() + after
+                calls[ref.slot]!.hangUpAt = deadline
+                let (slot, isNew) = hangUps.add(ref, deadline: deadline)
+                if isNew {
+                    endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: .uptimeNanoseconds(slot)) { [self] in
+                        hangUpSlotDue(slot)
+                    }
                 }
-                calls[ref.slot]!.hangUpTask = task
             case .sendBye(let bye):
                 endpoint.sendRequest(bye, to: calls.elements[ref.slot]!.destination) { [self] event in
                     step(ref) { flow in
@@ -129,6 +131,16 @@ extension CallShard {
                 let hangup = calls.elements[ref.slot]!.flow.timing.byeSent != nil ? "business" : "none"
                 finish(ref, outcome: outcome, hangup: hangup)
             }
+        }
+    }
+
+    /// A hang-up slot came: its calls hang up, unless they ended or were rescheduled meanwhile.
+    func hangUpSlotDue(_ slot: UInt64) {
+        let now = NIODeadline.now()
+        for ref in hangUps.take(slot) where isLive(ref) {
+            guard let at = calls[ref.slot]!.hangUpAt, CallTimers.slot(for: at) == slot else { continue }
+            calls[ref.slot]!.hangUpAt = nil
+            step(ref) { $0.hangUp(now: now) }
         }
     }
 
@@ -167,7 +179,7 @@ extension CallShard {
         if call.awaitingResponse { inFlight -= 1 }
         let callID = call.callID
         let hangup = outcome.endedByFarEnd ? "meta" : hangup
-        call.hangUpTask?.cancel()
+        call.hangUpAt = nil
         active -= 1
         let timing = call.flow.timing
         let ms = CallShard.milliseconds

@@ -47,22 +47,38 @@ final class CallShard: SIPRequestHandler {
         var index: Int
     }
 
-    /// A business-initiated call in flight, in its slot of `calls`.
-    struct ActiveCall {
+    /// A business-initiated call in flight, in its slot of `calls`: a reference, so the slot table holds a
+    /// pointer per slot and a call costs what it uses (a struct inline in the table would cost its whole
+    /// size in every slot, and the table's growth slack on top).
+    final class ActiveCall {
         var flow: BusinessCallFlow
-        var destination: SIPDestination
-        var index: Int
-        var callID: String
-        var callee: String
-        var intended: NIODeadline
-        var actual: NIODeadline
-        var hangUpTask: Scheduled<Void>?
+        let destination: SIPDestination
+        let index: Int
+        let callID: String
+        let callee: String
+        let intended: NIODeadline
+        let actual: NIODeadline
+        /// When the business hangs up (its slot in the shard's `hangUps`); nil once done or not planned.
+        var hangUpAt: NIODeadline?
         /// Branch of the INVITE transaction in flight (to CANCEL it).
         var inviteBranch: String?
         var trace = CallTrace()
-        var media: BusinessMedia?
+        let media: BusinessMedia?
         /// Its current INVITE has had no response yet (counted in the shard's `inFlight`).
         var awaitingResponse = false
+
+        init(flow: BusinessCallFlow, destination: SIPDestination, index: Int, callID: String, callee: String,
+             intended: NIODeadline, actual: NIODeadline, media: BusinessMedia?)
+        {
+            self.flow = flow
+            self.destination = destination
+            self.index = index
+            self.callID = callID
+            self.callee = callee
+            self.intended = intended
+            self.actual = actual
+            self.media = media
+        }
     }
 
     /// The shard's share of the run; `runStart` is set by `start(runStart:)`.
@@ -100,6 +116,8 @@ final class CallShard: SIPRequestHandler {
     var userCalls: [Int: UserCall] = [:]
     /// calls.csv rows of ended calls not yet handed to the writer.
     var rows: [UInt8] = []
+    /// When connected calls hang up, in 10 ms slots.
+    var hangUps = CallTimers()
 
     init(plan: Plan, endpoint: SIPEndpoint, promise: EventLoopPromise<ShardStatistics>) {
         self.plan = plan
@@ -204,7 +222,7 @@ final class CallShard: SIPRequestHandler {
             let ref = CallRef(slot: slot, index: call.index)
             switch call.flow.state {
             case .connected:
-                call.hangUpTask?.cancel()
+                call.hangUpAt = nil
                 step(ref) { $0.hangUp(now: now) }
             case .inviting:
                 step(ref) { $0.cancelDue(now: now) }
@@ -314,7 +332,7 @@ final class CallShard: SIPRequestHandler {
     func endpoint(_ endpoint: SIPEndpoint, didReceive request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow) {
         if request.method == .bye, let callID = request.callID, let slot = callSlots[String(callID)], let call = calls[slot] {
             endpoint.respond(SIPResponse(to: request, status: 200), to: transaction)
-            call.hangUpTask?.cancel()
+            call.hangUpAt = nil
             step(CallRef(slot: slot, index: call.index)) { $0.byeReceived(now: .now()) }
             return
         }

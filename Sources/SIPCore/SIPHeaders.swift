@@ -18,6 +18,12 @@ public struct SIPHeaders: Sendable, Hashable, Sequence, ExpressibleByArrayLitera
 
     public init(_ fields: [SIPHeaderField]) { self.fields = fields }
 
+    /// No fields yet, room for `capacity` (a message built field by field grows no further).
+    public init(capacity: Int) {
+        fields = []
+        fields.reserveCapacity(capacity)
+    }
+
     public init(arrayLiteral elements: (SIPHeaderName, String)...) {
         fields = elements.map { SIPHeaderField(name: $0.0, value: Substring($0.1)) }
     }

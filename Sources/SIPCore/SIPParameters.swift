@@ -76,7 +76,6 @@ public struct SIPParameters: Hashable, Sendable, ExpressibleByDictionaryLiteral 
     {
         var result = SIPParameters()
         while true {
-            if result.items.isEmpty { result.items.reserveCapacity(4) }
             scanner.skipWhitespace()
             guard scanner.consume(UInt8(ascii: ";")) else { break }
             scanner.skipWhitespace()
