@@ -12,21 +12,31 @@ import WasimResults
 /// and the digest replay table belong to its loop alone; per-pair limits live in the shared `MockCallState`.
 final class MetaMockCore: SIPRequestHandler {
     /// A call from admission to its end.
-    struct Call {
-        var pair: MockCallState.Pair
-        var transaction: ServerTransactionID
-        var toTag: String
-        var flow: SIPFlow
+    /// A reference: the table holds a pointer per call, and the call costs what it uses.
+    final class Call {
+        let pair: MockCallState.Pair
+        let transaction: ServerTransactionID
+        let toTag: String
+        let flow: SIPFlow
         var pending: Scheduled<Void>?
         var dialog: SIPDialog?
         var confirmed = false
         /// Request-URI and Route the business's in-dialog requests must carry.
         var expectations: InDialogExpectations?
-        var wacid: String
+        let wacid: String
         var answeredAt: NIODeadline?
         var media: MockMedia?
         /// The INVITE's SDP offer, as read by the policy (the answer mirrors it).
-        var offer: SDPOfferSummary
+        let offer: SDPOfferSummary
+
+        init(pair: MockCallState.Pair, transaction: ServerTransactionID, toTag: String, flow: SIPFlow, wacid: String, offer: SDPOfferSummary) {
+            self.pair = pair
+            self.transaction = transaction
+            self.toTag = toTag
+            self.flow = flow
+            self.wacid = wacid
+            self.offer = offer
+        }
     }
 
     /// What the user does, drawn from the group's behaviour weights.
@@ -280,11 +290,10 @@ final class MetaMockCore: SIPRequestHandler {
     /// `x-wa-meta-wacid`, `x-wa-meta-call-duration` (spec §4) and, for a media timeout, the Reason seen live;
     /// sent on the call's connection to the business Contact.
     func metaHangsUp(_ callID: String, reason: String?, rule: String?) {
-        guard var call = calls[callID], var dialog = call.dialog else { return }
+        guard let call = calls[callID], var dialog = call.dialog else { return }
         call.pending = nil
         var bye = dialog.makeRequest(.bye)
         call.dialog = dialog
-        calls[callID] = call
         let duration = call.answeredAt.map { Int(((endpoint.eventLoop.now - $0).seconds).rounded()) } ?? 0
         let names = configuration.headerNames
         bye.headers.add(SIPHeaderName(names.wacid), call.wacid)

@@ -45,6 +45,8 @@ public final class MockCallState: @unchecked Sendable {
     private var streak: [Pair: Int] = [:]
     private var revokedPairs: Set<Pair> = []
     private var owners: [String: Int] = [:]
+    /// Admissions since the last sweep of pairs whose connected calls all left the 24 h window.
+    private var sinceSweep = 0
 
     public init() {}
 
@@ -53,10 +55,11 @@ public final class MockCallState: @unchecked Sendable {
     /// Checks, in Meta's order, whether a new call may start, and marks it active when it may.
     public func admit(_ pair: Pair, now: Double, limits: MockConfiguration.Limits) -> Admission {
         lock.withLock {
+            sweep(now: now)
             if active.contains(pair) { return .duplicate }
             if revokedPairs.contains(pair) { return .revoked }
             let recent = (connectedAt[pair] ?? []).filter { now - $0 < Self.day }
-            connectedAt[pair] = recent
+            connectedAt[pair] = recent.isEmpty ? nil : recent
             if recent.count >= limits.connectedBICPer24h { return .dailyLimit }
             if activePerBusiness[pair.business, default: 0] >= limits.concurrentPerNumber { return .concurrency }
             active.insert(pair)
@@ -80,7 +83,7 @@ public final class MockCallState: @unchecked Sendable {
 
     /// A user-initiated call connected: it does not count towards the BIC limit but resets the streak.
     public func connectedUIC(_ pair: Pair) {
-        lock.withLock { streak[pair] = 0 }
+        lock.withLock { streak[pair] = nil }
     }
 
     /// Records which event loop (shard) owns a user-initiated call, so an in-dialog request arriving on
@@ -95,7 +98,7 @@ public final class MockCallState: @unchecked Sendable {
     public func connected(_ pair: Pair, now: Double) {
         lock.withLock {
             connectedAt[pair, default: []].append(now)
-            streak[pair] = 0
+            streak[pair] = nil
         }
     }
 
@@ -119,6 +122,16 @@ public final class MockCallState: @unchecked Sendable {
                 return nil
             }
         }
+    }
+
+    /// Every 10,000 admissions, forgets the pairs with no connected call in the last 24 h, so a mock that
+    /// serves millions of users over days keeps the state of the last day's only (a streak of zero is
+    /// never stored). Called with the lock held.
+    private func sweep(now: Double) {
+        sinceSweep += 1
+        guard sinceSweep >= 10_000 else { return }
+        sinceSweep = 0
+        connectedAt = connectedAt.filter { _, times in times.contains { now - $0 < Self.day } }
     }
 
     /// Connected calls of the pair within the 24 h before `now`.

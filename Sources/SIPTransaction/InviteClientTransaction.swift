@@ -8,17 +8,21 @@ public struct InviteClientTransaction: Sendable {
 
     public private(set) var state: State
     /// The INVITE; `SIPRequest.released` once a final response arrived (only the ACK is kept then).
-    public private(set) var request: SIPRequest
+    public private(set) var request: SIPRequest {
+        get { kept ?? .released }
+        set { kept = newValue.method == SIPRequest.released.method ? nil : newValue }
+    }
+    @OutOfLine private var kept: SIPRequest?
     public let reliable: Bool
     let timers: SIPTimers
     var armed = TimerSet()
     /// The ACK sent for a non-2xx final response, re-sent on each retransmission of that response.
-    var ack: SIPRequest?
+    @OutOfLine var ack: SIPRequest?
 
     /// Creates the transaction and returns the actions to start it (send the INVITE).
     /// RFC 3261 §17.1.1.2: Timer A (T1) only on unreliable transports; Timer B (64*T1) always.
     public init(request: SIPRequest, reliable: Bool, timers: SIPTimers = .rfc3261, now: NIODeadline) {
-        self.request = request
+        self.kept = request
         self.reliable = reliable
         self.timers = timers
         self.state = .calling

@@ -9,15 +9,23 @@ public struct InviteServerTransaction: Sendable {
 
     public private(set) var state: State
     /// The INVITE; `SIPRequest.released` once the final response is sent (responses are built before).
-    public private(set) var request: SIPRequest
+    public private(set) var request: SIPRequest {
+        get { kept ?? .released }
+        set { kept = newValue.method == SIPRequest.released.method ? nil : newValue }
+    }
+    @OutOfLine private var kept: SIPRequest?
     public let reliable: Bool
     let timers: SIPTimers
     var armed = TimerSet()
     /// The most recent response sent, re-sent when the INVITE is retransmitted.
-    public private(set) var lastResponse: SIPResponse?
+    public private(set) var lastResponse: SIPResponse? {
+        get { keptResponse }
+        set { keptResponse = newValue }
+    }
+    @OutOfLine private var keptResponse: SIPResponse?
 
     public init(request: SIPRequest, reliable: Bool, timers: SIPTimers = .rfc3261, now: NIODeadline) {
-        self.request = request
+        self.kept = request
         self.reliable = reliable
         self.timers = timers
         self.state = .proceeding

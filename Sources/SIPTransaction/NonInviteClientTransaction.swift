@@ -7,14 +7,18 @@ public struct NonInviteClientTransaction: Sendable {
 
     public private(set) var state: State
     /// The request; `SIPRequest.released` once the final response arrived (Completed needs nothing of it).
-    public private(set) var request: SIPRequest
+    public private(set) var request: SIPRequest {
+        get { kept ?? .released }
+        set { kept = newValue.method == SIPRequest.released.method ? nil : newValue }
+    }
+    @OutOfLine private var kept: SIPRequest?
     public let reliable: Bool
     let timers: SIPTimers
     var armed = TimerSet()
 
     /// §17.1.2.2: Timer F (64*T1) always; Timer E (T1) on unreliable transports.
     public init(request: SIPRequest, reliable: Bool, timers: SIPTimers = .rfc3261, now: NIODeadline) {
-        self.request = request
+        self.kept = request
         self.reliable = reliable
         self.timers = timers
         self.state = .trying
