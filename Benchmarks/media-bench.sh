@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 swift build -c release --product media-bench >/dev/null
-.build/release/media-bench "${1:-4}" "${2:-800}"
+.build/release/media-bench "${1:-4}" "${2:-1600}"

@@ -15,4 +15,5 @@ if ((${#missing[@]})); then
   $SUDO apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+bash "$(dirname "$0")/build-libsrtp2.sh"
 command -v swift >/dev/null || { echo "error: swift is not on PATH (install a Swift 6 toolchain)"; exit 2; }

@@ -20,12 +20,14 @@ final class BusinessMedia {
     var port = 0
     var started = false
 
-    init(security: String, host: String, context: DTLSContext, probeSeconds: Double?, eventLoop: any EventLoop, random: inout FastRandom) {
+    init(security: String, host: String, context: DTLSContext, probeSeconds: Double?, eventLoop: any EventLoop,
+         scheduler: MediaScheduler?, random: inout FastRandom)
+    {
         self.security = security
         self.host = host
         self.context = context
         self.probeSeconds = probeSeconds
-        socket = MediaSocket(leg: nil, eventLoop: eventLoop)
+        socket = MediaSocket(leg: nil, eventLoop: eventLoop, scheduler: scheduler)
         let alphabet = Array("abcdefghijklmnopqrstuvwxyz0123456789")
         ufrag = String((0..<8).map { _ in alphabet[Int(random.next() % 36)] })
         pwd = String((0..<24).map { _ in alphabet[Int(random.next() % 36)] })

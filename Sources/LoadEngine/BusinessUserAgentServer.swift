@@ -40,6 +40,8 @@ final class BusinessUserAgentServer: SIPRequestHandler {
 
     let settings: Settings
     let endpoint: SIPEndpoint
+    /// The media legs' timers of this loop's calls.
+    lazy var mediaScheduler = MediaScheduler(eventLoop: endpoint.eventLoop)
     var digest: DigestServer
     var dialogs: [String: Dialog] = [:]
     var identifiers = FastRandom()
@@ -112,7 +114,7 @@ final class BusinessUserAgentServer: SIPRequestHandler {
             proceed(request, callID: callID, transaction: transaction, flow: flow, media: nil, answerSDP: nil)
             return
         }
-        let socket = MediaSocket(leg: nil, eventLoop: endpoint.eventLoop)
+        let socket = MediaSocket(leg: nil, eventLoop: endpoint.eventLoop, scheduler: mediaScheduler)
         socket.bind(host: settings.contactHost.split(separator: ":").first.map(String.init) ?? "127.0.0.1")
             .assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
                 guard let port = try? result.get() else {

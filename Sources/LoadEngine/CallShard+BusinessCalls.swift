@@ -46,7 +46,7 @@ extension CallShard {
         }
         // Bind the media port first: the offer carries it.
         let media = BusinessMedia(security: security, host: scenario.localHost, context: context, probeSeconds: scenario.mediaProbeSeconds,
-                                  eventLoop: endpoint.eventLoop, random: &random)
+                                  eventLoop: endpoint.eventLoop, scheduler: mediaScheduler, random: &random)
         media.dtlsRetransmit = scenario.dtlsRetransmitSeconds
         media.bind().assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
             var withMedia = identity

@@ -118,6 +118,8 @@ final class CallShard: SIPRequestHandler {
     var rows: [UInt8] = []
     /// When connected calls hang up, in 10 ms slots.
     var hangUps = CallTimers()
+    /// The media legs' timers of this loop's calls.
+    lazy var mediaScheduler = MediaScheduler(eventLoop: endpoint.eventLoop)
 
     init(plan: Plan, endpoint: SIPEndpoint, promise: EventLoopPromise<ShardStatistics>) {
         self.plan = plan

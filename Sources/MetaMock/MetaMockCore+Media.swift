@@ -123,7 +123,7 @@ extension MetaMockCore {
         let leg = MediaLeg(side: .meta, security: plan.security, remote: plan.remote, ice: plan.ice, impairment: impairment,
                            seed: random.next())
         leg.probeSeconds = configuration.media.probeSeconds
-        let socket = MediaSocket(leg: leg, eventLoop: endpoint.eventLoop)
+        let socket = MediaSocket(leg: leg, eventLoop: endpoint.eventLoop, scheduler: mediaScheduler)
         socket.onEvent = { [weak self] event in self?.mediaEvent(event, callID: callID) }
         socket.bind(host: endpoint.advertisedHost).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
             switch result {

@@ -106,7 +106,7 @@ extension MetaMockCore {
             continueUserCall(request, business: business, pair: pair, wacid: wacid, callID: callID, from: from, media: nil, completion: completion)
             return
         }
-        let socket = MediaSocket(leg: nil, eventLoop: endpoint.eventLoop)
+        let socket = MediaSocket(leg: nil, eventLoop: endpoint.eventLoop, scheduler: mediaScheduler)
         socket.bind(host: endpoint.advertisedHost).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
             continueUserCall(request, business: business, pair: pair, wacid: wacid, callID: callID, from: from,
                              media: (try? result.get()).map { (socket, $0) }, completion: completion)

@@ -75,6 +75,8 @@ final class MetaMockCore: SIPRequestHandler {
 
     /// This loop's endpoint (it holds its handler weakly, so this is no cycle).
     let endpoint: SIPEndpoint
+    /// The media legs' timers of this loop's calls.
+    lazy var mediaScheduler = MediaScheduler(eventLoop: endpoint.eventLoop)
 
     init(configuration: MockConfiguration, secret: [UInt8], shard: Int, state: MockCallState, clock: MockClock,
          startedAt: Double, endpoint: SIPEndpoint, log: @escaping @Sendable (String) -> Void)

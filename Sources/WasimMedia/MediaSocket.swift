@@ -12,15 +12,20 @@ public final class MediaSocket {
     var channel: (any Channel)?
     var wake: Scheduled<Void>?
     var wakeAt: Double?
+    /// The loop's media timers, when the socket shares them; else it schedules a task of its own.
+    let scheduler: MediaScheduler?
+    /// The scheduler slot this socket is filed under.
+    var wakeSlot: UInt64?
     var closed = false
     /// The leg's remote address, parsed once per change (not per packet).
     var cachedRemote: (address: [UInt8], port: UInt16, socketAddress: SocketAddress)?
     /// Called on the loop for each event of the leg.
     public var onEvent: ((MediaLeg.Event) -> Void)?
 
-    public init(leg: MediaLeg?, eventLoop: any EventLoop) {
+    public init(leg: MediaLeg?, eventLoop: any EventLoop, scheduler: MediaScheduler? = nil) {
         self.leg = leg
         self.eventLoop = eventLoop
+        self.scheduler = scheduler
     }
 
     /// Monotonic seconds, the leg's time base.
@@ -66,7 +71,7 @@ public final class MediaSocket {
         afterStep()
     }
 
-    private func send(_ datagrams: [[UInt8]]) {
+    func send(_ datagrams: [[UInt8]]) {
         guard let channel, let leg, !datagrams.isEmpty else { return }
         let remote = leg.remote
         let address: SocketAddress
@@ -85,10 +90,16 @@ public final class MediaSocket {
         channel.flush()
     }
 
-    private func afterStep() {
+    func afterStep() {
         guard let leg else { return }
         for event in leg.takeEvents() { onEvent?(event) }
         guard !closed, let next = leg.nextWake else { return }
+        if let scheduler {
+            let slot = MediaScheduler.slot(forSeconds: next)
+            if let wakeSlot, wakeSlot <= slot { return }
+            wakeSlot = scheduler.wake(self, atSeconds: next)
+            return
+        }
         if let wakeAt, wakeAt <= next, wake != nil { return }
         wake?.cancel()
         wakeAt = next
@@ -100,6 +111,17 @@ public final class MediaSocket {
             send(leg.due(now: Self.now()))
             afterStep()
         }
+    }
+}
+
+extension MediaSocket {
+    /// The scheduler's slot came: the leg's timers run, unless the socket closed or moved to another slot.
+    func slotDue(_ slot: UInt64) {
+        guard wakeSlot == slot else { return }
+        wakeSlot = nil
+        guard !closed, let leg else { return }
+        send(leg.due(now: Self.now()))
+        afterStep()
     }
 }
 
