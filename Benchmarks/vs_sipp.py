@@ -202,11 +202,11 @@ class Bench:
         p.stat = read_sipp_stat(stat)
         return p
 
-    def scenario_yaml(self, name, rate, calls, target, hold="0s", transport="udp", password='"x"', extra=""):
+    def scenario_yaml(self, name, rate, calls, target, hold="0s", transport="udp", password='"x"', extra="", transport_options=""):
         text = f"""name: {name}
 target: {target}
 business: {{ number: "+15550100001", domain: sip.example.com, password: {password} }}
-transport: {{ protocol: {transport} }}
+transport: {{ protocol: {transport}{", " + transport_options if transport_options else ""} }}
 callees: {{ range: "+15550200000..+15550299999" }}
 load: {{ arrivals: constant, rate: {rate}/s, total_calls: {calls}, max_concurrent: 1000000 }}
 call: {{ hold: {hold} }}
@@ -352,7 +352,7 @@ call: {{ hold: {hold} }}
                 mock = self.wasim_mock(mock_config(), tls=tls_port, name=f"wasim-mock-tls-{mode}-{rate}")
                 calls = rate * seconds
                 path = self.scenario_yaml(f"bench-tls-{mode}-{rate}", rate, calls, f'"sip:127.0.0.1:{tls_port};transport=tls"',
-                                          transport=f"tls\n  connections: {mode}\n  server_name: wa.meta.vc",
+                                          transport="tls", transport_options=f"connections: {mode}, server_name: wa.meta.vc",
                                           password="{ from: mock }")
                 w = self.wasim_scenario(path, name=f"wasim-tls-{mode}-{rate}", timeout=seconds * 4 + 90)
                 mock.stop()
