@@ -38,6 +38,12 @@ struct OverloadTests {
         #expect(Set(rows.compactMap { Int($0["index"]!) }).count == rows.count, "one row per call", sourceLocation: sourceLocation)
     }
 
+    /// Runs an inline scenario against the embedded mock in a temporary results folder.
+    static func run(_ yaml: String, in dir: TemporaryDirectory) async throws -> RunResult {
+        let scenario = try ScenarioLoader.parse(yaml, file: "inline.yaml")
+        return try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
+    }
+
     @Test func summaryAndCallsAgreeCallByCall() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -52,8 +58,7 @@ struct OverloadTests {
             load: { rate: 20/s, total_calls: 16 }
             call: { hold: 1s }
             """
-        let scenario = try ScenarioLoader.parse(yaml, file: "agreement.yaml")
-        let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
+        let result = try await Self.run(yaml, in: dir)
         #expect(result.summary.calls.attempted == 16 && result.summary.calls.failed > 0 && result.summary.calls.connected > 0)
         try Self.expectAgreement(result)
     }
@@ -72,8 +77,7 @@ struct OverloadTests {
             load: { arrivals: constant, rate: 20000/s, total_calls: 20000, max_concurrent: 100000 }
             call: { hold: 0s }
             """
-        let scenario = try ScenarioLoader.parse(yaml, file: "overload.yaml")
-        let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: dir.path, certsDirectory: dir.path)).run()
+        let result = try await Self.run(yaml, in: dir)
         let s = result.summary
         #expect(s.generator.saturated, "\(s.generator)")
         #expect(s.generator.saturationReason?.contains("embedded mock") == true)
