@@ -278,7 +278,7 @@ final class MetaMockCore: SIPRequestHandler {
                 metaHangsUp(callID, reason: nil, rule: nil)
             }
         }
-        state.connected(call.pair, now: clock.wallNow())
+        state.connected(call.pair, now: clock.wallNow(), limit: configuration.limits.connectedBICPer24h)
         ledger.update(callID) {
             $0.answeredAt = clock.wallNow()
             $0.finalStatus = 200

@@ -95,9 +95,14 @@ public final class MockCallState: @unchecked Sendable {
     public func owner(of callID: String) -> Int? { lock.withLock { owners[callID] } }
 
     /// The user answered: the call counts towards the 24 h limit and resets the streak.
-    public func connected(_ pair: Pair, now: Double) {
+    public func connected(_ pair: Pair, now: Double, limit: Int = Int.max) {
         lock.withLock {
             connectedAt[pair, default: []].append(now)
+            // Only the latest `limit` times can decide the rule (`limit` of them in 24 h, or fewer than
+            // `limit` in all): older ones are let go.
+            if let count = connectedAt[pair]?.count, count > limit {
+                connectedAt[pair]!.removeFirst(count - limit)
+            }
             streak[pair] = nil
         }
     }
