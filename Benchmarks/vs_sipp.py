@@ -531,7 +531,8 @@ def growth(samples, offset, span):
     points = [(t - offset, r) for t, r in samples if t >= offset]
     if not points:
         return None
-    quarter = min(points, key=lambda p: abs(p[0] - min(40, span / 4)))[1]
+    at = 40 if span >= 60 else span / 4
+    quarter = min(points, key=lambda p: abs(p[0] - at))[1]
     end = max(r for t, r in points if t <= span + 5) if any(t <= span + 5 for t, _ in points) else points[-1][1]
     return quarter, end
 
