@@ -136,7 +136,10 @@ public final class MockCallState: @unchecked Sendable {
         sinceSweep += 1
         guard sinceSweep >= 10_000 else { return }
         sinceSweep = 0
-        connectedAt = connectedAt.filter { _, times in times.contains { now - $0 < Self.day } }
+        // In place: a filtered copy would allocate the whole table anew at every sweep (see DigestServer.prune).
+        var gone: [Pair] = []
+        for (pair, times) in connectedAt where !times.contains(where: { now - $0 < Self.day }) { gone.append(pair) }
+        for pair in gone { connectedAt.removeValue(forKey: pair) }
     }
 
     /// Connected calls of the pair within the 24 h before `now`.

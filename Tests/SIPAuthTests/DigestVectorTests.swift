@@ -80,6 +80,30 @@ struct DigestVectorTests {
         if case .rejected = server.verify(forged, method: .invite, password: "secret", now: 1014) {} else { Issue.record("forged nonce accepted") }
     }
 
+    /// Replay state is pruned in place every 10 s: nonces past their lifetime are forgotten, a live nonce's
+    /// highest nc is kept (its replay is still refused after the prune).
+    @Test func replayStateKeepsOnlyLiveNonces() {
+        var server = DigestServer(policy: DigestServerPolicy(realm: "wa.meta.vc", nonceLifetime: 300), secret: [7, 7, 7])
+        var early: [DigestCredentials] = []
+        for i in 0..<50 {
+            let challenge = server.challenges(now: 1000, opaque: "o")[0]
+            var client = DigestClient(username: "u", password: "p")
+            early.append(client.answer(challenge, method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "e\(i)"))
+            #expect(server.verify(early[i], method: .invite, password: "p", now: 1000) == .accepted)
+        }
+        let challenge = server.challenges(now: 1200, opaque: "o")[0]
+        var client = DigestClient(username: "u", password: "p")
+        let live = client.answer(challenge, method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "l")
+        #expect(server.verify(live, method: .invite, password: "p", now: 1200) == .accepted)
+        #expect(server.trackedNonceCount == 51)
+        // 1,305 s: the early nonces are 305 s old, past the 300 s lifetime; the next accepted answer prunes.
+        let fresh = client.answer(challenge, method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "l2")
+        #expect(server.verify(fresh, method: .invite, password: "p", now: 1305) == .accepted)
+        #expect(server.trackedNonceCount == 1)
+        if case .rejected = server.verify(fresh, method: .invite, password: "p", now: 1306) {} else { Issue.record("replay accepted after prune") }
+        #expect(server.verify(early[0], method: .invite, password: "p", now: 1306) == .stale)
+    }
+
     /// Nonces issued in the same second by one shard, or by two shards, never repeat.
     @Test func noncesAreUniqueWithinASecond() {
         var a = DigestServer(policy: DigestServerPolicy(realm: "r"), secret: [1, 2, 3], shard: 0)
