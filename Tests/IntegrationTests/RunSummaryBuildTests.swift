@@ -56,4 +56,18 @@ struct RunSummaryBuildTests {
         #expect(busy.generator.saturated && busy.generator.saturationReason?.contains("CPU") == true)
         #expect(!RunSummary.build(scenario: plain, statistics: statistics(failed: 0, unexpected: 0), facts: facts()).generator.saturated)
     }
+
+    /// Calls shed at the in-flight cap: against an outside target that is the target answering slowly (not
+    /// wasim's limit); with the embedded mock, which answers every INVITE at once, it is wasim's own.
+    @Test func shedAtTheCapIsSaturationOnlyWithTheEmbeddedMock() throws {
+        let plain = try scenario()
+        var shed = statistics(failed: 0, unexpected: 0)
+        shed.shedInFlight = 7
+        #expect(!RunSummary.build(scenario: plain, statistics: shed, facts: facts()).generator.saturated)
+        var embedded = facts()
+        embedded.embeddedMock = true
+        let g = RunSummary.build(scenario: plain, statistics: shed, facts: embedded).generator
+        #expect(g.saturated && g.saturationReason?.contains("7 calls shed") == true && g.saturationReason?.contains("wasim's") == true)
+        #expect(!RunSummary.build(scenario: plain, statistics: statistics(failed: 0, unexpected: 0), facts: embedded).generator.saturated)
+    }
 }
