@@ -430,7 +430,7 @@ call: {{ hold: {hold} }}
         uas.stop()
         wg = growth(w.samples, 0, calls / rate)
         sg = growth(s.samples, 0, calls / rate)
-        at = 40 if calls / rate >= 60 else calls / rate / 4
+        at = growth_start(calls / rate)
         self.row(f"RSS over {calls:,} finished calls (hold 0, {rate:,}/s): generator, at {at:g} s → end", fmt_growth(wg) + f" ({connected(w)})",
                  fmt_growth(sg) + f" ({sipp_ok(s)})", "")
         self.row(f"RSS after {calls:,} → {2 * calls:,} finished calls, two runs with the same users: server (`wasim mock` with digest vs SIPp UAS)",
@@ -533,13 +533,19 @@ def sipp_clean(p, calls, seconds):
     return failed <= calls * 0.001 and ok + failed >= calls and on_time, why
 
 
+def growth_start(span):
+    """Seconds into a run of `span` seconds from which RSS growth is read: 40 s (after RFC 3261's 32 s
+    transaction windows fill), or a quarter of a shorter run."""
+    return 40 if span >= 60 else span / 4
+
+
 def growth(samples, offset, span):
     """RSS at 40 s into the call span (or a quarter of it, if shorter) and at its end (KB), from samples taken
     since `offset`."""
     points = [(t - offset, r) for t, r in samples if t >= offset]
     if not points:
         return None
-    at = 40 if span >= 60 else span / 4
+    at = growth_start(span)
     quarter = min(points, key=lambda p: abs(p[0] - at))[1]
     end = max(r for t, r in points if t <= span + 5) if any(t <= span + 5 for t, _ in points) else points[-1][1]
     return quarter, end

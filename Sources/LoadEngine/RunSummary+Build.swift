@@ -125,7 +125,7 @@ extension RunSummary {
     /// the process fell behind even when no loop looked busy (a debug build on a slow machine showed
     /// 19,333 calls shed with loops busy in 5 % of ticks): that is wasim's limit, not a target's.
     static func saturationReasons(_ g: RunSummary.Generator, lagP99: Double, cpuShare: Double, received: Int,
-                                  embeddedMock: Bool = false) -> [String] {
+                                  embeddedMock: Bool) -> [String] {
         var reasons: [String] = []
         if embeddedMock, g.shedInFlight > 0 {
             reasons.append("\(g.shedInFlight) calls shed with \(g.inFlightCap) waiting for the embedded mock's first response")

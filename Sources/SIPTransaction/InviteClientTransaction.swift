@@ -10,7 +10,7 @@ public struct InviteClientTransaction: Sendable {
     /// The INVITE; `SIPRequest.released` once a final response arrived (only the ACK is kept then).
     public private(set) var request: SIPRequest {
         get { kept ?? .released }
-        set { kept = newValue.method == SIPRequest.released.method ? nil : newValue }
+        set { kept = newValue.isReleased ? nil : newValue }
     }
     @OutOfLine private var kept: SIPRequest?
     public let reliable: Bool

@@ -11,7 +11,7 @@ public struct InviteServerTransaction: Sendable {
     /// The INVITE; `SIPRequest.released` once the final response is sent (responses are built before).
     public private(set) var request: SIPRequest {
         get { kept ?? .released }
-        set { kept = newValue.method == SIPRequest.released.method ? nil : newValue }
+        set { kept = newValue.isReleased ? nil : newValue }
     }
     @OutOfLine private var kept: SIPRequest?
     public let reliable: Bool

@@ -9,7 +9,7 @@ public struct NonInviteClientTransaction: Sendable {
     /// The request; `SIPRequest.released` once the final response arrived (Completed needs nothing of it).
     public private(set) var request: SIPRequest {
         get { kept ?? .released }
-        set { kept = newValue.method == SIPRequest.released.method ? nil : newValue }
+        set { kept = newValue.isReleased ? nil : newValue }
     }
     @OutOfLine private var kept: SIPRequest?
     public let reliable: Bool

@@ -10,7 +10,7 @@ public struct NonInviteServerTransaction: Sendable {
     /// response, which is kept).
     public private(set) var request: SIPRequest {
         get { kept ?? .released }
-        set { kept = newValue.method == SIPRequest.released.method ? nil : newValue }
+        set { kept = newValue.isReleased ? nil : newValue }
     }
     @OutOfLine private var kept: SIPRequest?
     public let reliable: Bool

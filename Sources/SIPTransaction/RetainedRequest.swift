@@ -6,6 +6,9 @@ extension SIPRequest {
     /// L or J keeps only what the rest of its life needs, so a load run's memory does not hold 32 s of
     /// messages.
     public static let released = SIPRequest(method: SIPMethod("RELEASED"), uri: SIPURI(host: "released.invalid"))
+
+    /// Whether this is the `released` placeholder (the machine let its request go).
+    public var isReleased: Bool { method == SIPRequest.released.method }
 }
 
 /// An optional message kept out of line: the machine holding it stays a few words long (the message is

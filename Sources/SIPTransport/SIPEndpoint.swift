@@ -179,7 +179,7 @@ public final class SIPEndpoint {
 
     /// The request of a server transaction, while it still has it (until its final response is sent).
     public func request(of key: ServerTransactionID) -> SIPRequest? {
-        guard let request = serverTransactions[key]?.machine.request, request.method != SIPRequest.released.method else { return nil }
+        guard let request = serverTransactions[key]?.machine.request, !request.isReleased else { return nil }
         return request
     }
 

@@ -21,8 +21,8 @@ public final class MediaScheduler {
     /// Wakes `socket` at its slot for `seconds` (it ignores a slot that is no longer its own).
     func wake(_ socket: MediaSocket, atSeconds seconds: Double) -> UInt64 {
         let slot = Self.slot(forSeconds: seconds)
-        var isNew = false
-        slots[slot, default: { isNew = true; return [] }()].append(socket)
+        let isNew = slots[slot] == nil
+        slots[slot, default: []].append(socket)
         if isNew {
             eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: .uptimeNanoseconds(slot)) { [self] in
                 for socket in slots.removeValue(forKey: slot) ?? [] { socket.slotDue(slot) }

@@ -71,7 +71,16 @@ public final class MediaSocket {
         afterStep()
     }
 
-    func send(_ datagrams: [[UInt8]]) {
+    /// The scheduler's slot came: the leg's timers run, unless the socket closed or moved to another slot.
+    func slotDue(_ slot: UInt64) {
+        guard wakeSlot == slot else { return }
+        wakeSlot = nil
+        guard !closed, let leg else { return }
+        send(leg.due(now: Self.now()))
+        afterStep()
+    }
+
+    private func send(_ datagrams: [[UInt8]]) {
         guard let channel, let leg, !datagrams.isEmpty else { return }
         let remote = leg.remote
         let address: SocketAddress
@@ -90,7 +99,7 @@ public final class MediaSocket {
         channel.flush()
     }
 
-    func afterStep() {
+    private func afterStep() {
         guard let leg else { return }
         for event in leg.takeEvents() { onEvent?(event) }
         guard !closed, let next = leg.nextWake else { return }
@@ -111,17 +120,6 @@ public final class MediaSocket {
             send(leg.due(now: Self.now()))
             afterStep()
         }
-    }
-}
-
-extension MediaSocket {
-    /// The scheduler's slot came: the leg's timers run, unless the socket closed or moved to another slot.
-    func slotDue(_ slot: UInt64) {
-        guard wakeSlot == slot else { return }
-        wakeSlot = nil
-        guard !closed, let leg else { return }
-        send(leg.due(now: Self.now()))
-        afterStep()
     }
 }
 
