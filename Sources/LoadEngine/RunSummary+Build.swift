@@ -127,6 +127,9 @@ extension RunSummary {
     static func saturationReasons(_ g: RunSummary.Generator, lagP99: Double, cpuShare: Double, received: Int,
                                   embeddedMock: Bool) -> [String] {
         var reasons: [String] = []
+        if g.shedOverload + g.shedLate > 0 {
+            reasons.append("\(g.shedOverload + g.shedLate) calls shed because wasim could not start them on time (busy loops or late)")
+        }
         if embeddedMock, g.shedInFlight > 0 {
             reasons.append("\(g.shedInFlight) calls shed with \(g.inFlightCap) waiting for the embedded mock's first response")
         }

@@ -69,5 +69,10 @@ struct RunSummaryBuildTests {
         let g = RunSummary.build(scenario: plain, statistics: shed, facts: embedded).generator
         #expect(g.saturated && g.saturationReason?.contains("7 calls shed") == true && g.saturationReason?.contains("wasim's") == true)
         #expect(!RunSummary.build(scenario: plain, statistics: statistics(failed: 0, unexpected: 0), facts: embedded).generator.saturated)
+        // Calls shed because wasim's own loops were busy, or were due too long ago, are wasim's limit anywhere.
+        var busy = statistics(failed: 0, unexpected: 0)
+        busy.shedOverload = 3
+        let b = RunSummary.build(scenario: plain, statistics: busy, facts: facts()).generator
+        #expect(b.saturated && b.saturationReason?.contains("3 calls shed because wasim") == true)
     }
 }
