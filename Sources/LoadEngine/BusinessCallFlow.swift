@@ -24,6 +24,8 @@ public struct BusinessCallFlow: Sendable {
         case sendCancel
         /// Wake the flow with `reinviteDue(now:)` after this long.
         case scheduleReinvite(TimeAmount)
+        /// Wake the flow with `ringTimeoutDue(now:)` after this long.
+        case scheduleRingTimeout(TimeAmount)
         /// Send this re-INVITE in a new client transaction; its responses go to `reinviteResponse`.
         case sendReinvite(SIPRequest)
         /// The call is over.
@@ -72,14 +74,26 @@ public struct BusinessCallFlow: Sendable {
     var provisionalSeen = false
     /// Send a re-INVITE this long after the answer (Meta answers 500: spec §4).
     let reinviteAfter: TimeAmount?
+    /// The longest the INVITE may wait for a final response (`call.ring_timeout`): then the business
+    /// CANCELs it and the call counts as unanswered, however many 1xx the target sent (a Timer C for a
+    /// UAC, RFC 3261 §16.6 step 11). nil: no limit but Timer B.
+    let ringTimeout: TimeAmount?
+    /// The ring timeout fired: the CANCEL went (or waits for a 1xx), and the call ends as `ring_timeout`.
+    var ringTimedOut = false
+    /// How long after its CANCEL the business waits for the INVITE's final response before it lets the
+    /// call go (64 × T1: the CANCEL's own transaction lifetime, RFC 3261 §9.1).
+    public static let cancelGiveUp = TimeAmount.seconds(32)
     /// Final responses to in-dialog requests other than BYE ("500 Internal Server Error" for a re-INVITE).
     var inDialogResponses: [String] = []
 
-    public init(identity: Identity, hold: TimeAmount, cancelAfter: TimeAmount? = nil, reinviteAfter: TimeAmount? = nil) {
+    public init(identity: Identity, hold: TimeAmount, cancelAfter: TimeAmount? = nil, reinviteAfter: TimeAmount? = nil,
+                ringTimeout: TimeAmount? = nil)
+    {
         self.identity = identity
         self.hold = hold
         self.cancelAfter = cancelAfter
         self.reinviteAfter = reinviteAfter
+        self.ringTimeout = ringTimeout
         self.digest = DigestClient(username: identity.digestUsername, password: identity.password)
     }
 
@@ -88,8 +102,25 @@ public struct BusinessCallFlow: Sendable {
         timing.inviteSent = now
         let invite = makeInvite()
         lastInvite = invite
-        if let cancelAfter { return [.sendInvite(invite), .scheduleCancel(cancelAfter)] }
-        return [.sendInvite(invite)]
+        var actions: [Action] = [.sendInvite(invite)]
+        if let cancelAfter { actions.append(.scheduleCancel(cancelAfter)) }
+        if let ringTimeout, identity.method == .invite { actions.append(.scheduleRingTimeout(ringTimeout)) }
+        return actions
+    }
+
+    /// The ring timeout is over (or, the second time, the wait for the CANCELled INVITE's final response):
+    /// CANCEL the call, which then ends as `ring_timeout`; if the target answers neither the CANCEL nor the
+    /// INVITE within 64 × T1, the call ends anyway.
+    public mutating func ringTimeoutDue(now: NIODeadline) -> [Action] {
+        guard state == .inviting else { return [] }
+        if ringTimedOut {
+            return finish(status: 408, reason: "ring timeout: no final response within 32 s of the CANCEL", now: now, local: true, end: .ringTimeout)
+        }
+        ringTimedOut = true
+        let alreadyCancelling = cancelWanted && provisionalSeen
+        cancelWanted = true
+        let cancel: [Action] = provisionalSeen && !alreadyCancelling ? [.sendCancel] : []
+        return cancel + [.scheduleRingTimeout(Self.cancelGiveUp)]
     }
 
     /// The cancel delay is over. RFC 3261 §9.1: a CANCEL is sent only after a provisional response, so it
@@ -165,7 +196,7 @@ public struct BusinessCallFlow: Sendable {
             timing.challengeReceived = now
             guard let retry = digest.authorizedRetry(of: invite, after: response, uri: requestURI.description, sequence: inviteSequence + 1,
                                                      cnonce: DigestClient.cnonce(tag: identity.fromTag, counter: inviteSequence + 1))
-            else { return finish(status: code, reason: response.reasonPhrase, now: now) }
+            else { return finish(status: code, reason: response.reasonPhrase, now: now, end: .rejected) }
             authenticated = true
             inviteSequence += 1
             lastInvite = retry
@@ -185,7 +216,7 @@ public struct BusinessCallFlow: Sendable {
             finalInviteStatus = code
             finalInviteReason = response.reasonPhrase
             guard let made = try? SIPDialog(uac: invite, response: response) else {
-                return finish(status: code, reason: "2xx without a usable Contact or To tag", now: now)
+                return finish(status: code, reason: "2xx without a usable Contact or To tag", now: now, end: .rejected)
             }
             dialog = made
             state = .connected
@@ -196,7 +227,9 @@ public struct BusinessCallFlow: Sendable {
             if let reinviteAfter { return [.sendAck(made.makeAck()), .scheduleReinvite(reinviteAfter), .scheduleHangUp(hangUp)] }
             return [.sendAck(made.makeAck()), .scheduleHangUp(hangUp)]
         }
-        return finish(status: code, reason: response.reasonPhrase, now: now)
+        // A 487 after our own CANCEL is the end we asked for: the ring timeout's, or the scenario's cancel.
+        let end: CallEnd = code == 487 && ringTimedOut ? .ringTimeout : code == 487 && cancelWanted ? .cancelled : .rejected
+        return finish(status: code, reason: response.reasonPhrase, now: now, end: end)
     }
 
     /// A REGISTER's final response ends the attempt (after one challenge, above).
@@ -204,7 +237,7 @@ public struct BusinessCallFlow: Sendable {
         guard state == .inviting, response.statusCode >= 200 else { return [] }
         if (response.statusCode == 401 || response.statusCode == 407) && !authenticated { return inviteResponse(response, now: now) }
         if response.isSuccess { timing.answered = now }
-        return finish(status: response.statusCode, reason: response.reasonPhrase, now: now)
+        return finish(status: response.statusCode, reason: response.reasonPhrase, now: now, end: response.isSuccess ? .connected : .rejected)
     }
 
     /// Time for the re-INVITE (a session refresh or hold, as an SBC would send): same SDP, new CSeq.
@@ -245,6 +278,7 @@ public struct BusinessCallFlow: Sendable {
         timing.ended = now
         var outcome = CallOutcome(status: answered ? finalInviteStatus ?? 200 : 487, reason: answered ? finalInviteReason ?? "OK" : "Request Terminated",
                                   byeStatus: 200, localFailure: false)
+        outcome.end = answered ? .connected : ringTimedOut ? .ringTimeout : .cancelled
         outcome.endedByFarEnd = true
         outcome.inDialogResponses = inDialogResponses
         return [.finished(outcome)]
@@ -252,25 +286,27 @@ public struct BusinessCallFlow: Sendable {
 
     public mutating func byeResponse(_ response: SIPResponse, now: NIODeadline) -> [Action] {
         guard state == .terminating, response.statusCode >= 200 else { return [] }
-        return finish(status: finalInviteStatus ?? 200, reason: finalInviteReason ?? "OK", now: now, byeStatus: response.statusCode)
+        return finish(status: finalInviteStatus ?? 200, reason: finalInviteReason ?? "OK", now: now, byeStatus: response.statusCode, end: .connected)
     }
 
     /// Timer B/F or a transport failure.
     public mutating func failed(_ reason: String, timeout: Bool, now: NIODeadline) -> [Action] {
         switch state {
         case .inviting:
-            return finish(status: timeout ? 408 : 503, reason: reason, now: now, local: true)
+            let end: CallEnd = ringTimedOut ? .ringTimeout : timeout ? .timerB : .transport
+            return finish(status: timeout ? 408 : 503, reason: reason, now: now, local: true, end: end)
         case .terminating:
-            return finish(status: finalInviteStatus ?? 200, reason: finalInviteReason ?? "OK", now: now, byeStatus: timeout ? 408 : 503)
+            return finish(status: finalInviteStatus ?? 200, reason: finalInviteReason ?? "OK", now: now, byeStatus: timeout ? 408 : 503, end: .connected)
         default:
             return []
         }
     }
 
-    mutating func finish(status: Int, reason: String, now: NIODeadline, byeStatus: Int? = nil, local: Bool = false) -> [Action] {
+    mutating func finish(status: Int, reason: String, now: NIODeadline, byeStatus: Int? = nil, local: Bool = false, end: CallEnd) -> [Action] {
         state = .finished
         timing.ended = now
         var outcome = CallOutcome(status: status, reason: reason, byeStatus: byeStatus, localFailure: local)
+        outcome.end = end
         outcome.inDialogResponses = inDialogResponses
         // The user was to hang up, but the business had to (the grace ran out).
         outcome.userHangUpMissing = identity.userHangsUpAfter != nil && timing.byeSent != nil
@@ -293,6 +329,8 @@ public struct CallOutcome: Sendable, Hashable {
     public var endedByFarEnd = false
     /// The user was to hang up, and no BYE from Meta came within the grace: the business hung up.
     public var userHangUpMissing = false
+    /// Why the call ended, from the documented set (calls.csv `end`, summary.json `ends`).
+    public var end: CallEnd = .rejected
 
     public init(status: Int, reason: String, byeStatus: Int? = nil, localFailure: Bool = false) {
         self.status = status

@@ -54,6 +54,8 @@ extension CallShard {
                                 intendedStartMs: CallShard.milliseconds(intended - plan.runStart) ?? 0, actualStartMs: 0,
                                 status: 0, reason: why, setupMs: nil, postDialMs: nil, authMs: nil, hangup: "none")
         record.outcome = "not_started"
+        record.end = CallEnd.notStarted.rawValue
+        statistics.ends[record.end, default: 0] += 1
         record.direction = plan.scenario.isUserInitiated(index) ? "uic" : "bic"
         CallsCSV.append(record, to: &rows)
         if rows.count >= CallShard.rowFlushBytes { flushRows() }

@@ -25,6 +25,7 @@ extension CallShard {
             cancelAfter = .nanoseconds(Int64(cancel.after * 1e9))
         }
         let reinvite = scenario.reinviteAfter.map { TimeAmount.nanoseconds(Int64($0 * 1e9)) }
+        let ringTimeout = scenario.ringTimeout.map { TimeAmount.nanoseconds(Int64($0 * 1e9)) }
         let hold = holdTime()
         var identity = identity0
         if scenario.userHangsUp(index), scenario.method == .invite { identity.userHangsUpAfter = Double(hold.nanoseconds) / 1e9 }
@@ -40,7 +41,7 @@ extension CallShard {
         _ = statistics.startLag.record(ShardStatistics.micros(now - intended))
         statistics.timeSeries.at(second(now)) { $0.started += 1 }
         guard scenario.bicMedia, security != "none", scenario.method == .invite, let context = plan.dtlsContext else {
-            begin(BusinessCallFlow(identity: identity, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite),
+            begin(BusinessCallFlow(identity: identity, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite, ringTimeout: ringTimeout),
                   destination: destination, index: index, intended: intended, media: nil)
             return
         }
@@ -51,7 +52,7 @@ extension CallShard {
         media.bind().assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
             var withMedia = identity
             if case .success = result { withMedia.sdpOffer = media.offer }
-            begin(BusinessCallFlow(identity: withMedia, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite),
+            begin(BusinessCallFlow(identity: withMedia, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite, ringTimeout: ringTimeout),
                   destination: destination, index: index, intended: intended, media: (try? result.get()) == nil ? nil : media)
         }
     }
@@ -91,6 +92,10 @@ extension CallShard {
                 }
             case .sendCancel:
                 if let branch = calls.elements[ref.slot]!.inviteBranch { endpoint.cancelInvite(branch: branch) }
+            case .scheduleRingTimeout(let after):
+                endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
+                    step(ref) { $0.ringTimeoutDue(now: .now()) }
+                }
             case .scheduleReinvite(let after):
                 endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
                     step(ref) { $0.reinviteDue(now: .now()) }
@@ -177,6 +182,8 @@ extension CallShard {
         guard isLive(ref), let call = calls.remove(ref.slot) else { return }
         callSlots[call.callID] = nil
         if call.awaitingResponse { inFlight -= 1 }
+        // A CANCELled INVITE the target never answered: its transaction goes with the call.
+        if outcome.end == .ringTimeout, let branch = call.inviteBranch { endpoint.abandonInvite(branch: branch) }
         let callID = call.callID
         let hangup = outcome.endedByFarEnd ? "meta" : hangup
         call.hangUpAt = nil
@@ -203,6 +210,7 @@ extension CallShard {
             }
             media.close()
         }
+        record.end = outcome.end.rawValue
         if outcome.endedByFarEnd { record.teardown = "bye from meta" } else if let bye = outcome.byeStatus { record.teardown = "bye \(bye)" }
         let succeeded = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true) && !outcome.userHangUpMissing
         let asExpected = account(record, succeeded: succeeded,

@@ -48,6 +48,12 @@ extension CallShard {
             status: outcome.status, reason: reason, setupMs: ms(setup), postDialMs: ms(postDial), authMs: ms(auth),
             hangup: outcome.endedBy ?? "none")
         record.direction = "uic"
+        let end: CallEnd
+        if report == nil { end = .interrupted }
+        else if outcome.connected { end = .connected }
+        else if outcome.localFailure { end = outcome.status == 408 ? .timerB : .transport }
+        else { end = .rejected }
+        record.end = end.rawValue
         if outcome.connected, let endedBy = outcome.endedBy { record.teardown = "bye from \(endedBy)" }
         if let media = report?.media, !media.security.isEmpty {
             // Meta's measurement: when the business's audio first arrived, and how much of it never did.

@@ -236,7 +236,9 @@ final class CallShard: SIPRequestHandler {
         endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: grace) { [self] in
             for slot in calls.occupied {
                 guard let index = calls[slot]?.index else { continue }
-                finish(CallRef(slot: slot, index: index), outcome: CallOutcome(status: 0, reason: "interrupted", byeStatus: nil, localFailure: true), hangup: "none")
+                var outcome = CallOutcome(status: 0, reason: "interrupted", byeStatus: nil, localFailure: true)
+                outcome.end = .interrupted
+                finish(CallRef(slot: slot, index: index), outcome: outcome, hangup: "none")
             }
             // UIC calls are Meta's: they end with their hold time; those still up are counted as interrupted.
             for index in Array(userCalls.keys) {

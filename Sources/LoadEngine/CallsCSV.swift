@@ -1,7 +1,7 @@
 /// The rows of `calls.csv`, formatted straight into bytes: a load run writes one per call, so no
 /// `String(format:)` and no intermediate strings.
 enum CallsCSV {
-    static let header = "index,call_id,callee,intended_start_ms,actual_start_ms,status,reason,setup_ms,post_dial_ms,auth_ms,hangup,media,media_start_ms,clipped_ms,client_hello_retransmissions,dtls_handshake_ms,ice_ms,direction,duration_ms,expected,as_expected,outcome,teardown\n"
+    static let header = "index,call_id,callee,intended_start_ms,actual_start_ms,status,reason,setup_ms,post_dial_ms,auth_ms,hangup,media,media_start_ms,clipped_ms,client_hello_retransmissions,dtls_handshake_ms,ice_ms,direction,duration_ms,expected,as_expected,outcome,teardown,end\n"
 
     /// Appends one row (with its newline).
     static func append(_ r: CallRecord, to out: inout [UInt8]) {
@@ -29,7 +29,8 @@ enum CallsCSV {
         if let met = r.expectationMet { text(met ? "yes" : "no", &out) }
         comma(&out)
         text(r.outcome, &out); comma(&out)
-        text(r.teardown, &out)
+        text(r.teardown, &out); comma(&out)
+        text(r.end, &out)
         out.append(UInt8(ascii: "\n"))
     }
 

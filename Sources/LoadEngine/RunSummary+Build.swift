@@ -22,6 +22,8 @@ struct RunFacts {
     var udpReceiveDrops = 0
     /// The embedded mock ran in this process (its overload is wasim's, never the target's).
     var embeddedMock = false
+    /// The command line's changes to the scenario (flag and value, in order).
+    var overrides: [String] = []
 }
 
 extension RunSummary {
@@ -58,6 +60,10 @@ extension RunSummary {
             passed: false)
         summary.calls.unexpected = statistics.unexpected
         summary.calls.shed = statistics.shed
+        summary.localHost = scenario.localHost
+        summary.overrides = facts.overrides
+        summary.ends = statistics.ends
+        summary.calls.unanswered = statistics.ends[CallEnd.ringTimeout.rawValue] ?? 0
         summary.generator.sendBacklogMax = statistics.backlogMax
         summary.generator.lateStarts = statistics.lateStarts
         summary.generator.loopBusyShare = statistics.ticks > 0 ? Double(statistics.busyTicks) / Double(statistics.ticks) : 0

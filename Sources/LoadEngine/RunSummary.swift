@@ -14,6 +14,8 @@ public struct RunSummary: Codable, Sendable {
         /// Of the calls not started (`dropped`), those the generator shed to protect itself and the target
         /// (`load.max_in_flight`, `load.shed_late`); each has a calls.csv row with outcome `not_started`.
         public var shed = 0
+        /// Calls that rang until `call.ring_timeout` and were CANCELled by the business (end `ring_timeout`).
+        public var unanswered = 0
     }
 
     /// Calls of one direction (in a `direction: mix` run).
@@ -141,8 +143,15 @@ public struct RunSummary: Codable, Sendable {
     public var interrupted: Bool
     public var target: String
     public var transport: String
+    /// The address wasim's user agents sent from and wrote in Via and Contact.
+    public var localHost: String = ""
+    /// Command-line changes to the scenario file, in order (`--rate 200/s`, `--set call.hold=5s`,
+    /// `--target ...`, `--bind ...`): with the file, they reproduce the run.
+    public var overrides: [String] = []
     public var calls: Calls
     public var responses: [String: Int]
+    /// Calls per way of ending (`CallEnd`: connected, rejected, ring_timeout, timer_b, transport, ...).
+    public var ends: [String: Int] = [:]
     public var latencyMs: Latency
     public var rate: Rate
     public var concurrency: Concurrency
@@ -172,7 +181,7 @@ public struct RunSummary: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", scenario, startedAt = "started_at", endedAt = "ended_at", interrupted
-        case target, transport, calls, responses, latencyMs = "latency_ms", rate, concurrency, generator, traces, thresholds, passed
+        case target, transport, localHost = "local_host", overrides, calls, responses, ends, latencyMs = "latency_ms", rate, concurrency, generator, traces, thresholds, passed
         case clippingMs = "clipping_ms", mediaBySecurity = "media_by_security", callDurationMs = "call_duration_ms"
         case expectations, byDirection = "by_direction"
     }

@@ -95,8 +95,10 @@ public struct Scenario: Sendable {
     public var connections: Connections
     public var caFile: String?
     public var serverName: String
-    /// Host written in Via and Contact.
+    /// Host written in Via and Contact (and bound by the client sockets).
     public var localHost: String
+    /// `transport.local_host` was given; otherwise a run against a target uses the address that routes to it.
+    public var localHostGiven = false
     public var callees: CalleeList
     public var arrivals: Arrivals
     public var totalCalls: Int
@@ -116,6 +118,9 @@ public struct Scenario: Sendable {
     public var seed: UInt64
     /// A share of calls CANCELled this many seconds after their INVITE, if still unanswered.
     public var cancel: (share: Double, after: Double)?
+    /// A BIC INVITE with no final response this long after it was sent is CANCELled and counted
+    /// unanswered (`call.ring_timeout`, default 60 s; `none` waits for Timer B and the target alone).
+    public var ringTimeout: Double? = 60
     public var direction: Direction = .bic
     /// With `direction: mix`: the share of calls that are user-initiated.
     public var uicShare: Double = 0.5
@@ -149,6 +154,8 @@ public struct Scenario: Sendable {
     public var expectedResponses: [String: Int]
     /// Pass/fail rules over the results (`p99(setup) < 300ms`).
     public var thresholds: [Threshold]
+    /// Command-line overrides applied to the file (in the run header and summary.json).
+    public var overrides: [ScenarioOverride] = []
 }
 
 /// Parses and validates scenario files.
@@ -156,6 +163,22 @@ public enum ScenarioLoader {
     static let topKeys = ["name", "description", "target", "mock", "business", "transport", "callees", "load", "seed", "call", "expect", "media"]
 
     public static func load(path: String) throws -> Scenario { try parse(YAMLValue.document(path: path)) }
+
+    /// Loads a scenario with command-line overrides applied to its document first (they are checked as
+    /// the file is); an error about an overridden field says so.
+    public static func load(path: String, overrides: [ScenarioOverride]) throws -> Scenario {
+        let document = try ScenarioOverride.apply(overrides, to: YAMLValue.document(path: path))
+        do {
+            var scenario = try parse(document)
+            scenario.overrides = overrides
+            return scenario
+        } catch var error as ConfigFileError {
+            if let o = overrides.last(where: { error.path == $0.path || error.path.hasPrefix($0.path + ".") || error.path.hasPrefix($0.path + "[") }) {
+                error.message += " (from \(o.flag) \(o))"
+            }
+            throw error
+        }
+    }
 
     public static func parse(_ text: String, file: String) throws -> Scenario { try parse(YAMLValue.document(text, file: file)) }
 
@@ -296,6 +319,7 @@ public enum ScenarioLoader {
         // call
         var hold = Scenario.Hold.fixed(1)
         var cancel: (share: Double, after: Double)? = nil
+        var ringTimeout: Double? = 60
         var direction = Scenario.Direction.bic, method = Scenario.CallMethod.invite
         var reinviteAfter: Double? = nil
         var uicAnswer = Scenario.UICAnswer()
@@ -303,7 +327,14 @@ public enum ScenarioLoader {
         var userHangUpShare: Double? = nil
         if let call = top["call"] {
             let m = try call.mapping(allowed: ["direction", "uic_share", "hold", "hang_up", "cancel", "method", "reinvite_after", "challenge",
-                                                "answer_after", "reject_dtls"])
+                                                "answer_after", "reject_dtls", "ring_timeout"])
+            if let x = m["ring_timeout"] {
+                if try x.string() == "none" { ringTimeout = nil } else {
+                    let t = try x.seconds()
+                    guard t >= 0.1 && t <= 3600 else { throw x.error("ring_timeout is between 100ms and 1h (or none)") }
+                    ringTimeout = t
+                }
+            }
             if let x = m["reject_dtls"] { uicAnswer.rejectDTLS = try x.bool() }
             if let d = m["direction"] { direction = Scenario.Direction(rawValue: try d.choice(["bic", "uic", "mix"]))! }
             if let x = m["uic_share"] {
@@ -317,7 +348,7 @@ public enum ScenarioLoader {
             if let x = m["challenge"] { uicAnswer.challenge = try x.bool() }
             if let x = m["answer_after"] { uicAnswer.answerAfter = try x.seconds() }
             if direction == .uic {
-                for key in ["method", "reinvite_after", "cancel"] where m[key] != nil {
+                for key in ["method", "reinvite_after", "cancel", "ring_timeout"] where m[key] != nil {
                     throw m[key]!.error("'\(key)' is for direction: bic (in UIC calls Meta places the INVITE)")
                 }
             } else if direction == .bic {
@@ -345,7 +376,9 @@ public enum ScenarioLoader {
         if let x = lm["max_in_flight"] { scenario.maxInFlight = try x.int(min: 1, max: 10_000_000) }
         if let x = lm["shed_late"] { scenario.shedLate = try x.seconds() }
         if let x = lm["shed_when_saturated"] { scenario.shedWhenSaturated = try x.bool() }
+        scenario.localHostGiven = (try? top["transport"]?.mapping(allowed: ["protocol", "connections", "ca", "server_name", "local_host"])["local_host"]) != nil
         scenario.direction = direction
+        scenario.ringTimeout = ringTimeout
         scenario.uicShare = uicShare
         scenario.userHangUpShare = userHangUpShare
         scenario.method = method

@@ -55,7 +55,11 @@ extension ScenarioRunner {
         // BIC over TLS trusts the scenario's CA, else the test CA the embedded mock's certificate comes from.
         let caFile = scenario.caFile ?? TestCertificateAuthority(directory: options.certsDirectory).caFile
         let clientTLS = scenario.hasBIC && transport == .tls ? TLSClientSettings(caFile: caFile) : nil
-        let stack = try await SIPTransportStack(group: group, advertisedHost: scenario.localHost, clientTLS: clientTLS, serverTLS: serverTLS) { _ in nil }
+        // Against a target, wasim's sockets send from the address Via and Contact name (a non-loopback SBC
+        // must be able to answer it); against the embedded mock everything stays on loopback.
+        let clientBind = targetURI == nil ? nil : scenario.localHost
+        let stack = try await SIPTransportStack(group: group, advertisedHost: scenario.localHost, clientBindHost: clientBind,
+                                                clientTLS: clientTLS, serverTLS: serverTLS) { _ in nil }
 
         var uasSettings: BusinessUserAgentServer.Settings? = nil
         var uicDescription = ""
@@ -120,7 +124,7 @@ extension ScenarioRunner {
                 }
                 bicDescription = "embedded mock (sip:127.0.0.1:\(destination.port);transport=\(transport.rawValue))"
             }
-            if transport == .udp { try await stack.openClientUDP(host: "127.0.0.1") }
+            if transport == .udp { try await stack.openClientUDP(host: clientBind ?? "127.0.0.1") }
         }
         let description: String
         switch scenario.direction {

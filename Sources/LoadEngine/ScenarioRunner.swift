@@ -23,6 +23,9 @@ public struct RunOptions: Sendable {
     public var traceMode: TraceMode = .failed
     /// Most trace files per run; the rest are counted in the summary.
     public var traceLimit = 200
+    /// The local address to send from and write in Via/Contact (`--bind`), over `transport.local_host` and
+    /// the address that routes to the target.
+    public var bind: String?
 
     public init(target: SIPURI? = nil, resultsRoot: String = "Results", certsDirectory: String = "Certs",
                 control: RunControl = RunControl(), progress: (@Sendable (String) -> Void)? = nil)
@@ -94,8 +97,35 @@ public struct ScenarioRunner {
     public let options: RunOptions
 
     public init(scenario: Scenario, options: RunOptions) {
+        var scenario = scenario
+        scenario.localHost = Self.localHost(scenario: scenario, options: options)
         self.scenario = scenario
         self.options = options
+    }
+
+    /// Where wasim's user agents send from and what Via and Contact say: `--bind`, else
+    /// `transport.local_host`, else (with a target) the address the kernel routes to it from, as SIPp's `-i`
+    /// defaults; against the embedded mock, loopback.
+    /// The command line's changes, as the run header prints them and summary.json keeps them.
+    public var commandLine: [String] {
+        // A flag like --rate sets several fields (the rate, and constant arrivals): it is named once.
+        var lines: [String] = []
+        for o in scenario.overrides {
+            if o.flag == "--set" { lines.append("--set \(o)") } else if !lines.contains(where: { $0.hasPrefix(o.flag + " ") }) {
+                lines.append("\(o.flag) \(scenario.overrides.last { $0.flag == o.flag }!.value)")
+            }
+        }
+        if let target = options.target { lines.append("--target \(target)") }
+        if let bind = options.bind { lines.append("--bind \(bind)") }
+        return lines
+    }
+
+    static func localHost(scenario: Scenario, options: RunOptions) -> String {
+        if let bind = options.bind { return bind }
+        if scenario.localHostGiven { return scenario.localHost }
+        let target = options.target ?? { if case .uri(let u) = scenario.target { return u } else { return nil } }()
+        guard let target else { return scenario.localHost }
+        return RoutedLocalAddress.towards(target.host, port: target.port ?? 5060) ?? scenario.localHost
     }
 
     public func run() async throws -> RunResult {
@@ -205,7 +235,8 @@ public struct ScenarioRunner {
                              transport: transport, scheduledCalls: schedule.count, cpuSeconds: ProcessCPU.seconds() - cpuStart,
                              retransmissions: transportStats.retransmissionsSent, transportErrors: transportStats.transportErrors,
                              lastTransportError: lastError, messagesSent: transportStats.messagesSent, messagesReceived: transportStats.messagesReceived,
-                             udpReceiveDrops: max(0, dropsAfter - dropsBefore), embeddedMock: mockOut != nil)
+                             udpReceiveDrops: max(0, dropsAfter - dropsBefore), embeddedMock: mockOut != nil,
+                             overrides: commandLine)
         let summary = RunSummary.build(scenario: scenario, statistics: statistics, facts: facts)
 
         callsCSV.close()

@@ -31,6 +31,8 @@ public struct CallRecord: Sendable, Hashable {
     public var succeeded = false
     /// `connected`, `failed` (both counted in `calls`), or `not_started` (shed by the generator).
     public var outcome = ""
+    /// Why the call ended (`CallEnd`'s names).
+    public var end = ""
     /// How a connected call was torn down: `bye 200` (our BYE and its answer; `bye 408` when it timed out),
     /// `bye from meta` (the far end's BYE), empty for calls that never connected.
     public var teardown = ""
@@ -55,6 +57,8 @@ public struct ShardStatistics: Sendable {
     public var mediaStartBySecurity: [String: Histogram<UInt64>] = [:]
     public var clippingBySecurity: [String: Histogram<UInt64>] = [:]
     public var responses: [String: Int] = [:]
+    /// Calls per `CallEnd` name.
+    public var ends: [String: Int] = [:]
     /// Event-loop lag of the shard's loop (a 100 ms tick's lateness), in µs.
     public var loopLag = ShardStatistics.makeHistogram()
     /// TLS connect + handshake of the shard's connections, in µs.
@@ -115,6 +119,7 @@ public struct ShardStatistics: Sendable {
     /// Counts one ended call's record: its start times, its direction, its clipping bucket.
     mutating func count(_ record: CallRecord) {
         starts.add(intendedMs: record.intendedStartMs, actualMs: record.actualStartMs)
+        if !record.end.isEmpty { ends[record.end, default: 0] += 1 }
         if record.succeeded { byDirection[record.direction, default: .init()].connected += 1 } else { byDirection[record.direction, default: .init()].failed += 1 }
         byDirection[record.direction, default: .init()].attempted += 1
         if let clipped = record.clippedMs {
@@ -167,6 +172,7 @@ public struct ShardStatistics: Sendable {
         for (k, v) in other.mediaStartBySecurity { mediaStartBySecurity[k, default: Self.makeHistogram()].add(v) }
         for (k, v) in other.clippingBySecurity { clippingBySecurity[k, default: Self.makeHistogram()].add(v) }
         for (k, v) in other.responses { responses[k, default: 0] += v }
+        for (k, v) in other.ends { ends[k, default: 0] += v }
         attempted += other.attempted
         connected += other.connected
         failed += other.failed

@@ -182,6 +182,19 @@ extension SIPEndpoint {
         return true
     }
 
+    /// Lets go of an INVITE client transaction still waiting for its final response (a target that ignored
+    /// the CANCEL for 64 × T1, RFC 3261 §9.1): its handler gets nothing more, and late responses are
+    /// dropped as strays. A transaction that already has its final response is left to end by its timers.
+    @discardableResult
+    public func abandonInvite(branch: String) -> Bool {
+        let key = TransactionKey(branch: branch, method: .invite)
+        guard let entry = clientTransactions[key], case .invite(let machine) = entry.machine,
+              machine.state == .calling || machine.state == .proceeding
+        else { return false }
+        clientTransactions[key] = nil
+        return true
+    }
+
     /// Sends a request with no transaction: the ACK for a 2xx (RFC 3261 §13.2.2.4), sent by the UAC core.
     public func sendAck(_ ack: SIPRequest, on flow: SIPFlow) {
         var ack = ack

@@ -16,6 +16,9 @@ import SIPTransaction
 public final class SIPTransportStack: Sendable {
     public let group: any EventLoopGroup
     public let advertisedHost: String
+    /// Outgoing TCP/TLS connections and the client UDP sockets bind this local address (`--bind`); nil
+    /// leaves the source to the kernel's route.
+    public let clientBindHost: String?
     private let endpoints: [ObjectIdentifier: NIOLoopBound<SIPEndpoint>]
     private let loops: [any EventLoop]
     private let clientTLS: NIOSSLContext?
@@ -27,12 +30,13 @@ public final class SIPTransportStack: Sendable {
 
     /// Creates the endpoints. `makeHandler` runs once on each loop and returns that loop's TU.
     public init(
-        group: any EventLoopGroup, advertisedHost: String, timers: SIPTimers = .rfc3261,
+        group: any EventLoopGroup, advertisedHost: String, clientBindHost: String? = nil, timers: SIPTimers = .rfc3261,
         limits: SIPParserLimits = .default, clientTLS: TLSClientSettings? = nil, serverTLS: TLSServerSettings? = nil,
         makeHandler: @escaping @Sendable (SIPEndpoint) -> (any SIPRequestHandler)?
     ) async throws {
         self.group = group
         self.advertisedHost = advertisedHost
+        self.clientBindHost = clientBindHost
         self.limits = limits
         self.clientTLS = try clientTLS?.makeContext()
         self.serverTLS = try serverTLS?.makeContext()
@@ -176,7 +180,9 @@ public final class SIPTransportStack: Sendable {
     func connect(_ destination: SIPDestination, endpoint: SIPEndpoint) -> EventLoopFuture<any Channel> {
         let loop = endpoint.eventLoop
         let stack = self
-        let connected = ClientBootstrap(group: loop)
+        var bootstrap = ClientBootstrap(group: loop)
+        if let host = clientBindHost, let local = try? SocketAddress(ipAddress: host, port: 0) { bootstrap = bootstrap.bind(to: local) }
+        let connected = bootstrap
             .channelOption(.socketOption(.tcp_nodelay), value: 1)
             .connectTimeout(.seconds(5))
             .channelInitializer { channel in

@@ -26,15 +26,49 @@ struct ScenarioCommand: AsyncParsableCommand {
     @Option(help: "Write a message ladder per call to Results/<run>/traces/: failed (default), all, none.")
     var trace: String = "failed"
 
+    @Option(help: "Calls per second (constant arrivals, or the Poisson mean), over load.rate, as SIPp's -r.")
+    var rate: String?
+
+    @Option(help: "Calls to start in all, over load.total_calls (SIPp's -m).")
+    var calls: Int?
+
+    @Option(help: "Most calls up at once, over load.max_concurrent (SIPp's -l).")
+    var concurrency: Int?
+
+    @Option(help: "Stop starting calls after this long (e.g. 60s, 5m), over load.duration.")
+    var duration: String?
+
+    @Option(help: "tls, tcp or udp, over transport.protocol (SIPp's -t).")
+    var transport: String?
+
+    @Option(help: "Local address to send from and write in Via and Contact (SIPp's -i). Default: the address that routes to the target.")
+    var bind: String?
+
+    @Option(name: .customLong("set"), help: "Any scenario field, as PATH=VALUE (e.g. --set call.hold=5s); repeatable, later ones win.")
+    var sets: [String] = []
+
     func validate() throws {
         guard TraceMode(rawValue: trace) != nil else { throw ValidationError("'--trace' is failed, all or none") }
+    }
+
+    /// The SIPp-style flags and every `--set`, as overrides of the file's fields (flags first, then the
+    /// `--set`s in order, so a `--set` has the last word).
+    func overrides() throws -> [ScenarioOverride] {
+        var list: [ScenarioOverride] = []
+        if let rate { list += ScenarioOverride.rate(rate, file: file) }
+        if let calls { list.append(ScenarioOverride(path: "load.total_calls", value: "\(calls)", flag: "--calls")) }
+        if let concurrency { list.append(ScenarioOverride(path: "load.max_concurrent", value: "\(concurrency)", flag: "--concurrency")) }
+        if let duration { list.append(ScenarioOverride(path: "load.duration", value: duration, flag: "--duration")) }
+        if let transport { list.append(ScenarioOverride(path: "transport.protocol", value: transport, flag: "--transport")) }
+        for text in sets { list.append(try ScenarioOverride(parsing: text)) }
+        return list
     }
 
     func run() async throws {
         let scenario: Scenario
         var targetURI: SIPURI? = nil
         do {
-            scenario = try ScenarioLoader.load(path: file)
+            scenario = try ScenarioLoader.load(path: file, overrides: try overrides())
             if let target {
                 do { targetURI = try SIPURI(target) } catch {
                     throw ValidationError("--target '\(target)' is not a SIP URI: \(error)")
@@ -56,6 +90,7 @@ struct ScenarioCommand: AsyncParsableCommand {
             }
         }
         options.traceMode = TraceMode(rawValue: trace) ?? .failed
+        options.bind = bind
         // Ctrl-C (or SIGTERM): stop arrivals, end calls in flight, still write every result file.
         let signals = onTerminationSignals {
             FileHandle.standardError.write(Data("interrupted: ending calls in flight (5 s grace), then writing results\n".utf8))
@@ -64,7 +99,10 @@ struct ScenarioCommand: AsyncParsableCommand {
         defer { signals.forEach { $0.cancel() } }
         let result: RunResult
         do {
-            result = try await ScenarioRunner(scenario: scenario, options: options).run()
+            let runner = ScenarioRunner(scenario: scenario, options: options)
+            print("wasim scenario \(scenario.name) (\(file))" + (runner.commandLine.isEmpty ? "" : "; command line: " + runner.commandLine.joined(separator: " "))
+                  + "; sending from \(runner.scenario.localHost)")
+            result = try await runner.run()
             if tty { print("") }
         } catch let error as ScenarioError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))

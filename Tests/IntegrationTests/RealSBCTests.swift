@@ -1,0 +1,133 @@
+import Foundation
+@testable import LoadEngine
+import NIOCore
+import SIPCore
+import Testing
+
+/// wasim pointed at an SBC rather than the mock: a SIPp UAS stands in for it, on loopback or in a network
+/// namespace reached over a veth pair (a non-loopback address, as a real SBC has).
+@Suite("Against a real SBC", .serialized)
+struct RealSBCTests {
+    static func sippFile(_ name: String) -> String {
+        Bundle.module.url(forResource: name, withExtension: "xml", subdirectory: "SIPp")!.path
+    }
+
+    static func scenario(_ name: String, transport: String, calls: Int, extra: String = "") throws -> Scenario {
+        try ScenarioLoader.parse("""
+            name: \(name)
+            business: { number: "+15550100001", domain: sip.example.com, password: s3cret }
+            transport: { protocol: \(transport) }
+            callees: { range: "+15550200000..+15550200099" }
+            load: { rate: 10/s, total_calls: \(calls) }
+            call: { hold: 200ms\(extra) }
+            """, file: "inline.yaml")
+    }
+
+    /// A target that answers 180 and never a final response: each call is CANCELled at the ring timeout,
+    /// counted unanswered (end `ring_timeout`, the target's 487 kept), and the run ends at once after.
+    @Test(.enabled(if: Peers.available("sipp")))
+    func ringTimeoutCancelsAndCountsUnanswered() async throws {
+        let sipp = try #require(Peers.path("sipp"), "sip-tester (sipp) is not installed")
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let port = try FreePort.udp()
+        let (uas, log) = try ExternalProcess.start(sipp, [
+            "-sf", Self.sippFile("uas-rings-forever"), "-t", "u1", "-i", "127.0.0.1", "-p", "\(port)", "-m", "3",
+            "-nostdin", "-timeout", "40", "-trace_err",
+        ], directory: work.url)
+        defer { ExternalProcess.stop(uas) }
+        #expect(await eventually { udpPortIsBound(port) }, "SIPp did not bind \(port)")
+        var options = RunOptions(resultsRoot: work.path, certsDirectory: work.path)
+        options.target = try SIPURI("sip:127.0.0.1:\(port);transport=udp")
+        let began = Date()
+        let result = try await ScenarioRunner(scenario: try Self.scenario("rings-forever", transport: "udp", calls: 3, extra: ", ring_timeout: 1s"),
+                                              options: options).run()
+        let elapsed = Date().timeIntervalSince(began)
+        let s = result.summary
+        #expect(s.calls.attempted == 3 && s.calls.connected == 0 && s.calls.unanswered == 3, "\(s.calls) \(s.responses)")
+        #expect(s.ends == ["ring_timeout": 3], "\(s.ends)")
+        #expect(s.responses == ["487 Request Terminated": 3], "\(s.responses)")
+        // Three calls 100 ms apart, each ending a ring timeout (1 s) after its INVITE, plus a round trip:
+        // not Timer B's 32 s, nor an open-ended wait.
+        #expect(elapsed < 10, "the run took \(elapsed) s")
+        let csv = try String(contentsOfFile: result.directory + "/calls.csv", encoding: .utf8)
+        let rows = csv.split(separator: "\n").dropFirst()
+        #expect(rows.count == 3 && rows.allSatisfy { $0.hasSuffix(",ring_timeout") }, "\(csv)")
+        // SIPp saw the CANCEL of every call (its scenario fails without one) and ended cleanly.
+        _ = await eventually(timeout: 10) { !uas.isRunning }
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(!uas.isRunning && uas.terminationStatus == 0, "\(output.suffix(1500))")
+    }
+
+    /// The give-up: a target that never answers the CANCEL either ends the call 64 × T1 after it, and its
+    /// INVITE transaction is let go (checked on the flow, with injected time).
+    @Test func cancelIgnoredEndsTheCallAnyway() throws {
+        var flow = BusinessCallFlow(identity: .init(businessNumber: "+15550100001", businessDomain: "sip.example.com", callee: "+15550200000",
+                                                    targetDomain: "wa.meta.vc", transport: "udp", contactHost: "10.0.0.1", callID: "c1",
+                                                    fromTag: "t1", digestUsername: "15550100001", password: "p"),
+                                    hold: .seconds(1), ringTimeout: .seconds(60))
+        let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
+        let start = flow.start(now: t0)
+        #expect(start.contains { if case .scheduleRingTimeout(let t) = $0 { return t == .seconds(60) } else { return false } })
+        guard case .sendInvite(let invite) = start[0] else { Issue.record("no INVITE first"); return }
+        let ringing = SIPResponse(statusCode: 180, reasonPhrase: "Ringing", headers: invite.headers)
+        #expect(flow.inviteResponse(ringing, now: t0 + .seconds(1)).isEmpty)
+        let due = flow.ringTimeoutDue(now: t0 + .seconds(60))
+        #expect(due.contains { if case .sendCancel = $0 { return true } else { return false } })
+        #expect(due.contains { if case .scheduleRingTimeout(let t) = $0 { return t == BusinessCallFlow.cancelGiveUp } else { return false } })
+        let end = flow.ringTimeoutDue(now: t0 + .seconds(92))
+        guard case .finished(let outcome)? = end.first else { Issue.record("the call did not end: \(end)"); return }
+        #expect(outcome.end == .ringTimeout && !outcome.connected)
+        #expect(flow.state == .finished)
+    }
+}
+
+/// A SIPp UAS inside a network namespace, reached over a veth pair: wasim finds the address that routes to
+/// it, sends from there over UDP and TCP, and writes it in Via and Contact (never 127.0.0.1).
+@Suite("A target beyond loopback", .serialized)
+struct RoutedTargetTests {
+    @Test(.enabled(if: Peers.available("sipp") && (NetworkNamespace.usable || Peers.required)), arguments: ["u1", "t1"])
+    func sippUASInANamespace(transport: String) async throws {
+        let sipp = try #require(Peers.path("sipp"), "sip-tester (sipp) is not installed")
+        let ns = try await NetworkNamespace.create()
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let messages = work.path + "/messages.log"
+        let (command, arguments) = ns.exec(sipp, [
+            "-sf", RealSBCTests.sippFile("uas-answers"), "-t", transport, "-i", ns.peerAddress, "-p", "5060", "-m", "3",
+            "-nostdin", "-timeout", "30", "-trace_msg", "-message_file", messages,
+        ])
+        let (uas, log) = try ExternalProcess.start(command, arguments, directory: work.url)
+        // SIPp listens inside the namespace; give it the moment it needs (its port is not visible from here).
+        _ = await eventually(timeout: 2) { FileManager.default.fileExists(atPath: messages) }
+        try? await Task.sleep(nanoseconds: 300_000_000)
+        var options = RunOptions(resultsRoot: work.path, certsDirectory: work.path)
+        let kind = transport == "u1" ? "udp" : "tcp"
+        options.target = try SIPURI("sip:\(ns.peerAddress):5060;transport=\(kind)")
+        let result: RunResult
+        do {
+            result = try await ScenarioRunner(scenario: try RealSBCTests.scenario("routed-\(kind)", transport: kind, calls: 3), options: options).run()
+        } catch {
+            ExternalProcess.stop(uas)
+            await ns.remove()
+            throw error
+        }
+        _ = await eventually(timeout: 10) { !uas.isRunning }
+        ExternalProcess.stop(uas)
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        // SIPp's log keeps the CRLFs (one Character each in Swift): lines are split on LF after dropping CR.
+        let seen = ((try? String(contentsOfFile: messages, encoding: .utf8)) ?? "").replacingOccurrences(of: "\r", with: "")
+        await ns.remove()
+        let s = result.summary
+        #expect(s.calls.connected == 3 && s.passed, "\(s.calls) \(s.responses) \(output.suffix(800))")
+        #expect(s.localHost == ns.hostAddress)
+        // What SIPp received: Via and Contact name the veth address.
+        let invites = seen.components(separatedBy: "INVITE sip:").dropFirst()
+        #expect(invites.count >= 3, "\(seen.prefix(1500))")
+        let viaLines = seen.split(separator: "\n").filter { $0.hasPrefix("Via:") || $0.hasPrefix("v:") }
+        let contactLines = seen.split(separator: "\n").filter { $0.hasPrefix("Contact:") && $0.contains("15550100001") }
+        #expect(!viaLines.isEmpty && viaLines.allSatisfy { $0.contains(ns.hostAddress) && !$0.contains("127.0.0.1") }, "\(viaLines.prefix(4))")
+        #expect(!contactLines.isEmpty && contactLines.allSatisfy { $0.contains("@\(ns.hostAddress)") }, "\(contactLines.prefix(4))")
+        #expect(!seen.contains("127.0.0.1"), "a message to the SBC named loopback")
+    }
+}
