@@ -26,6 +26,9 @@ final class BusinessUserAgentServer: SIPRequestHandler {
         var dtls: DTLSContext? = nil
         var contactHost: String
         var contactUser: String
+        /// The transport the UAS listens on, for its Contact (behind an SBC it is not the transport Meta's
+        /// Request-URI names); nil: the Request-URI's.
+        var contactTransport: String? = nil
     }
 
     struct Dialog {
@@ -229,7 +232,7 @@ final class BusinessUserAgentServer: SIPRequestHandler {
     private func withRoute(_ response: inout SIPResponse, _ request: SIPRequest) {
         // RFC 3261 §12.1.1: the Record-Route of the request, copied in order, unchanged.
         for rr in request.headers.values(.recordRoute) { response.headers.add(.recordRoute, String(rr)) }
-        response.headers.add(.contact, "<sip:\(settings.contactUser)@\(settings.contactHost);transport=\(request.uri.transport ?? "tls")>")
+        response.headers.add(.contact, "<sip:\(settings.contactUser)@\(settings.contactHost);transport=\(settings.contactTransport ?? request.uri.transport ?? "tls")>")
     }
 
     private func ringing(_ request: SIPRequest, toTag: String) -> SIPResponse {

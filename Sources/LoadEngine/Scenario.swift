@@ -131,6 +131,9 @@ public struct Scenario: Sendable {
     /// Send a re-INVITE this long after the call connects (Meta answers 500), then carry on.
     public var reinviteAfter: Double?
     public var uicAnswer = UICAnswer()
+    /// UIC through a target SBC: where wasim's business UAS listens behind it (`call.business_uas`), so the
+    /// SBC's forwarded INVITEs are answered and measured (a SIP URI; its transport defaults to UDP).
+    public var businessUAS: SIPURI?
     /// Media of BICs: `none`, `dtls`, `sdes`, or `alternate` (even calls SDES, odd calls DTLS).
     public var mediaSecurity = "none"
     /// `probe`: full-rate audio for `probeSeconds`, then keep-alives; `full`: audio for the whole call.
@@ -320,6 +323,7 @@ public enum ScenarioLoader {
         var hold = Scenario.Hold.fixed(1)
         var cancel: (share: Double, after: Double)? = nil
         var ringTimeout: Double? = 60
+        var businessUAS: SIPURI? = nil
         var direction = Scenario.Direction.bic, method = Scenario.CallMethod.invite
         var reinviteAfter: Double? = nil
         var uicAnswer = Scenario.UICAnswer()
@@ -327,7 +331,11 @@ public enum ScenarioLoader {
         var userHangUpShare: Double? = nil
         if let call = top["call"] {
             let m = try call.mapping(allowed: ["direction", "uic_share", "hold", "hang_up", "cancel", "method", "reinvite_after", "challenge",
-                                                "answer_after", "reject_dtls", "ring_timeout"])
+                                                "answer_after", "reject_dtls", "ring_timeout", "business_uas"])
+            if let x = m["business_uas"] {
+                do { businessUAS = try SIPURI(try x.string()) } catch { throw x.error("business_uas is a SIP URI like sip:127.0.0.1:5090;transport=udp: \(error)") }
+                guard let uas = businessUAS, uas.port != nil else { throw x.error("business_uas needs a port (the SBC forwards to it)") }
+            }
             if let x = m["ring_timeout"] {
                 if try x.string() == "none" { ringTimeout = nil } else {
                     let t = try x.seconds()
@@ -352,7 +360,7 @@ public enum ScenarioLoader {
                     throw m[key]!.error("'\(key)' is for direction: bic (in UIC calls Meta places the INVITE)")
                 }
             } else if direction == .bic {
-                for key in ["challenge", "answer_after", "reject_dtls"] where m[key] != nil {
+                for key in ["challenge", "answer_after", "reject_dtls", "business_uas"] where m[key] != nil {
                     throw m[key]!.error("'\(key)' is for direction: uic (how the business answers Meta's INVITE)")
                 }
             }
@@ -379,6 +387,7 @@ public enum ScenarioLoader {
         scenario.localHostGiven = (try? top["transport"]?.mapping(allowed: ["protocol", "connections", "ca", "server_name", "local_host"])["local_host"]) != nil
         scenario.direction = direction
         scenario.ringTimeout = ringTimeout
+        scenario.businessUAS = businessUAS
         scenario.uicShare = uicShare
         scenario.userHangUpShare = userHangUpShare
         scenario.method = method

@@ -65,28 +65,47 @@ extension ScenarioRunner {
         var uicDescription = ""
         if let (index, business0) = uicBusiness {
             var business = business0
+            // wasim's business UAS answers: directly (no target), or behind the target SBC at
+            // `call.business_uas`; a target without one is the business's own server end to end.
+            var uasAt: (host: String, port: Int, transport: SIPTransportKind)? = nil
             if let uri = targetURI {
                 business.connectAddress = "\(uri.host):\(uri.port ?? transport.defaultPort)"
                 if scenario.serverName != "wa.meta.vc" { business.sipServerHostname = scenario.serverName }
-                uicDescription = "\(uri) (UIC: the embedded mock calls it as Meta)"
-            } else {
-                let bound: SocketAddress
-                switch transport {
-                case .udp: bound = try await stack.listenUDP(host: "127.0.0.1", port: 0)
-                case .tcp, .tls: bound = try await stack.listenStream(host: "127.0.0.1", port: 0, tls: transport == .tls)
+                // In-dialog requests through the SBC follow the mock's Record-Route: it must name a host the
+                // SBC reaches, not Meta's.
+                if config.labRouteHost == nil { config.labRouteHost = scenario.localHost }
+                if let uas = scenario.businessUAS {
+                    let kind = uas.transport.flatMap(SIPTransportKind.init(token:)) ?? .udp
+                    uasAt = (uas.host, uas.port ?? kind.defaultPort, kind)
+                    uicDescription = "\(uri) (UIC: the embedded mock calls it as Meta; wasim's business UAS answers behind it at \(uas))"
+                } else {
+                    uicDescription = "\(uri) (UIC: the embedded mock calls it as Meta)"
                 }
-                business.connectAddress = "127.0.0.1:\(bound.port ?? 0)"
+            } else {
+                uasAt = ("127.0.0.1", 0, transport)
+            }
+            if let at = uasAt {
+                let bound: SocketAddress
+                switch at.transport {
+                case .udp: bound = try await stack.listenUDP(host: at.host, port: at.port)
+                case .tcp, .tls: bound = try await stack.listenStream(host: at.host, port: at.port, tls: at.transport == .tls)
+                }
+                let port = bound.port ?? 0
+                if targetURI == nil { business.connectAddress = "127.0.0.1:\(port)" }
                 var settings = BusinessUserAgentServer.Settings(
                     challenge: scenario.uicAnswer.challenge, realm: business.sipServerHostname, digestUsername: business.digestUsername,
-                    password: password, answerAfter: scenario.uicAnswer.answerAfter, contactHost: "\(scenario.localHost):\(bound.port ?? 0)",
+                    password: password, answerAfter: scenario.uicAnswer.answerAfter, contactHost: "\(targetURI == nil ? scenario.localHost : at.host):\(port)",
                     contactUser: business.number)
                 settings.rejectDTLS = scenario.uicAnswer.rejectDTLS
+                if targetURI != nil { settings.contactTransport = at.transport.rawValue }
                 if scenario.uicMedia {
                     let certificate = try SelfSignedCertificate(commonName: business.sipServerHostname)
                     settings.dtls = try DTLSContext(certificatePEM: certificate.certificatePEM, privateKeyPEM: certificate.privateKeyPEM)
                 }
                 uasSettings = settings
-                uicDescription = "wasim business UAS (sip:127.0.0.1:\(bound.port ?? 0);transport=\(transport.rawValue)), called by the embedded mock"
+                if targetURI == nil {
+                    uicDescription = "wasim business UAS (sip:127.0.0.1:\(port);transport=\(at.transport.rawValue)), called by the embedded mock"
+                }
             }
             business.transport = transport
             config.businesses[index] = business

@@ -1,0 +1,126 @@
+import Foundation
+import LoadEngine
+import MetaMock
+import SIPCore
+import Testing
+import WasimCerts
+
+/// Kamailio as the business SBC in both directions, with the configurations users deploy
+/// (`deploy/kamailio/`) and the scenario files they run (`Scenarios/sbc-kamailio-*.yaml`), on free ports
+/// given to Kamailio with `-A` and to the scenarios as `--set` overrides.
+@Suite("Kamailio as the business SBC", .serialized)
+struct KamailioSBCTests {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static func path(_ relative: String) -> String { root.appendingPathComponent(relative).path }
+
+    /// Kamailio with one of the deploy configurations and `-A` defines; stopped by the caller.
+    static func startKamailio(_ config: String, defines: [String], tlsConfig: String, work: TemporaryDirectory,
+                              ready: [(udp: Bool, port: Int)]) async throws -> (Process, URL) {
+        let kamailio = try #require(Peers.path("kamailio"), "kamailio is not installed")
+        let arguments = ["-DD", "-E", "-f", path("deploy/kamailio/\(config)"), "-A", "TLS_CONFIG=\"\(tlsConfig)\""] + defines.flatMap { ["-A", $0] }
+        let (process, log) = try ExternalProcess.start(kamailio, arguments, directory: work.url)
+        for socket in ready {
+            let up = await eventually(timeout: 10) { socket.udp ? udpPortIsBound(socket.port) : tcpPortIsListening(socket.port) }
+            if !up {
+                ExternalProcess.stop(process)
+                Issue.record("kamailio (\(config)) did not listen on \(socket.port): \((try? String(contentsOf: log, encoding: .utf8))?.suffix(1500) ?? "")")
+            }
+        }
+        return (process, log)
+    }
+
+    /// The lab's TLS domains for Kamailio, from `deploy/kamailio/tls.cfg.in`, with the mock's certificates.
+    static func tlsConfig(certs: String, work: TemporaryDirectory) throws -> String {
+        let text = try String(contentsOfFile: path("deploy/kamailio/tls.cfg.in"), encoding: .utf8).replacingOccurrences(of: "@CERTS@", with: certs)
+        let file = work.path + "/tls.cfg"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        return file
+    }
+
+    /// The lab's Meta: Scenarios/mocks/load.yaml (as sbc-lab.sh runs it), with its route naming 127.0.0.1.
+    static func startMock() async throws -> MockHarness {
+        var configuration = try MockConfigLoader.load(path: path("Scenarios/mocks/load.yaml"))
+        configuration.labRouteHost = "127.0.0.1"
+        return try await MockHarness.start(configuration: configuration)
+    }
+
+    /// Runs a scenario file with overrides, as `wasim scenario FILE --set ...` does.
+    static func run(_ file: String, _ sets: [String], certs: String, work: TemporaryDirectory) async throws -> RunResult {
+        let scenario = try ScenarioLoader.load(path: path("Scenarios/\(file)"), overrides: try sets.map(ScenarioOverride.init(parsing:)))
+        return try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: work.path, certsDirectory: certs)).run()
+    }
+
+    /// BIC: phones → Kamailio over UDP → the mock over TLS. Kamailio answers Meta's 407 (the phones see none),
+    /// rewrites From to the business's SIP domain (the mock's ledger shows it), and the CSeq it raised for
+    /// the authenticated INVITE is kept in step for the ACK and BYE (every call ends with BYE 200).
+    @Test(.enabled(if: Peers.available("kamailio")))
+    func bicThroughKamailio() async throws {
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let mock = try await Self.startMock()
+        let udp = try FreePort.udp(), tls = try FreePort.tcp()
+        let (edge, log) = try await Self.startKamailio("bic.cfg", defines: [
+            "BUSINESS_LISTEN=udp:127.0.0.1:\(udp)", "META_LISTEN=tls:127.0.0.1:\(tls)",
+            "META_TARGET=\"sip:127.0.0.1:\(mock.tlsPort);transport=tls\"",
+        ], tlsConfig: try Self.tlsConfig(certs: mock.certs, work: work), work: work, ready: [(true, udp), (false, tls)])
+        defer { ExternalProcess.stop(edge) }
+        let result = try await Self.run("sbc-kamailio-bic.yaml", ["target=sip:127.0.0.1:\(udp);transport=udp"], certs: mock.certs, work: work)
+        let ledger = try await mock.server.ledger()
+        await mock.stop()
+        let s = result.summary
+        let kamailioLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(s.passed && s.calls.connected == 100 && s.responses == ["200 OK": 100], "\(s.responses) \(kamailioLog.suffix(1500))")
+        #expect(s.latencyMs.auth.count == 0, "the phones were challenged: Kamailio did not answer Meta's 407")
+        let rows = try String(contentsOfFile: result.directory + "/calls.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(rows.count == 100 && rows.allSatisfy { $0.contains(",bye 200,connected") }, "\(rows.prefix(3))")
+        #expect(ledger.count == 100 && ledger.allSatisfy { $0.from.contains("@sip.example.com") && $0.finalStatus == 200 },
+                "\(ledger.prefix(2).map { "\($0.from) \($0.finalStatus ?? 0) \($0.rule ?? "")" })")
+    }
+
+    /// The misconfigured SBC: Kamailio rewrites From to a domain that is not the number's SIP server; Meta's
+    /// 403 and its text reach the phone.
+    @Test(.enabled(if: Peers.available("kamailio")))
+    func wrongDomainReachesThePhone() async throws {
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let mock = try await Self.startMock()
+        let udp = try FreePort.udp(), tls = try FreePort.tcp()
+        let (edge, _) = try await Self.startKamailio("bic.cfg", defines: [
+            "BUSINESS_LISTEN=udp:127.0.0.1:\(udp)", "META_LISTEN=tls:127.0.0.1:\(tls)",
+            "META_TARGET=\"sip:127.0.0.1:\(mock.tlsPort);transport=tls\"", "SIP_DOMAIN=\"sbc.wrong-example.net\"",
+        ], tlsConfig: try Self.tlsConfig(certs: mock.certs, work: work), work: work, ready: [(true, udp), (false, tls)])
+        defer { ExternalProcess.stop(edge) }
+        let result = try await Self.run("sbc-kamailio-bic-wrong-domain.yaml", ["target=sip:127.0.0.1:\(udp);transport=udp"], certs: mock.certs, work: work)
+        await mock.stop()
+        let s = result.summary
+        #expect(s.passed, "\(s.responses)")
+        #expect(s.ends == ["rejected": 5])
+        #expect(s.responses.keys.allSatisfy { $0.hasPrefix("403 SIP server sbc.wrong-example.net from INVITE does not match") }, "\(s.responses)")
+    }
+
+    /// UIC: the embedded mock, as Meta, calls Kamailio over TLS; Kamailio challenges it (Meta answers with
+    /// the number's password) and forwards over UDP to wasim's business UAS behind it.
+    @Test(.enabled(if: Peers.available("kamailio")))
+    func uicThroughKamailio() async throws {
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        // The CA and Kamailio's certificate for sip.example.com: the folder the run's embedded mock trusts.
+        let certs = work.path + "/certs"
+        _ = try TestCertificateAuthority(directory: certs).ensure()
+        let tls = try FreePort.tcp(), udp = try FreePort.udp(), uas = try FreePort.udp()
+        let (edge, log) = try await Self.startKamailio("uic.cfg", defines: [
+            "META_LISTEN=tls:127.0.0.1:\(tls)", "BUSINESS_LISTEN=udp:127.0.0.1:\(udp)",
+            "BUSINESS_UAS=\"sip:127.0.0.1:\(uas);transport=udp\"",
+        ], tlsConfig: try Self.tlsConfig(certs: certs, work: work), work: work, ready: [(false, tls), (true, udp)])
+        defer { ExternalProcess.stop(edge) }
+        let result = try await Self.run("sbc-kamailio-uic.yaml", [
+            "target=sip:127.0.0.1:\(tls);transport=tls", "call.business_uas=sip:127.0.0.1:\(uas);transport=udp",
+        ], certs: certs, work: work)
+        let s = result.summary
+        let kamailioLog = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(s.passed && s.calls.connected == 20, "\(s.responses) \(kamailioLog.suffix(1500))")
+        // Meta met Kamailio's 407 on every call and answered it.
+        #expect(s.latencyMs.auth.count == 20)
+        #expect(s.ends == ["connected": 20])
+    }
+}
