@@ -203,6 +203,7 @@ final class CallShard: SIPRequestHandler {
             let dueHere = due > plan.shardIndex ? (due - plan.shardIndex + plan.shardCount - 1) / plan.shardCount : 0
             let startedHere = max(0, nextIndex - plan.shardIndex) / plan.shardCount
             statistics.backlogMax = max(statistics.backlogMax, dueHere - startedHere)
+            statistics.samples.record(tick: Int((now - plan.runStart).nanoseconds / 100_000_000), active: active, backlog: dueHere - startedHere)
             statistics.timeSeries.at(second(now)) {
                 $0.loopLagMaxMs = max($0.loopLagMaxMs, Double(lag) / 1000)
                 $0.loopBusyMax = max($0.loopBusyMax, busy)

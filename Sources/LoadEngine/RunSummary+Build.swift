@@ -53,7 +53,9 @@ extension RunSummary {
                              postDial: .init(statistics.postDial), auth: .init(statistics.auth), startLag: .init(statistics.startLag),
                              mediaStart: scenario.bicMedia || scenario.uicMedia ? .init(statistics.mediaStart) : nil),
             rate: .init(targetCPS: targetRate, achievedCPS: startRate(statistics.starts, target: targetRate, elapsed: elapsed)),
-            concurrency: .init(max: statistics.maxConcurrent),
+            // Calls up at once: the peak of the shards' counts taken at the same tick, or the busiest shard's
+            // own exact peak if higher (a sum of the shards' peaks would overstate it).
+            concurrency: .init(max: max(statistics.maxConcurrent, statistics.samples.activePeak)),
             generator: .init(cpuSeconds: facts.cpuSeconds, retransmissions: facts.retransmissions,
                              transportErrors: facts.transportErrors, lastTransportError: facts.lastTransportError),
             traces: .init(written: statistics.traces.count, notWritten: statistics.tracesNotWritten),
@@ -64,7 +66,7 @@ extension RunSummary {
         summary.overrides = facts.overrides
         summary.ends = statistics.ends
         summary.calls.unanswered = statistics.ends[CallEnd.ringTimeout.rawValue] ?? 0
-        summary.generator.sendBacklogMax = statistics.backlogMax
+        summary.generator.sendBacklogMax = max(statistics.backlogMax, statistics.samples.backlogPeak)
         summary.generator.lateStarts = statistics.lateStarts
         summary.generator.loopBusyShare = statistics.ticks > 0 ? Double(statistics.busyTicks) / Double(statistics.ticks) : 0
         summary.generator.udpReceiveDrops = facts.udpReceiveDrops

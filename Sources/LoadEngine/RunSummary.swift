@@ -90,7 +90,10 @@ public struct RunSummary: Codable, Sendable {
         enum CodingKeys: String, CodingKey { case written, notWritten = "not_written" }
     }
 
+    /// Calls up at once.
     public struct Concurrency: Codable, Sendable {
+        /// The peak of calls up at one moment: every loop's count at the same 100 ms tick, added (or the
+        /// busiest loop's own exact peak, when higher).
         public var max: Int
     }
 
@@ -106,8 +109,8 @@ public struct RunSummary: Codable, Sendable {
         /// latencies and failures then measure wasim, not the target.
         public var saturated = false
         public var saturationReason: String? = nil
-        /// The most calls due by the schedule that had not started yet (sampled every 100 ms per loop and
-        /// summed): a late generator, or calls held back by `max_concurrent`.
+        /// The most calls due by the schedule that had not started yet (sampled every 100 ms per loop, and
+        /// summed over the loops tick by tick): a late generator, or calls held back by `max_concurrent`.
         public var sendBacklogMax = 0
         /// Calls that started more than 10 ms after their intended start.
         public var lateStarts = 0

@@ -92,7 +92,10 @@ public struct ShardStatistics: Sendable {
     public var attempted = 0
     public var connected = 0
     public var failed = 0
+    /// One shard's peak of calls up (exact, between ticks too); after a merge, the largest shard's.
     public var maxConcurrent = 0
+    /// Calls up and due-but-unstarted per 100 ms tick; merged tick by tick, so their peaks are simultaneous.
+    public var samples = TickSamples()
     /// When the calls were meant to start and did, as spans (the start rate is computed from them).
     public var starts = StartSpan()
     /// Calls of each direction (`bic`, `uic`).
@@ -155,7 +158,8 @@ public struct ShardStatistics: Sendable {
         expectationsChecked += other.expectationsChecked
         expectationsUnmet += other.expectationsUnmet
         unmetExamples += other.unmetExamples.prefix(max(0, 10 - unmetExamples.count))
-        backlogMax += other.backlogMax
+        backlogMax = max(backlogMax, other.backlogMax)
+        samples.merge(other.samples)
         lateStarts += other.lateStarts
         shed += other.shed
         shedInFlight += other.shedInFlight
@@ -176,7 +180,7 @@ public struct ShardStatistics: Sendable {
         attempted += other.attempted
         connected += other.connected
         failed += other.failed
-        maxConcurrent += other.maxConcurrent
+        maxConcurrent = max(maxConcurrent, other.maxConcurrent)
         starts.merge(other.starts)
         for (k, v) in other.byDirection {
             byDirection[k, default: .init()].attempted += v.attempted

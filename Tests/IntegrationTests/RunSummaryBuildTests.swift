@@ -75,4 +75,25 @@ struct RunSummaryBuildTests {
         let b = RunSummary.build(scenario: plain, statistics: busy, facts: facts()).generator
         #expect(b.saturated && b.saturationReason?.contains("3 calls shed because wasim") == true)
     }
+
+    /// Two loops that peak at different moments: calls up at once is the peak of their simultaneous
+    /// counts (600), not the sum of their peaks (1,000), and never less than one loop's own peak.
+    @Test func concurrencyIsSimultaneousNotASumOfPeaks() throws {
+        var a = ShardStatistics(), b = ShardStatistics()
+        for (tick, n) in [100, 500, 100, 100].enumerated() { a.samples.record(tick: tick, active: n, backlog: 0) }
+        for (tick, n) in [100, 100, 100, 500].enumerated() { b.samples.record(tick: tick, active: n, backlog: tick == 1 ? 40 : 0) }
+        a.maxConcurrent = 500
+        b.maxConcurrent = 500
+        var merged = ShardStatistics()
+        merged.merge(a)
+        merged.merge(b)
+        let summary = RunSummary.build(scenario: try scenario(), statistics: merged, facts: facts())
+        #expect(summary.concurrency.max == 600)
+        #expect(summary.generator.sendBacklogMax == 40)
+        // A tick the loop missed repeats its values; a loop that ended early adds nothing after.
+        var late = TickSamples()
+        late.record(tick: 0, active: 10, backlog: 0)
+        late.record(tick: 3, active: 7, backlog: 0)
+        #expect(late.active == [10, 7, 7, 7])
+    }
 }
