@@ -16,6 +16,9 @@ state="$root/.sbc-lab"
 wasim="${WASIM:-$root/.build/release/wasim}"
 certs="${CERTS:-$root/Certs}"
 kamailio="${KAMAILIO:-$(command -v kamailio || echo /usr/sbin/kamailio)}"
+# Kamailio's shared memory in MB (its default, 64, runs out near 400 calls/s with TLS towards Meta: every
+# transaction, dialog and TLS buffer lives there). `wasim capacity` finds that knee when you set it back.
+shm="${KAMAILIO_SHM_MB:-512}"
 
 # name | listening sockets ("proto:port") | command
 services=(mock bic bic-wrong-domain uic)
@@ -72,10 +75,10 @@ up() {
 
     start mock "$wasim" mock --config Scenarios/mocks/load.yaml --certs "$certs" --tls-port 5061 --no-udp --no-tcp --lab-route-host 127.0.0.1 \
         --ledger "$state/mock-ledger.jsonl"
-    start bic "$kamailio" -DD -E -f deploy/kamailio/bic.cfg -A "$tls"
-    start bic-wrong-domain "$kamailio" -DD -E -f deploy/kamailio/bic.cfg -A "$tls" \
+    start bic "$kamailio" -m "$shm" -DD -E -f deploy/kamailio/bic.cfg -A "$tls"
+    start bic-wrong-domain "$kamailio" -m "$shm" -DD -E -f deploy/kamailio/bic.cfg -A "$tls" \
         -A "BUSINESS_LISTEN=udp:127.0.0.1:5072" -A "META_LISTEN=tls:127.0.0.1:5073" -A 'SIP_DOMAIN="sbc.wrong-example.net"'
-    start uic "$kamailio" -DD -E -f deploy/kamailio/uic.cfg -A "$tls"
+    start uic "$kamailio" -m "$shm" -DD -E -f deploy/kamailio/uic.cfg -A "$tls"
 
     for name in "${services[@]}"; do
         for p in $(ports_of "$name"); do

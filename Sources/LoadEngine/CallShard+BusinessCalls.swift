@@ -93,8 +93,13 @@ extension CallShard {
             case .sendCancel:
                 if let branch = calls.elements[ref.slot]!.inviteBranch { endpoint.cancelInvite(branch: branch) }
             case .scheduleRingTimeout(let after):
-                endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
-                    step(ref) { $0.ringTimeoutDue(now: .now()) }
+                let deadline = NIODeadline.now() + after
+                calls[ref.slot]!.ringTimeoutAt = deadline
+                let (slot, isNew) = ringTimeouts.add(ref, deadline: deadline)
+                if isNew {
+                    endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: .uptimeNanoseconds(slot)) { [self] in
+                        ringTimeoutSlotDue(slot)
+                    }
                 }
             case .scheduleReinvite(let after):
                 endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
@@ -146,6 +151,16 @@ extension CallShard {
             guard let at = calls[ref.slot]!.hangUpAt, CallTimers.slot(for: at) == slot else { continue }
             calls[ref.slot]!.hangUpAt = nil
             step(ref) { $0.hangUp(now: now) }
+        }
+    }
+
+    /// A ring-timeout slot came: its calls still ringing are CANCELled (or, after the CANCEL, let go).
+    func ringTimeoutSlotDue(_ slot: UInt64) {
+        let now = NIODeadline.now()
+        for ref in ringTimeouts.take(slot) where isLive(ref) {
+            guard let at = calls[ref.slot]!.ringTimeoutAt, CallTimers.slot(for: at) == slot else { continue }
+            calls[ref.slot]!.ringTimeoutAt = nil
+            step(ref) { $0.ringTimeoutDue(now: now) }
         }
     }
 

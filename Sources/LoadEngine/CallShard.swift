@@ -60,6 +60,8 @@ final class CallShard: SIPRequestHandler {
         let actual: NIODeadline
         /// When the business hangs up (its slot in the shard's `hangUps`); nil once done or not planned.
         var hangUpAt: NIODeadline?
+        /// When the ring timeout (or the wait after its CANCEL) ends (its slot in `ringTimeouts`).
+        var ringTimeoutAt: NIODeadline?
         /// Branch of the INVITE transaction in flight (to CANCEL it).
         var inviteBranch: String?
         var trace = CallTrace()
@@ -118,6 +120,8 @@ final class CallShard: SIPRequestHandler {
     var rows: [UInt8] = []
     /// When connected calls hang up, in 10 ms slots.
     var hangUps = CallTimers()
+    /// When unanswered calls reach their ring timeout, in slots too (one task per slot, not per call).
+    var ringTimeouts = CallTimers()
     /// The media legs' timers of this loop's calls.
     lazy var mediaScheduler = MediaScheduler(eventLoop: endpoint.eventLoop)
 

@@ -1,7 +1,7 @@
 import NIOCore
 
-/// The hang-up times of a shard's calls, in 10 ms slots: one NIO task per slot in use instead of one per
-/// call, so holding 50,000 calls does not hold 50,000 scheduled tasks (each a closure, a promise and a heap
+/// Deadlines of a shard's calls (hang-ups, ring timeouts), in 10 ms slots: one NIO task per slot in use
+/// instead of one per call, so holding 50,000 calls does not hold 50,000 scheduled tasks (each a closure, a promise and a heap
 /// entry), and the loop's timer is re-armed at most 100 times a second. A call fires up to one slot late,
 /// far inside the precision a call's hold time needs.
 struct CallTimers {

@@ -72,9 +72,14 @@ public enum HTMLReport {
                       [[f(g.cpuSeconds), f(g.loopLagMsP99), String(g.sendBacklogMax), String(g.lateStarts), String(g.retransmissions), String(g.transportErrors),
                         g.saturated ? "<span class=\"bad\">yes: \(e(g.saturationReason ?? ""))</span>" : "no"]], raw: [false, false, false, false, false, false, true])
         if let last = g.lastTransportError { body += "<p class=\"meta\">last transport error: \(e(last))</p>\n" }
-        return """
+        return page(title: "wasim: \(s.scenario) \(verdict)", body: body, footer: "wasim · summary.json schema \(s.schemaVersion)")
+    }
+
+    /// The page around a report's body: inline CSS, nothing fetched.
+    static func page(title: String, body: String, footer: String) -> String {
+        """
             <!DOCTYPE html>
-            <html lang="en"><head><meta charset="utf-8"><title>wasim: \(e(s.scenario)) \(verdict)</title>
+            <html lang="en"><head><meta charset="utf-8"><title>\(e(title))</title>
             <style>
             body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#111;max-width:980px}
             h1{font-size:22px}h2{font-size:17px;margin-top:28px}
@@ -86,7 +91,7 @@ public enum HTMLReport {
             .bar{height:10px;background:#2563eb}svg{background:#fafafa;border:1px solid #e5e7eb}
             </style></head><body>
             \(body)
-            <p class="meta">wasim · summary.json schema \(s.schemaVersion)</p>
+            <p class="meta">\(e(footer))</p>
             </body></html>
 
             """
@@ -107,8 +112,9 @@ public enum HTMLReport {
         return out + "</table>\n"
     }
 
-    /// A line chart in inline SVG: x is the second of the run, one polyline per series (NaN: no point).
-    static func chart(title: String, series: [(String, String, [Double])], unit: String) -> String {
+    /// A line chart in inline SVG: x is the second of the run (or the given label per point), one polyline
+    /// per series (NaN: no point).
+    static func chart(title: String, series: [(String, String, [Double])], unit: String, xLabels: [String]? = nil) -> String {
         let width = 900.0, height = 220.0, left = 70.0, bottom = 24.0, top = 10.0
         let n = series.map { $0.2.count }.max() ?? 0
         let maxY = max(1, series.flatMap { $0.2.filter { !$0.isNaN } }.max() ?? 1)
@@ -121,7 +127,14 @@ public enum HTMLReport {
             svg += "<line x1=\"\(left)\" y1=\"\(yy)\" x2=\"\(width - 10)\" y2=\"\(yy)\" stroke=\"#e5e7eb\"/>"
             svg += "<text x=\"\(left - 6)\" y=\"\(yy + 4)\" font-size=\"11\" text-anchor=\"end\">\(f(v))\(unit)</text>\n"
         }
-        svg += "<text x=\"\(left)\" y=\"\(height - 6)\" font-size=\"11\">0 s</text><text x=\"\(width - 10)\" y=\"\(height - 6)\" font-size=\"11\" text-anchor=\"end\">\(n - 1) s</text>\n"
+        if let xLabels {
+            for (i, label) in xLabels.enumerated() where i < n {
+                svg += "<text x=\"\(String(format: "%.1f", x(i)))\" y=\"\(height - 6)\" font-size=\"11\" text-anchor=\"middle\">\(e(label))</text>"
+            }
+            svg += "\n"
+        } else {
+            svg += "<text x=\"\(left)\" y=\"\(height - 6)\" font-size=\"11\">0 s</text><text x=\"\(width - 10)\" y=\"\(height - 6)\" font-size=\"11\" text-anchor=\"end\">\(n - 1) s</text>\n"
+        }
         for (name, color, values) in series {
             let points = values.enumerated().compactMap { i, v in v.isNaN ? nil : "\(String(format: "%.1f", x(i))),\(String(format: "%.1f", y(v)))" }
             guard !points.isEmpty else { continue }

@@ -159,11 +159,14 @@ public struct Scenario: Sendable {
     public var thresholds: [Threshold]
     /// Command-line overrides applied to the file (in the run header and summary.json).
     public var overrides: [ScenarioOverride] = []
+    /// How `wasim capacity` raises the load (`capacity:`; `wasim scenario` ignores it).
+    public var capacity = CapacityPlan()
 }
 
 /// Parses and validates scenario files.
 public enum ScenarioLoader {
-    static let topKeys = ["name", "description", "target", "mock", "business", "transport", "callees", "load", "seed", "call", "expect", "media"]
+    static let topKeys = ["name", "description", "target", "mock", "business", "transport", "callees", "load", "seed", "call", "expect", "media",
+                          "capacity"]
 
     public static func load(path: String) throws -> Scenario { try parse(YAMLValue.document(path: path)) }
 
@@ -388,6 +391,7 @@ public enum ScenarioLoader {
         scenario.direction = direction
         scenario.ringTimeout = ringTimeout
         scenario.businessUAS = businessUAS
+        if let c = top["capacity"] { scenario.capacity = try CapacityPlan.parse(c) }
         scenario.uicShare = uicShare
         scenario.userHangUpShare = userHangUpShare
         scenario.method = method

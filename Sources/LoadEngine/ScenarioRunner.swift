@@ -133,10 +133,14 @@ public struct ScenarioRunner {
         var mock: MetaMockServer?
         do {
             let result = try await run(group: group, mockOut: &mock)
+            // The shards' loops go with the group: a control used again (the next level of `wasim
+            // capacity`) must not reach them.
+            options.control.shards.withLockedValue { $0.removeAll() }
             await mock?.stop()
             try await group.shutdownGracefully()
             return result
         } catch {
+            options.control.shards.withLockedValue { $0.removeAll() }
             await mock?.stop()
             try? await group.shutdownGracefully()
             throw error

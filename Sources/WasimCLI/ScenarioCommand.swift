@@ -14,14 +14,7 @@ struct ScenarioCommand: AsyncParsableCommand {
     @Argument(help: "Path to the scenario YAML.")
     var file: String
 
-    @Option(help: "Send to this SIP URI instead of the scenario's target, e.g. 'sip:127.0.0.1:5061;transport=tls'.")
-    var target: String?
-
-    @Option(help: "Folder for run results.")
-    var results: String = "Results"
-
-    @Option(help: "Folder of the test CA and certificates (made when missing).")
-    var certs: String = "Certs"
+    @OptionGroup var where_: TargetFlags
 
     @Option(help: "Write a message ladder per call to Results/<run>/traces/: failed (default), all, none.")
     var trace: String = "failed"
@@ -38,14 +31,6 @@ struct ScenarioCommand: AsyncParsableCommand {
     @Option(help: "Stop starting calls after this long (e.g. 60s, 5m), over load.duration.")
     var duration: String?
 
-    @Option(help: "tls, tcp or udp, over transport.protocol (SIPp's -t).")
-    var transport: String?
-
-    @Option(help: "Local address to send from and write in Via and Contact (SIPp's -i). Default: the address that routes to the target.")
-    var bind: String?
-
-    @Option(name: .customLong("set"), help: "Any scenario field, as PATH=VALUE (e.g. --set call.hold=5s); repeatable, later ones win.")
-    var sets: [String] = []
 
     func validate() throws {
         guard TraceMode(rawValue: trace) != nil else { throw ValidationError("'--trace' is failed, all or none") }
@@ -59,38 +44,14 @@ struct ScenarioCommand: AsyncParsableCommand {
         if let calls { list.append(ScenarioOverride(path: "load.total_calls", value: "\(calls)", flag: "--calls")) }
         if let concurrency { list.append(ScenarioOverride(path: "load.max_concurrent", value: "\(concurrency)", flag: "--concurrency")) }
         if let duration { list.append(ScenarioOverride(path: "load.duration", value: duration, flag: "--duration")) }
-        if let transport { list.append(ScenarioOverride(path: "transport.protocol", value: transport, flag: "--transport")) }
-        for text in sets { list.append(try ScenarioOverride(parsing: text)) }
-        return list
+        return list + (try where_.overrides())
     }
 
     func run() async throws {
-        let scenario: Scenario
-        var targetURI: SIPURI? = nil
-        do {
-            scenario = try ScenarioLoader.load(path: file, overrides: try overrides())
-            if let target {
-                do { targetURI = try SIPURI(target) } catch {
-                    throw ValidationError("--target '\(target)' is not a SIP URI: \(error)")
-                }
-            }
-        } catch let error as ScenarioError {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
-        }
+        let scenario = try where_.load(file, overrides: try overrides())
         let control = RunControl()
-        // On a terminal the progress line is redrawn in place; in a log (CI) each one is its own line.
-        let tty = isatty(STDOUT_FILENO) == 1
-        var options = RunOptions(target: targetURI, resultsRoot: results, certsDirectory: certs, control: control) { line in
-            if tty {
-                print("\r\u{1B}[K" + line, terminator: "")
-                fflush(nil)
-            } else {
-                print(line)
-            }
-        }
+        var options = try where_.options(control: control)
         options.traceMode = TraceMode(rawValue: trace) ?? .failed
-        options.bind = bind
         // Ctrl-C (or SIGTERM): stop arrivals, end calls in flight, still write every result file.
         let signals = onTerminationSignals {
             FileHandle.standardError.write(Data("interrupted: ending calls in flight (5 s grace), then writing results\n".utf8))
@@ -103,7 +64,7 @@ struct ScenarioCommand: AsyncParsableCommand {
             print("wasim scenario \(scenario.name) (\(file))" + (runner.commandLine.isEmpty ? "" : "; command line: " + runner.commandLine.joined(separator: " "))
                   + "; sending from \(runner.scenario.localHost)")
             result = try await runner.run()
-            if tty { print("") }
+            if isatty(STDOUT_FILENO) == 1 { print("") }
         } catch let error as ScenarioError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
