@@ -99,4 +99,63 @@ struct CLITests {
         let error = try #require(try document.nodes(forXPath: "//testcase[@name='c-broken']/error").first as? XMLElement)
         #expect(error.attribute(forName: "message")?.stringValue?.contains("load.rtae: unknown key 'rtae'") == true)
     }
+
+    /// SIPp habits on the command line: each flag and --set overrides the file, is printed in the run header
+    /// and kept in summary.json; a bad override is an exit 2 naming the field and the flag that set it.
+    @Test(.enabled(if: CLITests.available))
+    func overridesArePrintedKeptAndChecked() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let scenario = Self.root.appendingPathComponent("Scenarios/bic-basic.yaml").path
+        let result = try await ExternalProcess.run(Self.binary, [
+            "scenario", scenario, "--results", dir.path, "--certs", dir.path, "--rate", "40/s", "--calls", "6", "--transport", "udp",
+            "--set", "call.hold=100ms", "--set", "callees.range=+15550200100..+15550200105",
+        ], timeout: 60)
+        #expect(result.status == 0, "\(result.output.suffix(1000))")
+        #expect(result.output.contains("command line: --rate 40/s --calls 6 --transport udp --set call.hold=100ms"), "\(result.output.prefix(400))")
+        #expect(result.output.contains("bic-basic: 6 calls, 6 connected"), "\(result.output.suffix(600))")
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasPrefix("bic-basic-") })
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir.path)/\(run)/summary.json"))) as? [String: Any]
+        let overrides = json?["overrides"] as? [String]
+        #expect(overrides?.prefix(4) == ["--rate 40/s", "--calls 6", "--transport udp", "--set call.hold=100ms"], "\(overrides ?? [])")
+        #expect(json?["transport"] as? String == "udp")
+        #expect((json?["rate"] as? [String: Any])?["target_cps"] as? Double == 40)
+
+        let bad = try await ExternalProcess.run(Self.binary, ["scenario", scenario, "--results", dir.path, "--certs", dir.path, "--set", "load.max_concurrent=0"], timeout: 30)
+        #expect(bad.status == 2)
+        #expect(bad.output.contains("load.max_concurrent: 0 is out of range 1...1000000 (from --set load.max_concurrent=0)"), "\(bad.output)")
+        let typo = try await ExternalProcess.run(Self.binary, ["scenario", scenario, "--results", dir.path, "--certs", dir.path, "--set", "call.hodl=1s"], timeout: 30)
+        #expect(typo.status == 2 && typo.output.contains("unknown key 'hodl' (did you mean 'hold'?)"), "\(typo.output)")
+    }
+
+    /// `wasim capacity` against the embedded mock, which shares wasim's process: whatever level stops the
+    /// search, the generator saturated first, and it says so (exit 3) instead of blaming a target.
+    @Test(.enabled(if: CLITests.available))
+    func capacityAgainstTheEmbeddedMockSaysWasimIsTheLimit() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = dir.path + "/cap.yaml"
+        try """
+            name: cap
+            mock: \(Self.root.appendingPathComponent("Scenarios/mocks/load.yaml").path)
+            transport: { protocol: udp }
+            callees: { range: "+15550200000..+15550299999" }
+            load: { rate: 10/s, total_calls: 10 }
+            call: { hold: 200ms }
+            capacity: { start: 500/s, factor: 8, max: 32000/s, step_duration: 2s, p99_setup: 10s, max_failures: 50% }
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let result = try await ExternalProcess.run(Self.binary, ["capacity", file, "--results", dir.path, "--certs", dir.path], timeout: 240)
+        #expect(result.status == 3, "\(result.output.suffix(1500))")
+        #expect(result.output.contains("limited by wasim, not the target"), "\(result.output.suffix(1500))")
+        let run = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasPrefix("cap-capacity-") })
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(dir.path)/\(run)/summary.json"))) as? [String: Any]
+        let capacity = try #require(json?["capacity"] as? [String: Any])
+        #expect(capacity["limited_by"] as? String == "wasim")
+        let steps = try #require(capacity["steps"] as? [[String: Any]])
+        #expect((steps.last?["saturated"] as? Bool) == true && (steps.last?["broke"] as? [String])?.first?.hasPrefix("wasim saturated") == true, "\(steps)")
+        let report = try String(contentsOfFile: "\(dir.path)/\(run)/report.html", encoding: .utf8)
+        #expect(report.contains("LIMITED BY WASIM") && report.contains("<svg"))
+        // Every level kept its own results.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir.path)/\(run)/steps").count == steps.count)
+    }
 }

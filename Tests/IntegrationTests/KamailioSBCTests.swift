@@ -15,9 +15,9 @@ struct KamailioSBCTests {
 
     /// Kamailio with one of the deploy configurations and `-A` defines; stopped by the caller.
     static func startKamailio(_ config: String, defines: [String], tlsConfig: String, work: TemporaryDirectory,
-                              ready: [(udp: Bool, port: Int)]) async throws -> (Process, URL) {
+                              ready: [(udp: Bool, port: Int)], shmMB: Int = 64) async throws -> (Process, URL) {
         let kamailio = try #require(Peers.path("kamailio"), "kamailio is not installed")
-        let arguments = ["-DD", "-E", "-f", path("deploy/kamailio/\(config)"), "-A", "TLS_CONFIG=\"\(tlsConfig)\""] + defines.flatMap { ["-A", $0] }
+        let arguments = ["-m", "\(shmMB)", "-DD", "-E", "-f", path("deploy/kamailio/\(config)"), "-A", "TLS_CONFIG=\"\(tlsConfig)\""] + defines.flatMap { ["-A", $0] }
         let (process, log) = try ExternalProcess.start(kamailio, arguments, directory: work.url)
         for socket in ready {
             let up = await eventually(timeout: 10) { socket.udp ? udpPortIsBound(socket.port) : tcpPortIsListening(socket.port) }
@@ -122,5 +122,34 @@ struct KamailioSBCTests {
         // Meta met Kamailio's 407 on every call and answered it.
         #expect(s.latencyMs.auth.count == 20)
         #expect(s.ends == ["connected": 20])
+    }
+
+    /// `wasim capacity` against Kamailio (UDP in, TLS to the mock): it finds a knee and names what stopped
+    /// it. Kamailio gets 16 MB of shared memory, which runs out within the plan, so the search always
+    /// ends at a rule: the target's (failures, latency), or wasim's saturation when this machine is busier.
+    @Test(.enabled(if: Peers.available("kamailio")))
+    func capacityFindsAKnee() async throws {
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let mock = try await Self.startMock()
+        let udp = try FreePort.udp(), tls = try FreePort.tcp()
+        let (edge, _) = try await Self.startKamailio("bic.cfg", defines: [
+            "BUSINESS_LISTEN=udp:127.0.0.1:\(udp)", "META_LISTEN=tls:127.0.0.1:\(tls)",
+            "META_TARGET=\"sip:127.0.0.1:\(mock.tlsPort);transport=tls\"",
+        ], tlsConfig: try Self.tlsConfig(certs: mock.certs, work: work), work: work, ready: [(true, udp), (false, tls)], shmMB: 16)
+        defer { ExternalProcess.stop(edge) }
+        let scenario = try ScenarioLoader.load(path: Self.path("Scenarios/sbc-kamailio-bic.yaml"), overrides: try [
+            "target=sip:127.0.0.1:\(udp);transport=udp", "capacity.start=25/s", "capacity.factor=4", "capacity.max=6400/s",
+            "capacity.step_duration=2s", "capacity.p99_setup=2s",
+        ].map(ScenarioOverride.init(parsing:)))
+        let result = try await CapacityRunner(scenario: scenario, options: RunOptions(resultsRoot: work.path, certsDirectory: mock.certs)).run()
+        await mock.stop()
+        let c = result.summary.capacity
+        #expect(c.kneeStep != nil && c.maxCPS >= 25, "\(c.steps.map { "\($0.offered): \($0.broke)" })")
+        #expect(c.limitedBy == "target" || c.limitedBy == "wasim", "\(c.limitedBy) \(c.stoppedBy)")
+        #expect(!c.stoppedBy.isEmpty && c.steps.last?.passed == false, "\(c.steps.map { "\($0.offered): \($0.broke)" })")
+        if c.limitedBy == "target" { #expect(c.steps.last?.saturated == false) }
+        #expect(FileManager.default.fileExists(atPath: result.directory + "/report.html"))
+        #expect(result.summary.target.contains("127.0.0.1:\(udp)"))
     }
 }
