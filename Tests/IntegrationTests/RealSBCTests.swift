@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import SIPCore
 import Testing
+import WasimCerts
 
 /// wasim pointed at an SBC rather than the mock: a SIPp UAS stands in for it, on loopback or in a network
 /// namespace reached over a veth pair (a non-loopback address, as a real SBC has).
@@ -129,5 +130,48 @@ struct RoutedTargetTests {
         #expect(!viaLines.isEmpty && viaLines.allSatisfy { $0.contains(ns.hostAddress) && !$0.contains("127.0.0.1") }, "\(viaLines.prefix(4))")
         #expect(!contactLines.isEmpty && contactLines.allSatisfy { $0.contains("@\(ns.hostAddress)") }, "\(contactLines.prefix(4))")
         #expect(!seen.contains("127.0.0.1"), "a message to the SBC named loopback")
+    }
+
+    /// TLS to a target beyond loopback: `wasim mock` (the executable) runs inside the namespace on its veth
+    /// address; the run verifies its certificate, sends from the routed address, and every call connects.
+    @Test(.enabled(if: CLITests.available && (NetworkNamespace.usable || Peers.required)))
+    func tlsToAMockInANamespace() async throws {
+        let ns = try await NetworkNamespace.create()
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let certs = work.path + "/certs"
+        _ = try TestCertificateAuthority(directory: certs).ensure()
+        let (command, arguments) = ns.exec(CLITests.binary, [
+            "mock", "--host", ns.peerAddress, "--tls-port", "5061", "--no-udp", "--no-tcp", "--certs", certs,
+        ])
+        let (mock, log) = try ExternalProcess.start(command, arguments, directory: work.url)
+        // The mock prints its listeners once it listens (its port is not visible from this namespace).
+        let listening = await eventually(timeout: 20) { ((try? String(contentsOf: log, encoding: .utf8)) ?? "").contains("listening TLS") }
+        var options = RunOptions(resultsRoot: work.path, certsDirectory: certs)
+        options.target = try SIPURI("sip:\(ns.peerAddress):5061;transport=tls")
+        let result: RunResult?
+        if listening {
+            result = try? await ScenarioRunner(scenario: try RealSBCTests.scenario("routed-tls", transport: "tls", calls: 3)
+                .withPassword(.literal("wasim-default-sip-password")), options: options).run()
+        } else {
+            result = nil
+        }
+        ExternalProcess.stop(mock)
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        await ns.remove()
+        #expect(listening, "the mock did not listen in the namespace: \(output.suffix(1000))")
+        let s = try #require(result?.summary, "the run failed: \(output.suffix(1000))")
+        #expect(s.calls.connected == 3 && s.passed, "\(s.responses) \(output.suffix(800))")
+        #expect(s.localHost == ns.hostAddress && s.transport == "tls")
+        #expect((s.latencyMs.tlsHandshake?.count ?? 0) >= 1)
+    }
+}
+
+extension Scenario {
+    /// The same scenario with another password.
+    func withPassword(_ secret: Secret) -> Scenario {
+        var copy = self
+        copy.password = secret
+        return copy
     }
 }
