@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "SIPTransaction", dependencies: ["SIPCore"]),
         /// SwiftNIO transports (UDP, TCP, TLS) and the per-event-loop SIP endpoint that drives the machines.
         .target(name: "SIPTransport", dependencies: [
-            "SIPCore", "SIPTransaction",
+            "SIPCore", "SIPTransaction", "CResolv",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -43,6 +43,8 @@ let package = Package(
         .systemLibrary(name: "CSRTP", pkgConfig: "libsrtp2", providers: [.apt(["libsrtp2-dev"])]),
         /// OpenSSL 3 (Debian libssl-dev) for DTLS-SRTP, with one-line wrappers of the macros Swift cannot import.
         .systemLibrary(name: "COpenSSL", pkgConfig: "openssl", providers: [.apt(["libssl-dev"])]),
+        /// glibc's DNS resolver, for SRV lookups (RFC 3263).
+        .systemLibrary(name: "CResolv"),
         /// Media: SDP, SRTP (libsrtp2), DTLS-SRTP (OpenSSL), STUN for ICE-lite, RTP pacing and clipping metrics.
         .target(name: "WasimMedia", dependencies: [
             "CSRTP", "COpenSSL",

@@ -26,6 +26,9 @@ public struct BusinessCallFlow: Sendable {
         case scheduleReinvite(TimeAmount)
         /// Wake the flow with `ringTimeoutDue(now:)` after this long.
         case scheduleRingTimeout(TimeAmount)
+        /// The target failed (transport error, no response, 503): send this INVITE, a new transaction, to
+        /// the next target (RFC 3263 §4.3).
+        case failover(SIPRequest)
         /// Send this re-INVITE in a new client transaction; its responses go to `reinviteResponse`.
         case sendReinvite(SIPRequest)
         /// The call is over.
@@ -83,12 +86,16 @@ public struct BusinessCallFlow: Sendable {
     /// How long after its CANCEL the business waits for the INVITE's final response before it lets the
     /// call go (64 × T1: the CANCEL's own transaction lifetime, RFC 3261 §9.1).
     public static let cancelGiveUp = TimeAmount.seconds(32)
+    /// Targets left to try after the current one fails, and the failovers this call made.
+    var failoversLeft: Int
+    public private(set) var failovers = 0
     /// Final responses to in-dialog requests other than BYE ("500 Internal Server Error" for a re-INVITE).
     var inDialogResponses: [String] = []
 
     public init(identity: Identity, hold: TimeAmount, cancelAfter: TimeAmount? = nil, reinviteAfter: TimeAmount? = nil,
-                ringTimeout: TimeAmount? = nil)
+                ringTimeout: TimeAmount? = nil, alternates: Int = 0)
     {
+        self.failoversLeft = alternates
         self.identity = identity
         self.hold = hold
         self.cancelAfter = cancelAfter
@@ -227,6 +234,7 @@ public struct BusinessCallFlow: Sendable {
             if let reinviteAfter { return [.sendAck(made.makeAck()), .scheduleReinvite(reinviteAfter), .scheduleHangUp(hangUp)] }
             return [.sendAck(made.makeAck()), .scheduleHangUp(hangUp)]
         }
+        if code == 503, let retry = failover() { return [.failover(retry)] }
         // A 487 after our own CANCEL is the end we asked for: the ring timeout's, or the scenario's cancel.
         let end: CallEnd = code == 487 && ringTimedOut ? .ringTimeout : code == 487 && cancelWanted ? .cancelled : .rejected
         return finish(status: code, reason: response.reasonPhrase, now: now, end: end)
@@ -293,6 +301,7 @@ public struct BusinessCallFlow: Sendable {
     public mutating func failed(_ reason: String, timeout: Bool, now: NIODeadline) -> [Action] {
         switch state {
         case .inviting:
+            if !provisionalSeen, !cancelWanted, let retry = failover() { return [.failover(retry)] }
             let end: CallEnd = ringTimedOut ? .ringTimeout : timeout ? .timerB : .transport
             return finish(status: timeout ? 408 : 503, reason: reason, now: now, local: true, end: end)
         case .terminating:
@@ -300,6 +309,21 @@ public struct BusinessCallFlow: Sendable {
         default:
             return []
         }
+    }
+
+    /// The INVITE for the next target, if one is left: the same call (Call-ID, From tag), the next CSeq,
+    /// without the failed target's credentials (the next one challenges afresh).
+    mutating func failover() -> SIPRequest? {
+        guard failoversLeft > 0, identity.method == .invite else { return nil }
+        failoversLeft -= 1
+        failovers += 1
+        authenticated = false
+        provisionalSeen = false
+        inviteSequence += 1
+        digest = DigestClient(username: identity.digestUsername, password: identity.password)
+        let invite = makeInvite()
+        lastInvite = invite
+        return invite
     }
 
     mutating func finish(status: Int, reason: String, now: NIODeadline, byeStatus: Int? = nil, local: Bool = false, end: CallEnd) -> [Action] {

@@ -18,7 +18,8 @@ extension CallShard {
             transport: scenario.transport.rawValue, contactHost: scenario.localHost, callID: callID,
             fromTag: endpoint.identifiers.tag(),
             digestUsername: String(scenario.businessNumber.dropFirst()), password: plan.password, method: scenario.method == .register ? .register : .invite)
-        var destination = plan.destination
+        let targetIndex = firstLiveTarget(now: now)
+        var destination = target(targetIndex)
         if scenario.connections == .perAgent, destination.transport != .udp { destination.connectionTag = index + 1 }
         var cancelAfter: TimeAmount? = nil
         if let cancel = scenario.cancel, random.nextUnit() < cancel.share {
@@ -41,8 +42,9 @@ extension CallShard {
         _ = statistics.startLag.record(ShardStatistics.micros(now - intended))
         statistics.timeSeries.at(second(now)) { $0.started += 1 }
         guard scenario.bicMedia, security != "none", scenario.method == .invite, let context = plan.dtlsContext else {
-            begin(BusinessCallFlow(identity: identity, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite, ringTimeout: ringTimeout),
-                  destination: destination, index: index, intended: intended, media: nil)
+            begin(BusinessCallFlow(identity: identity, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite, ringTimeout: ringTimeout,
+                                   alternates: plan.alternates.count),
+                  destination: destination, targetIndex: targetIndex, index: index, intended: intended, media: nil)
             return
         }
         // Bind the media port first: the offer carries it.
@@ -52,12 +54,39 @@ extension CallShard {
         media.bind().assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
             var withMedia = identity
             if case .success = result { withMedia.sdpOffer = media.offer }
-            begin(BusinessCallFlow(identity: withMedia, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite, ringTimeout: ringTimeout),
-                  destination: destination, index: index, intended: intended, media: (try? result.get()) == nil ? nil : media)
+            begin(BusinessCallFlow(identity: withMedia, hold: hold, cancelAfter: cancelAfter, reinviteAfter: reinvite, ringTimeout: ringTimeout,
+                                   alternates: plan.alternates.count),
+                  destination: destination, targetIndex: targetIndex, index: index, intended: intended,
+                  media: (try? result.get()) == nil ? nil : media)
         }
     }
 
-    func begin(_ flow: BusinessCallFlow, destination: SIPDestination, index: Int, intended: NIODeadline, media: BusinessMedia?) {
+    /// The target at `index` of the failover order (0: the scenario's first).
+    func target(_ index: Int) -> SIPDestination { index == 0 ? plan.destination : plan.alternates[index - 1] }
+
+    /// The first target not marked down (the first of all when every one is).
+    func firstLiveTarget(now: NIODeadline) -> Int {
+        guard !plan.alternates.isEmpty else { return 0 }
+        for i in 0...plan.alternates.count where i >= targetDownUntil.count || targetDownUntil[i] <= now { return i }
+        return 0
+    }
+
+    /// A call failed over from its target: that target is down for 30 s, and the call moves to the next one.
+    func failOver(_ ref: CallRef, now: NIODeadline) {
+        let from = calls.elements[ref.slot]!.targetIndex
+        while targetDownUntil.count <= from { targetDownUntil.append(.uptimeNanoseconds(0)) }
+        targetDownUntil[from] = now + .seconds(30)
+        let next = min(from + 1, plan.alternates.count)
+        var destination = target(next)
+        destination.connectionTag = calls.elements[ref.slot]!.destination.connectionTag
+        calls[ref.slot]!.destination = destination
+        calls[ref.slot]!.targetIndex = next
+        calls[ref.slot]!.inviteBranch = nil
+        statistics.failovers += 1
+        calls[ref.slot]!.trace.note("target \(target(from)) failed: failing over to \(destination)")
+    }
+
+    func begin(_ flow: BusinessCallFlow, destination: SIPDestination, targetIndex: Int = 0, index: Int, intended: NIODeadline, media: BusinessMedia?) {
         var flow = flow
         let now = NIODeadline.now()
         let actions = flow.start(now: now)
@@ -65,6 +94,7 @@ extension CallShard {
         let slot = calls.insert(ActiveCall(flow: flow, destination: destination, index: index, callID: callID, callee: flow.identity.callee,
                                            intended: intended, actual: now, media: media))
         callSlots[callID] = slot
+        calls[slot]!.targetIndex = targetIndex
         perform(actions, CallRef(slot: slot, index: index))
     }
 
@@ -86,6 +116,9 @@ extension CallShard {
                 }) { [self] event in
                     inviteEvent(event, ref)
                 }
+            case .failover(let invite):
+                failOver(ref, now: .now())
+                perform([.sendInvite(invite)], ref)
             case .scheduleCancel(let after):
                 endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
                     step(ref) { $0.cancelDue(now: .now()) }

@@ -28,6 +28,8 @@ final class CallShard: SIPRequestHandler {
         var schedule: ArrivalSchedule
         /// calls.csv, written as calls end.
         var callsCSV: ResultsStream?
+        /// Further targets, in failover order after `destination`.
+        var alternates: [SIPDestination] = []
     }
 
     /// A user-initiated call the mock is placing for this shard.
@@ -52,7 +54,10 @@ final class CallShard: SIPRequestHandler {
     /// size in every slot, and the table's growth slack on top).
     final class ActiveCall {
         var flow: BusinessCallFlow
-        let destination: SIPDestination
+        /// Where its requests go: the target it started on, or the one it failed over to.
+        var destination: SIPDestination
+        /// Its target's place in the shard's `targets` (0: the first).
+        var targetIndex = 0
         let index: Int
         let callID: String
         let callee: String
@@ -122,6 +127,9 @@ final class CallShard: SIPRequestHandler {
     var hangUps = CallTimers()
     /// When unanswered calls reach their ring timeout, in slots too (one task per slot, not per call).
     var ringTimeouts = CallTimers()
+    /// Until when each target (in failover order) is considered down after a call failed over from it: new
+    /// calls start on the first target that is not.
+    var targetDownUntil: [NIODeadline] = []
     /// The media legs' timers of this loop's calls.
     lazy var mediaScheduler = MediaScheduler(eventLoop: endpoint.eventLoop)
 

@@ -24,6 +24,8 @@ struct RunFacts {
     var embeddedMock = false
     /// The command line's changes to the scenario (flag and value, in order).
     var overrides: [String] = []
+    /// The BIC targets in failover order.
+    var targets: [String] = []
 }
 
 extension RunSummary {
@@ -64,6 +66,8 @@ extension RunSummary {
         summary.calls.shed = statistics.shed
         summary.localHost = scenario.localHost
         summary.overrides = facts.overrides
+        summary.targets = facts.targets
+        summary.failovers = statistics.failovers
         summary.ends = statistics.ends
         summary.calls.unanswered = statistics.ends[CallEnd.ringTimeout.rawValue] ?? 0
         summary.generator.sendBacklogMax = max(statistics.backlogMax, statistics.samples.backlogPeak)

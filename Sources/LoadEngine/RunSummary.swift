@@ -148,6 +148,10 @@ public struct RunSummary: Codable, Sendable {
     public var transport: String
     /// The address wasim's user agents sent from and wrote in Via and Contact.
     public var localHost: String = ""
+    /// The BIC targets in failover order, as resolved (RFC 3263: SRV, then A/AAAA), and the INVITEs that
+    /// moved to the next one after a target failed (transport error, no response, 503).
+    public var targets: [String] = []
+    public var failovers = 0
     /// Command-line changes to the scenario file, in order (`--rate 200/s`, `--set call.hold=5s`,
     /// `--target ...`, `--bind ...`): with the file, they reproduce the run.
     public var overrides: [String] = []
@@ -184,7 +188,7 @@ public struct RunSummary: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case schemaVersion = "schema_version", scenario, startedAt = "started_at", endedAt = "ended_at", interrupted
-        case target, transport, localHost = "local_host", overrides, calls, responses, ends, latencyMs = "latency_ms", rate, concurrency, generator, traces, thresholds, passed
+        case target, transport, localHost = "local_host", targets, failovers, overrides, calls, responses, ends, latencyMs = "latency_ms", rate, concurrency, generator, traces, thresholds, passed
         case clippingMs = "clipping_ms", mediaBySecurity = "media_by_security", callDurationMs = "call_duration_ms"
         case expectations, byDirection = "by_direction"
     }

@@ -88,6 +88,8 @@ public struct Scenario: Sendable {
     public var name: String
     public var description: String?
     public var target: Target
+    /// Further targets after `target`, tried in order when it fails (`target:` given as a list).
+    public var alternateTargets: [SIPURI] = []
     public var businessNumber: String
     public var businessDomain: String
     public var password: Secret
@@ -198,10 +200,22 @@ public enum ScenarioLoader {
         }
 
         var target = Scenario.Target.embedded
+        var alternateTargets: [SIPURI] = []
         if let t = top["target"] {
-            let text = try t.string()
-            if text != "embedded" {
-                do { target = .uri(try SIPURI(text)) } catch { throw t.error("'\(text)' is neither 'embedded' nor a SIP URI: \(error)") }
+            // One target, or a list tried in order (failover on a transport error, no response, or 503).
+            let items = t.isScalar ? [t] : try t.sequence()
+            guard !items.isEmpty else { throw t.error("target lists at least one SIP URI") }
+            var uris: [SIPURI] = []
+            for item in items {
+                let text = try item.string()
+                if text == "embedded", items.count == 1 { break }
+                do { uris.append(try SIPURI(text)) } catch {
+                    throw item.error("'\(text)' is \(items.count == 1 ? "neither 'embedded' nor" : "not") a SIP URI: \(error)")
+                }
+            }
+            if let first = uris.first {
+                target = .uri(first)
+                alternateTargets = Array(uris.dropFirst())
             }
         }
         var mockConfigFile: String? = nil
@@ -391,6 +405,7 @@ public enum ScenarioLoader {
         scenario.direction = direction
         scenario.ringTimeout = ringTimeout
         scenario.businessUAS = businessUAS
+        scenario.alternateTargets = alternateTargets
         if let c = top["capacity"] { scenario.capacity = try CapacityPlan.parse(c) }
         scenario.uicShare = uicShare
         scenario.userHangUpShare = userHangUpShare

@@ -16,6 +16,8 @@ struct PreparedTarget {
     /// For the embedded mock over UDP: the mock's socket on each event loop, so each shard's calls go to the
     /// mock core of its own loop.
     var destinationByLoop: [SIPDestination] = []
+    /// Further BIC targets, in failover order.
+    var alternates: [SIPDestination] = []
     var transport: SIPTransportKind
     var description: String
     var uasSettings: BusinessUserAgentServer.Settings?
@@ -124,12 +126,25 @@ extension ScenarioRunner {
         }
 
         var destination = SIPDestination(transport: transport, host: "127.0.0.1", port: 0)
+        var alternates: [SIPDestination] = []
         var byLoop: [SIPDestination] = []
         var bicDescription = ""
         if scenario.hasBIC {
             if let uri = targetURI {
-                destination = SIPDestination(transport: transport, host: uri.host, port: uri.port ?? transport.defaultPort, serverName: scenario.serverName)
-                bicDescription = uri.description
+                // Each target URI resolved as RFC 3263 asks (SRV, then A/AAAA); --target replaces the list.
+                let uris = [uri] + (options.target == nil ? scenario.alternateTargets : [])
+                var all: [SIPDestination] = []
+                for u in uris {
+                    let kind = u.transport.flatMap(SIPTransportKind.init(token:)) ?? transport
+                    let found = SIPServerLocator.destinations(for: u, transport: kind, serverName: scenario.serverName)
+                    if found.isEmpty {
+                        throw ScenarioError(file: scenario.file, path: "target", message: "\(u) does not resolve (no SRV, A or AAAA record for \(u.host))")
+                    }
+                    for d in found where !all.contains(d) { all.append(d) }
+                }
+                destination = all[0]
+                alternates = Array(all.dropFirst())
+                bicDescription = uris.map(\.description).joined(separator: ", then ")
             } else if let bound {
                 let address: SocketAddress?
                 switch transport {
@@ -151,7 +166,7 @@ extension ScenarioRunner {
         case .uic: description = uicDescription
         case .mix: description = "BIC: \(bicDescription); UIC: \(uicDescription)"
         }
-        return PreparedTarget(stack: stack, destination: destination, destinationByLoop: byLoop, transport: transport, description: description,
-                              uasSettings: uasSettings, mock: mock)
+        return PreparedTarget(stack: stack, destination: destination, destinationByLoop: byLoop, alternates: alternates, transport: transport,
+                              description: description, uasSettings: uasSettings, mock: mock)
     }
 }

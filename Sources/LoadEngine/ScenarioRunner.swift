@@ -200,7 +200,7 @@ public struct ScenarioRunner {
             let plan = CallShard.Plan(shardIndex: i, shardCount: loops.count, scenario: scenario, traceMode: options.traceMode,
                                       traceLimit: max(1, options.traceLimit / loops.count), password: password,
                                       destination: i < prepared.destinationByLoop.count ? prepared.destinationByLoop[i] : destination, targetDomain: scenario.serverName, runStart: .now(), mock: uicMock, dtlsContext: businessDTLS,
-                                      schedule: schedule, callsCSV: callsCSV)
+                                      schedule: schedule, callsCSV: callsCSV, alternates: prepared.alternates)
             let made = try await loop.submit {
                 let endpoint = bound.value
                 let promise = loop.makePromise(of: ShardStatistics.self)
@@ -240,7 +240,7 @@ public struct ScenarioRunner {
                              retransmissions: transportStats.retransmissionsSent, transportErrors: transportStats.transportErrors,
                              lastTransportError: lastError, messagesSent: transportStats.messagesSent, messagesReceived: transportStats.messagesReceived,
                              udpReceiveDrops: max(0, dropsAfter - dropsBefore), embeddedMock: mockOut != nil,
-                             overrides: commandLine)
+                             overrides: commandLine, targets: ([prepared.destination] + prepared.alternates).map(\.description))
         let summary = RunSummary.build(scenario: scenario, statistics: statistics, facts: facts)
 
         callsCSV.close()

@@ -59,6 +59,8 @@ public struct ShardStatistics: Sendable {
     public var responses: [String: Int] = [:]
     /// Calls per `CallEnd` name.
     public var ends: [String: Int] = [:]
+    /// INVITEs sent to the next target after the current one failed.
+    public var failovers = 0
     /// Event-loop lag of the shard's loop (a 100 ms tick's lateness), in µs.
     public var loopLag = ShardStatistics.makeHistogram()
     /// TLS connect + handshake of the shard's connections, in µs.
@@ -177,6 +179,7 @@ public struct ShardStatistics: Sendable {
         for (k, v) in other.clippingBySecurity { clippingBySecurity[k, default: Self.makeHistogram()].add(v) }
         for (k, v) in other.responses { responses[k, default: 0] += v }
         for (k, v) in other.ends { ends[k, default: 0] += v }
+        failovers += other.failovers
         attempted += other.attempted
         connected += other.connected
         failed += other.failed

@@ -2,6 +2,7 @@ import Foundation
 @testable import LoadEngine
 import NIOCore
 import SIPCore
+import SIPTransport
 import Testing
 import WasimCerts
 
@@ -173,5 +174,105 @@ extension Scenario {
         var copy = self
         copy.password = secret
         return copy
+    }
+}
+
+/// Several targets: the scenario's list, and a name's SRV records (RFC 3263), tried in order.
+@Suite("Failover between targets", .serialized)
+struct FailoverTests {
+    /// The first target refuses the connection: each call moves to the second (a new transaction, the
+    /// same call), the first is marked down so later calls start on the second, and every call connects.
+    @Test(.enabled(if: Peers.available("sipp")))
+    func refusedTargetFailsOverToTheNext() async throws {
+        let sipp = try #require(Peers.path("sipp"), "sip-tester (sipp) is not installed")
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let port = try FreePort.tcp(), dead = try FreePort.tcp()
+        let (uas, log) = try ExternalProcess.start(sipp, [
+            "-sf", RealSBCTests.sippFile("uas-answers"), "-t", "t1", "-i", "127.0.0.1", "-p", "\(port)", "-m", "4",
+            "-nostdin", "-timeout", "30",
+        ], directory: work.url)
+        defer { ExternalProcess.stop(uas) }
+        #expect(await eventually { tcpPortIsListening(port) }, "SIPp did not listen on \(port)")
+        var scenario = try RealSBCTests.scenario("failover", transport: "tcp", calls: 4)
+        scenario.target = .uri(try SIPURI("sip:127.0.0.1:\(dead);transport=tcp"))
+        scenario.alternateTargets = [try SIPURI("sip:127.0.0.1:\(port);transport=tcp")]
+        let result = try await ScenarioRunner(scenario: scenario, options: RunOptions(resultsRoot: work.path, certsDirectory: work.path)).run()
+        let s = result.summary
+        let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
+        #expect(s.calls.connected == 4 && s.passed, "\(s.responses) \(output.suffix(800))")
+        #expect(s.targets == ["tcp:127.0.0.1:\(dead)", "tcp:127.0.0.1:\(port)"])
+        // One failover per event loop that met the dead target; its later calls started on the second.
+        #expect(s.failovers >= 1 && s.failovers <= 2, "\(s.failovers)")
+    }
+
+    /// SRV records from a real DNS server: dnsmasq in a network namespace serves `_sip._tcp.sbc.wasim.test`
+    /// with a dead target at priority 5 and SIPp at priority 10; `wasim scenario`, run in that namespace,
+    /// resolves the name in priority order and fails over.
+    @Test(.enabled(if: Peers.available("sipp") && Peers.available("dnsmasq") && CLITests.available && (NetworkNamespace.usable || Peers.required)))
+    func srvRecordsGiveTheOrder() async throws {
+        let sipp = try #require(Peers.path("sipp"), "sip-tester (sipp) is not installed")
+        let dnsmasq = try #require(Peers.path("dnsmasq"), "dnsmasq (dnsmasq-base) is not installed")
+        let ns = try await NetworkNamespace.create(resolver: "127.0.0.1")
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let (dnsCommand, dnsArguments) = ns.exec(dnsmasq, [
+            "--no-daemon", "--no-resolv", "--no-hosts", "--listen-address=127.0.0.1", "--bind-interfaces", "--port=53",
+            "--srv-host=_sip._tcp.sbc.wasim.test,sbc-a.wasim.test,5060,5,0", "--srv-host=_sip._tcp.sbc.wasim.test,sbc-b.wasim.test,5060,10,0",
+            "--host-record=sbc-a.wasim.test,127.0.0.2", "--host-record=sbc-b.wasim.test,127.0.0.3",
+        ])
+        let (dns, dnsLog) = try ExternalProcess.start(dnsCommand, dnsArguments, directory: work.url)
+        let (sippCommand, sippArguments) = ns.exec(sipp, [
+            "-sf", RealSBCTests.sippFile("uas-answers"), "-t", "t1", "-i", "127.0.0.3", "-p", "5060", "-m", "3", "-nostdin", "-timeout", "30",
+        ])
+        let (uas, _) = try ExternalProcess.start(sippCommand, sippArguments, directory: work.url)
+        try? await Task.sleep(nanoseconds: 500_000_000)
+        let file = work.path + "/srv.yaml"
+        try """
+            name: srv
+            target: "sip:sbc.wasim.test;transport=tcp"
+            business: { number: "+15550100001", domain: sip.example.com, password: s3cret }
+            callees: { range: "+15550200000..+15550200099" }
+            load: { rate: 10/s, total_calls: 3 }
+            call: { hold: 200ms }
+            """.write(toFile: file, atomically: true, encoding: .utf8)
+        let (command, arguments) = ns.exec(CLITests.binary, ["scenario", file, "--results", work.path, "--certs", work.path])
+        let run = try await ExternalProcess.run(command, arguments, directory: work.url, timeout: 60)
+        ExternalProcess.stop(uas)
+        ExternalProcess.stop(dns)
+        let dnsOutput = (try? String(contentsOf: dnsLog, encoding: .utf8)) ?? ""
+        await ns.remove()
+        #expect(run.status == 0, "\(run.output.suffix(1200)) dnsmasq: \(dnsOutput.suffix(400))")
+        let folder = try #require(try FileManager.default.contentsOfDirectory(atPath: work.path).first { $0.hasPrefix("srv-") })
+        let json = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: "\(work.path)/\(folder)/summary.json"))) as? [String: Any]
+        #expect(json?["targets"] as? [String] == ["tcp:127.0.0.2:5060", "tcp:127.0.0.3:5060"], "\(json?["targets"] ?? "none")")
+        #expect((json?["failovers"] as? Int ?? 0) >= 1)
+        #expect((json?["calls"] as? [String: Any])?["connected"] as? Int == 3)
+    }
+
+    /// The SRV answer parser on a DNS response as a server writes it (compressed names), and the order.
+    @Test func parsesAndOrdersServiceRecords() {
+        var m: [UInt8] = [0x12, 0x34, 0x81, 0x80, 0, 1, 0, 3, 0, 0, 0, 0]
+        var qname: [UInt8] = []
+        for label in ["_sip", "_udp", "sbc", "test"] { qname.append(UInt8(label.utf8.count)); qname += Array(label.utf8) }
+        qname.append(0)
+        m += qname + [0, 33, 0, 1]
+        func answer(priority: UInt16, weight: UInt16, port: UInt16, target: String) -> [UInt8] {
+            var name: [UInt8] = []
+            for label in target.split(separator: ".") { name.append(UInt8(label.utf8.count)); name += Array(label.utf8) }
+            name.append(0)
+            let fixed: [UInt8] = [UInt8(priority >> 8), UInt8(priority & 0xFF), UInt8(weight >> 8), UInt8(weight & 0xFF), UInt8(port >> 8), UInt8(port & 0xFF)]
+            let rdata: [UInt8] = fixed + name
+            let head: [UInt8] = [0xC0, 12, 0, 33, 0, 1, 0, 0, 0, 60, UInt8(rdata.count >> 8), UInt8(rdata.count & 0xFF)]
+            return head + rdata
+        }
+        m += answer(priority: 20, weight: 0, port: 5062, target: "c.test")
+        m += answer(priority: 10, weight: 10, port: 5060, target: "a.test")
+        m += answer(priority: 10, weight: 60, port: 5061, target: "b.test")
+        let records = SIPServerLocator.parseServiceRecords(m)
+        #expect(records.count == 3)
+        #expect(SIPServerLocator.ordered(records).map(\.target) == ["b.test", "a.test", "c.test"])
+        #expect(SIPServerLocator.ordered(records).map(\.port) == [5061, 5060, 5062])
+        #expect(SIPServerLocator.parseServiceRecords(Array(m.prefix(40))).isEmpty)
     }
 }

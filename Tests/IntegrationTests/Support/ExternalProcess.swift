@@ -21,8 +21,17 @@ struct ExternalProcess {
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
         var timedOut = false
+        var reapedStatus: Int32? = nil
         let deadline = Date().addingTimeInterval(timeout)
         while !finished.isSet {
+            // Foundation reaps its children from a SIGCHLD source; with some peers in the test process
+            // (dnsmasq, a process of a network namespace) that source was seen to stay silent and leave a
+            // zombie, so the child is also reaped here.
+            var status: Int32 = 0
+            if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
+                reapedStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+                break
+            }
             if Date() > deadline {
                 timedOut = true
                 process.terminate()
@@ -32,11 +41,21 @@ struct ExternalProcess {
             }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
-        while process.isRunning { try await Task.sleep(nanoseconds: 10_000_000) }
+        if reapedStatus == nil {
+            let settle = Date().addingTimeInterval(5)
+            while process.isRunning, Date() < settle {
+                var status: Int32 = 0
+                if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
+                    reapedStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+                    break
+                }
+                try await Task.sleep(nanoseconds: 10_000_000)
+            }
+        }
         try? out.close()
         let output = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
         try? FileManager.default.removeItem(at: outURL)
-        return Result(status: process.terminationStatus, output: output, timedOut: timedOut)
+        return Result(status: reapedStatus ?? (process.isRunning ? -1 : process.terminationStatus), output: output, timedOut: timedOut)
     }
 
     /// Starts a long-running peer; Foundation makes it the leader of its own process group, so `stop` ends

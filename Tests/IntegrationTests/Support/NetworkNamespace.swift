@@ -11,7 +11,9 @@ struct NetworkNamespace {
 
     static var usable: Bool { getuid() == 0 && Peers.path("ip") != nil }
 
-    static func create() async throws -> NetworkNamespace {
+    /// With `resolver`, processes run in the namespace resolve names through that server
+    /// (`/etc/netns/<name>/resolv.conf`, which `ip netns exec` puts in place of /etc/resolv.conf).
+    static func create(resolver: String? = nil) async throws -> NetworkNamespace {
         let ip = try #require(Peers.path("ip"), "iproute2 (ip) is not installed")
         let tag = String(UInt32.random(in: 0..<0xFFFF), radix: 16)
         let subnet = "10.\(Int.random(in: 200...250)).\(Int.random(in: 1...250))"
@@ -27,6 +29,11 @@ struct NetworkNamespace {
             ["netns", "exec", ns.name, "ip", "link", "set", inner, "up"],
             ["netns", "exec", ns.name, "ip", "link", "set", "lo", "up"],
         ]
+        if let resolver {
+            let folder = "/etc/netns/\(ns.name)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            try "nameserver \(resolver)\n".write(toFile: folder + "/resolv.conf", atomically: true, encoding: .utf8)
+        }
         for step in steps {
             let r = try await ExternalProcess.run(ip, step, timeout: 10)
             if r.status != 0 {
@@ -46,6 +53,7 @@ struct NetworkNamespace {
     func remove() async {
         guard let ip = Peers.path("ip") else { return }
         _ = try? await ExternalProcess.run(ip, ["netns", "del", name], timeout: 10)
+        try? FileManager.default.removeItem(atPath: "/etc/netns/\(name)")
     }
 
     struct NamespaceError: Error, CustomStringConvertible { var message: String; var description: String { message } }
