@@ -73,10 +73,11 @@ extension ScenarioRunner {
             if let uri = targetURI {
                 business.connectAddress = "\(uri.host):\(uri.port ?? transport.defaultPort)"
                 if scenario.serverName != "wa.meta.vc" { business.sipServerHostname = scenario.serverName }
-                // In-dialog requests through the SBC follow the mock's Record-Route: it must name a host the
-                // SBC reaches, not Meta's.
-                if config.labRouteHost == nil { config.labRouteHost = scenario.localHost }
                 if let uas = scenario.businessUAS {
+                    // A lab: the business's in-dialog requests come back through the SBC along the mock's
+                    // Record-Route, which must then name a host the SBC reaches, not Meta's own. (Without
+                    // a business UAS the SBC under test sees Meta's real route set.)
+                    if config.labRouteHost == nil { config.labRouteHost = scenario.localHost }
                     let kind = uas.transport.flatMap(SIPTransportKind.init(token:)) ?? .udp
                     uasAt = (uas.host, uas.port ?? kind.defaultPort, kind)
                     uicDescription = "\(uri) (UIC: the embedded mock calls it as Meta; wasim's business UAS answers behind it at \(uas))"
