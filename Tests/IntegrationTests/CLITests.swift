@@ -142,7 +142,7 @@ struct CLITests {
             callees: { range: "+15550200000..+15550299999" }
             load: { rate: 10/s, total_calls: 10 }
             call: { hold: 200ms }
-            capacity: { start: 500/s, factor: 8, max: 32000/s, step_duration: 2s, p99_setup: 10s, max_failures: 50% }
+            capacity: { start: 500/s, factor: 8, max: 4000/s, step_duration: 2s, p99_setup: 10s, max_failures: 50% }
             """.write(toFile: file, atomically: true, encoding: .utf8)
         let result = try await ExternalProcess.run(Self.binary, ["capacity", file, "--results", dir.path, "--certs", dir.path], timeout: 240)
         #expect(result.status == 3, "\(result.output.suffix(1500))")

@@ -139,7 +139,7 @@ struct KamailioSBCTests {
         ], tlsConfig: try Self.tlsConfig(certs: mock.certs, work: work), work: work, ready: [(true, udp), (false, tls)], shmMB: 16)
         defer { ExternalProcess.stop(edge) }
         let scenario = try ScenarioLoader.load(path: Self.path("Scenarios/sbc-kamailio-bic.yaml"), overrides: try [
-            "target=sip:127.0.0.1:\(udp);transport=udp", "capacity.start=25/s", "capacity.factor=4", "capacity.max=6400/s",
+            "target=sip:127.0.0.1:\(udp);transport=udp", "capacity.start=25/s", "capacity.factor=4", "capacity.max=1600/s",
             "capacity.step_duration=2s", "capacity.p99_setup=2s",
         ].map(ScenarioOverride.init(parsing:)))
         let result = try await CapacityRunner(scenario: scenario, options: RunOptions(resultsRoot: work.path, certsDirectory: mock.certs)).run()

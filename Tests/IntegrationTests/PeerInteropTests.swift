@@ -50,7 +50,7 @@ struct PeerInteropTests {
         let port = try FreePort.udp()
         let work = try TemporaryDirectory()
         let (uas, log) = try ExternalProcess.start(sipp, ["-sn", "uas", "-i", "127.0.0.1", "-p", "\(port)", "-m", "10", "-nostdin", "-timeout", "40"], directory: work.url)
-        #expect(await eventually { udpPortIsBound(port) }, "SIPp UAS did not bind 127.0.0.1:\(port)")
+        #expect(await eventually(timeout: 20) { udpPortIsBound(port) }, "SIPp UAS did not bind 127.0.0.1:\(port)")
         let scenario = try ScenarioLoader.parse("""
             name: wasim-to-sipp
             target: "sip:127.0.0.1:\(port);transport=udp"

@@ -38,7 +38,7 @@ struct RealSBCTests {
             "-nostdin", "-timeout", "40", "-trace_err",
         ], directory: work.url)
         defer { ExternalProcess.stop(uas) }
-        #expect(await eventually { udpPortIsBound(port) }, "SIPp did not bind \(port)")
+        #expect(await eventually(timeout: 20) { udpPortIsBound(port) }, "SIPp did not bind \(port)")
         var options = RunOptions(resultsRoot: work.path, certsDirectory: work.path)
         options.target = try SIPURI("sip:127.0.0.1:\(port);transport=udp")
         let began = Date()
@@ -193,7 +193,7 @@ struct FailoverTests {
             "-nostdin", "-timeout", "30",
         ], directory: work.url)
         defer { ExternalProcess.stop(uas) }
-        #expect(await eventually { tcpPortIsListening(port) }, "SIPp did not listen on \(port)")
+        #expect(await eventually(timeout: 20) { tcpPortIsListening(port) }, "SIPp did not listen on \(port)")
         var scenario = try RealSBCTests.scenario("failover", transport: "tcp", calls: 4)
         scenario.target = .uri(try SIPURI("sip:127.0.0.1:\(dead);transport=tcp"))
         scenario.alternateTargets = [try SIPURI("sip:127.0.0.1:\(port);transport=tcp")]

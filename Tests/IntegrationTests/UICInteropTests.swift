@@ -35,7 +35,7 @@ struct UICInteropTests {
             "-sf", scenario(file), "-t", "t1", "-i", "127.0.0.1", "-p", "\(port)", "-m", "\(calls)",
             "-nostdin", "-timeout", "30", "-trace_err",
         ], directory: work.url)
-        #expect(await eventually { tcpPortIsListening(port) }, "SIPp did not listen on \(port)")
+        #expect(await eventually(timeout: 20) { tcpPortIsListening(port) }, "SIPp did not listen on \(port)")
         return (process, log, port)
     }
 
@@ -145,7 +145,7 @@ struct UICInteropTests {
         try config.write(toFile: work.path + "/kamailio.cfg", atomically: true, encoding: .utf8)
         let (edge, edgeLog) = try ExternalProcess.start(kamailio, ["-DD", "-E", "-f", work.path + "/kamailio.cfg"], directory: work.url)
         defer { ExternalProcess.stop(edge) }
-        #expect(await eventually { tcpPortIsListening(tlsPort) }, "kamailio did not listen: \((try? String(contentsOf: edgeLog, encoding: .utf8))?.suffix(1500) ?? "")")
+        #expect(await eventually(timeout: 20) { tcpPortIsListening(tlsPort) }, "kamailio did not listen: \((try? String(contentsOf: edgeLog, encoding: .utf8))?.suffix(1500) ?? "")")
         let reports = await mock.server.run(Self.plan())
         await mock.stop()
         ExternalProcess.stop(edge)
@@ -167,7 +167,7 @@ struct UICInteropTests {
         let other = try TestCertificateAuthorityAccess.issue(host: "other.example.com", in: mock.certs)
         let server = try OpenSSLServer.start(port: port, chain: other.chainFile, key: other.keyFile, extra: [], work: work)
         defer { server.terminate() }
-        #expect(await eventually { tcpPortIsListening(port) })
+        #expect(await eventually(timeout: 20) { tcpPortIsListening(port) })
         let reports = await mock.server.run(Self.plan(count: 1))
         let ledger = try await mock.server.ledger()
         await mock.stop()
@@ -191,7 +191,7 @@ struct UICInteropTests {
         let sip = TestCertificateAuthorityAccess.existing(host: "sip.example.com", in: mock.certs)
         let server = try OpenSSLServer.start(port: port, chain: sip.chainFile, key: sip.keyFile,
                                              extra: ["-Verify", "2", "-CAfile", mock.server.caFile], work: work)
-        #expect(await eventually { tcpPortIsListening(port) })
+        #expect(await eventually(timeout: 20) { tcpPortIsListening(port) })
         let call = Task { await mock.server.run(Self.plan(count: 1)) }
         var output = ""
         _ = await eventually(timeout: 10) {
