@@ -205,21 +205,30 @@ enum BaresipConfig {
     }
 }
 
-/// Picks a free port by binding port 0 and releasing it.
+/// Picks a free port for a peer to listen on: a random port below the kernel's ephemeral range
+/// (32768-60999) that binds now. A port the kernel hands out as ephemeral (binding port 0) can be taken by
+/// any outgoing connection of the parallel tests before the peer binds it; below the range only another
+/// test's pick can, and random picks rarely meet.
 enum FreePort {
     static func udp() throws -> Int { try pick(SOCK_DGRAM) }
     static func tcp() throws -> Int { try pick(SOCK_STREAM) }
 
     private static func pick(_ kind: __socket_type) throws -> Int {
+        for _ in 0..<200 {
+            let port = Int.random(in: 20_000..<32_000)
+            if bindable(port, kind) { return port }
+        }
+        throw POSIXError(.EADDRINUSE)
+    }
+
+    private static func bindable(_ port: Int, _ kind: __socket_type) -> Bool {
         let fd = socket(AF_INET, Int32(kind.rawValue), 0)
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        var bound = sockaddr_in()
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafeMutablePointer(to: &bound) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-        return Int(UInt16(bigEndian: bound.sin_port))
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        return withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } } == 0
     }
 }
