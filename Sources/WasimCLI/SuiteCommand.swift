@@ -62,7 +62,11 @@ struct SuiteCommand: AsyncParsableCommand {
         }
         let file = junit ?? (results as NSString).appendingPathComponent("junit.xml")
         try FileManager.default.createDirectory(atPath: (file as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        try JUnitReport.xml(cases).write(toFile: file, atomically: true, encoding: .utf8)
+        // Written beside its final name and renamed over it (Foundation's atomic write on Linux leaves a
+        // TemporaryDirectory.* folder in /tmp behind on every call).
+        let partial = file + ".partial"
+        try Data(JUnitReport.xml(cases).utf8).write(to: URL(fileURLWithPath: partial))
+        guard rename(partial, file) == 0 else { throw CocoaError(.fileWriteUnknown) }
         let passed = cases.filter { $0.status == .passed }.count
         print("\(passed)/\(cases.count) passed; JUnit: \(file)")
         if passed != cases.count { throw ExitCode(1) }

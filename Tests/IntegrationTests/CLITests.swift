@@ -17,7 +17,7 @@ struct CLITests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let file = dir.path + "/broken.yaml"
-        try "name: broken\ncallees: { list: [\"+15550200000\"] }\nload:\n  total_calls: 3\n  arivals: burst\n".write(toFile: file, atomically: true, encoding: .utf8)
+        try "name: broken\ncallees: { list: [\"+15550200000\"] }\nload:\n  total_calls: 3\n  arivals: burst\n".write(toFile: file, atomically: false, encoding: .utf8)
         let result = try await ExternalProcess.run(Self.binary, ["scenario", file, "--results", dir.path, "--certs", dir.path], timeout: 30)
         #expect(result.status == 2)
         #expect(result.output.contains("\(file):5:3: load.arivals: unknown key 'arivals' (did you mean 'arrivals'?)"), "\(result.output)")
@@ -49,7 +49,7 @@ struct CLITests {
             business: { number: "+15550100001", domain: not-configured.example.net, password: { from: mock } }
             callees: { list: ["+15550200000"] }
             load: { total_calls: 2, rate: 10/s }
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+            """.write(toFile: file, atomically: false, encoding: .utf8)
         let result = try await ExternalProcess.run(Self.binary, ["scenario", file, "--results", dir.path, "--certs", dir.path], timeout: 60)
         #expect(result.status == 1)
         #expect(result.output.contains("403 SIP server not-configured.example.net from INVITE does not match any SIP server configured for phone number id 100000000000001 ×2"), "\(result.output.suffix(800))")
@@ -67,7 +67,7 @@ struct CLITests {
             load: { total_calls: 1 }
             call: { hold: 10ms }
             expect: { thresholds: ["p50(setup) < 1us"] }
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+            """.write(toFile: file, atomically: false, encoding: .utf8)
         let result = try await ExternalProcess.run(Self.binary, ["scenario", file, "--results", dir.path, "--certs", dir.path], timeout: 60)
         #expect(result.status == 1)
         #expect(result.output.contains("threshold FAIL p50(setup) < 1us"), "\(result.output.suffix(800))")
@@ -82,9 +82,9 @@ struct CLITests {
         let suite = dir.path + "/suite"
         try FileManager.default.createDirectory(atPath: suite, withIntermediateDirectories: true)
         let base = "callees: { range: \"+15550200000..+15550200009\" }\nload: { rate: 20/s, total_calls: 2 }\ncall: { hold: 100ms }\n"
-        try ("name: a-pass\n" + base).write(toFile: suite + "/a-pass.yaml", atomically: true, encoding: .utf8)
-        try ("name: b-fail\n" + base + "expect: { thresholds: [\"p99(setup) < 1ms\"] }\n").write(toFile: suite + "/b-fail.yaml", atomically: true, encoding: .utf8)
-        try "name: c-broken\ncallees: { list: [\"+15550200000\"] }\nload: { rtae: 2/s, total_calls: 1 }\n".write(toFile: suite + "/c-broken.yaml", atomically: true, encoding: .utf8)
+        try ("name: a-pass\n" + base).write(toFile: suite + "/a-pass.yaml", atomically: false, encoding: .utf8)
+        try ("name: b-fail\n" + base + "expect: { thresholds: [\"p99(setup) < 1ms\"] }\n").write(toFile: suite + "/b-fail.yaml", atomically: false, encoding: .utf8)
+        try "name: c-broken\ncallees: { list: [\"+15550200000\"] }\nload: { rtae: 2/s, total_calls: 1 }\n".write(toFile: suite + "/c-broken.yaml", atomically: false, encoding: .utf8)
         let junit = dir.path + "/junit.xml"
         let result = try await ExternalProcess.run(Self.binary, ["suite", suite, "--results", dir.path + "/r", "--certs", dir.path, "--junit", junit], timeout: 90)
         #expect(result.status == 1, "\(result.output)")
@@ -143,7 +143,7 @@ struct CLITests {
             load: { rate: 10/s, total_calls: 10 }
             call: { hold: 200ms }
             capacity: { start: 500/s, factor: 8, max: 4000/s, step_duration: 2s, p99_setup: 10s, max_failures: 50% }
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+            """.write(toFile: file, atomically: false, encoding: .utf8)
         let result = try await ExternalProcess.run(Self.binary, ["capacity", file, "--results", dir.path, "--certs", dir.path], timeout: 240)
         #expect(result.status == 3, "\(result.output.suffix(1500))")
         #expect(result.output.contains("limited by wasim, not the target"), "\(result.output.suffix(1500))")

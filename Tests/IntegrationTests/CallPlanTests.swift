@@ -9,8 +9,8 @@ struct CalleeFileTests {
     func load(_ yaml: String, csv: String, name: String = "callees.csv") throws -> Scenario {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        try csv.write(toFile: dir.path + "/" + name, atomically: true, encoding: .utf8)
-        try yaml.write(toFile: dir.path + "/s.yaml", atomically: true, encoding: .utf8)
+        try csv.write(toFile: dir.path + "/" + name, atomically: false, encoding: .utf8)
+        try yaml.write(toFile: dir.path + "/s.yaml", atomically: false, encoding: .utf8)
         return try ScenarioLoader.load(path: dir.path + "/s.yaml")
     }
 

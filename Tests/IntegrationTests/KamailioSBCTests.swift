@@ -33,7 +33,7 @@ struct KamailioSBCTests {
     static func tlsConfig(certs: String, work: TemporaryDirectory) throws -> String {
         let text = try String(contentsOfFile: path("deploy/kamailio/tls.cfg.in"), encoding: .utf8).replacingOccurrences(of: "@CERTS@", with: certs)
         let file = work.path + "/tls.cfg"
-        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        try text.write(toFile: file, atomically: false, encoding: .utf8)
         return file
     }
 

@@ -23,7 +23,7 @@ struct PeerInteropTests {
         let port = transport == "u1" ? mock.udpPort : mock.tcpPort
         // One user per call: Meta refuses a second concurrent call to the same user.
         let callees = "SEQUENTIAL\n" + (0..<10).map { "+1555020\(String(format: "%04d", $0));" }.joined(separator: "\n") + "\n"
-        try callees.write(toFile: work.path + "/callees.csv", atomically: true, encoding: .utf8)
+        try callees.write(toFile: work.path + "/callees.csv", atomically: false, encoding: .utf8)
         let result = try await ExternalProcess.run(sipp, [
             "-sf", Self.sippScenarioFile, "-inf", work.path + "/callees.csv", "-key", "fromhost", "sip.example.com",
             "-au", MockConfiguration.defaultBusiness.digestUsername, "-ap", MockConfiguration.defaultBusiness.sipPassword,
@@ -197,11 +197,11 @@ enum BaresipConfig {
             audio_player aufile,\(conf.path)/out.wav
             audio_source ausine,440
             audio_alert aufile,\(conf.path)/alert.wav
-            """.write(toFile: conf.path + "/config", atomically: true, encoding: .utf8)
+            """.write(toFile: conf.path + "/config", atomically: false, encoding: .utf8)
         let business = MockConfiguration.defaultBusiness
         try """
             <sip:\(business.number)@sip.example.com;transport=tls>;auth_user=\(business.digestUsername);auth_pass=\(business.sipPassword);outbound="sip:127.0.0.1:\(mock.tlsPort);transport=tls";regint=0;audio_codecs=\(codec)\(accountParams)
-            """.write(toFile: conf.path + "/accounts", atomically: true, encoding: .utf8)
+            """.write(toFile: conf.path + "/accounts", atomically: false, encoding: .utf8)
     }
 }
 

@@ -235,7 +235,7 @@ struct FailoverTests {
             callees: { range: "+15550200000..+15550200099" }
             load: { rate: 10/s, total_calls: 3 }
             call: { hold: 200ms }
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+            """.write(toFile: file, atomically: false, encoding: .utf8)
         let (command, arguments) = ns.exec(CLITests.binary, ["scenario", file, "--results", work.path, "--certs", work.path])
         let run = try await ExternalProcess.run(command, arguments, directory: work.url, timeout: 60)
         ExternalProcess.stop(uas)

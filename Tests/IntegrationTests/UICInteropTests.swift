@@ -142,7 +142,7 @@ struct UICInteropTests {
         let tlsPort = try FreePort.tcp(), tcpPort = try FreePort.tcp()
         let mock = try await MockHarness.start(configuration: Self.configuration(port: tlsPort, transport: .tls))
         let config = KamailioEdge.config(tlsPort: tlsPort, tcpPort: tcpPort, uasPort: uasPort, certs: mock.certs)
-        try config.write(toFile: work.path + "/kamailio.cfg", atomically: true, encoding: .utf8)
+        try config.write(toFile: work.path + "/kamailio.cfg", atomically: false, encoding: .utf8)
         let (edge, edgeLog) = try ExternalProcess.start(kamailio, ["-DD", "-E", "-f", work.path + "/kamailio.cfg"], directory: work.url)
         defer { ExternalProcess.stop(edge) }
         #expect(await eventually(timeout: 20) { tcpPortIsListening(tlsPort) }, "kamailio did not listen: \((try? String(contentsOf: edgeLog, encoding: .utf8))?.suffix(1500) ?? "")")

@@ -32,7 +32,7 @@ struct NetworkNamespace {
         if let resolver {
             let folder = "/etc/netns/\(ns.name)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            try "nameserver \(resolver)\n".write(toFile: folder + "/resolv.conf", atomically: true, encoding: .utf8)
+            try "nameserver \(resolver)\n".write(toFile: folder + "/resolv.conf", atomically: false, encoding: .utf8)
         }
         for step in steps {
             let r = try await ExternalProcess.run(ip, step, timeout: 10)
