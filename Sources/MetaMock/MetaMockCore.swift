@@ -130,19 +130,42 @@ final class MetaMockCore: SIPRequestHandler {
     private func receiveBye(_ request: SIPRequest, callID: String, toTag: String?, transaction: ServerTransactionID, endpoint: SIPEndpoint) {
         let (status, reason) = localBye(request, callID: callID, toTag: toTag)
         if status == 481, let owner = state.owner(of: callID), owner != shard, owner < siblings.count {
-            let sibling = siblings[owner]
-            let here = NIOLoopBound((self, endpoint), eventLoop: endpoint.eventLoop)
-            let requestCopy = request
-            sibling.eventLoop.execute {
-                let answer = sibling.value.localBye(requestCopy, callID: callID, toTag: toTag)
-                here.eventLoop.execute {
-                    let (core, endpoint) = here.value
-                    endpoint.respond(core.shaping.response(to: requestCopy, status: answer.0, reason: answer.1, toTag: nil), to: transaction)
-                }
-            }
+            askSiblings([owner], request, callID: callID, toTag: toTag, transaction: transaction, endpoint: endpoint)
+            return
+        }
+        if status == 481, siblings.count > 1 {
+            // A BIC dialog lives on the loop its INVITE's connection landed on; an SBC may send the BYE on
+            // another connection (another worker's), which lands elsewhere. Meta does not care which
+            // connection a BYE comes on, so the other loops are asked (only on this miss path).
+            askSiblings(siblings.indices.filter { $0 != shard }, request, callID: callID, toTag: toTag, transaction: transaction, endpoint: endpoint)
             return
         }
         endpoint.respond(shaping.response(to: request, status: status, reason: reason, toTag: nil), to: transaction)
+    }
+
+    /// Asks the loops in `order`, one after another, to end the BYE's dialog; the first that knows it
+    /// answers, else 481.
+    private func askSiblings(_ order: [Int], _ request: SIPRequest, callID: String, toTag: String?, transaction: ServerTransactionID,
+                             endpoint: SIPEndpoint) {
+        let here = NIOLoopBound((self, endpoint), eventLoop: endpoint.eventLoop)
+        guard let next = order.first else {
+            endpoint.respond(shaping.response(to: request, status: 481, reason: nil, toTag: nil), to: transaction)
+            return
+        }
+        let sibling = siblings[next]
+        let rest = Array(order.dropFirst())
+        let requestCopy = request
+        sibling.eventLoop.execute {
+            let answer = sibling.value.localBye(requestCopy, callID: callID, toTag: toTag)
+            here.eventLoop.execute {
+                let (core, endpoint) = here.value
+                if answer.0 == 481, !rest.isEmpty {
+                    core.askSiblings(rest, requestCopy, callID: callID, toTag: toTag, transaction: transaction, endpoint: endpoint)
+                } else {
+                    endpoint.respond(core.shaping.response(to: requestCopy, status: answer.0, reason: answer.1, toTag: nil), to: transaction)
+                }
+            }
+        }
     }
 
     /// Ends the dialog this BYE belongs to on this loop and returns the status to answer.

@@ -17,11 +17,11 @@ final class MockHarness: @unchecked Sendable {
     var tcpPort: Int { bound.tcp!.port! }
     var certs: String { directory.path }
 
-    static func start(configuration: MockConfiguration = .default, threads: Int = 2) async throws -> MockHarness {
+    static func start(configuration: MockConfiguration = .default, threads: Int = 2, listen: MockListenAddresses = .ephemeral()) async throws -> MockHarness {
         let directory = try TemporaryDirectory()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
         let server = try await MetaMockServer(configuration: configuration, group: group, certsDirectory: directory.path)
-        let bound = try await server.start(.ephemeral())
+        let bound = try await server.start(listen)
         return MockHarness(group: group, server: server, bound: bound, directory: directory)
     }
 
@@ -66,6 +66,17 @@ final class TestClient: @unchecked Sendable {
             }
         }
         return try await promise.futureResult.get()
+    }
+
+    /// Sends an ACK (no transaction) towards `destination`.
+    func sendAck(_ ack: SIPRequest, to destination: SIPDestination) {
+        let loop = stack.eventLoops[0]
+        let bound = stack.endpoint(on: loop)
+        loop.execute {
+            bound.value.flow(for: destination) { flow, _ in
+                if let flow { bound.value.sendAck(ack, on: flow) }
+            }
+        }
     }
 
     func stop() async {
