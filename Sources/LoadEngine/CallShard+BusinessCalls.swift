@@ -126,14 +126,7 @@ extension CallShard {
             case .sendCancel:
                 if let branch = calls.elements[ref.slot]!.inviteBranch { endpoint.cancelInvite(branch: branch) }
             case .scheduleRingTimeout(let after):
-                let deadline = NIODeadline.now() + after
-                calls[ref.slot]!.ringTimeoutAt = deadline
-                let (slot, isNew) = ringTimeouts.add(ref, deadline: deadline)
-                if isNew {
-                    endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: .uptimeNanoseconds(slot)) { [self] in
-                        ringTimeoutSlotDue(slot)
-                    }
-                }
+                file(.ringTimeout, ref, deadline: .now() + after)
             case .scheduleReinvite(let after):
                 endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: after) { [self] in
                     step(ref) { $0.reinviteDue(now: .now()) }
@@ -152,14 +145,7 @@ extension CallShard {
                 // No hold: hang up now (after the ACK, which went out first).
                 step(ref) { $0.hangUp(now: .now()) }
             case .scheduleHangUp(let after):
-                let deadline = NIODeadline.now() + after
-                calls[ref.slot]!.hangUpAt = deadline
-                let (slot, isNew) = hangUps.add(ref, deadline: deadline)
-                if isNew {
-                    endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: .uptimeNanoseconds(slot)) { [self] in
-                        hangUpSlotDue(slot)
-                    }
-                }
+                file(.hangUp, ref, deadline: .now() + after)
             case .sendBye(let bye):
                 endpoint.sendRequest(bye, to: calls.elements[ref.slot]!.destination) { [self] event in
                     step(ref) { flow in
@@ -177,23 +163,44 @@ extension CallShard {
         }
     }
 
-    /// A hang-up slot came: its calls hang up, unless they ended or were rescheduled meanwhile.
-    func hangUpSlotDue(_ slot: UInt64) {
-        let now = NIODeadline.now()
-        for ref in hangUps.take(slot) where isLive(ref) {
-            guard let at = calls[ref.slot]!.hangUpAt, CallTimers.slot(for: at) == slot else { continue }
-            calls[ref.slot]!.hangUpAt = nil
-            step(ref) { $0.hangUp(now: now) }
+    /// The two deadlines a call files in the shard's slot timers.
+    enum CallDeadline { case hangUp, ringTimeout }
+
+    /// Files the call's deadline in its slot timer, and schedules the slot's one task when the slot is new.
+    func file(_ kind: CallDeadline, _ ref: CallRef, deadline: NIODeadline) {
+        let call = calls[ref.slot]!
+        let filed: (slot: UInt64, isNew: Bool)
+        switch kind {
+        case .hangUp:
+            call.hangUpAt = deadline
+            filed = hangUps.add(ref, deadline: deadline)
+        case .ringTimeout:
+            call.ringTimeoutAt = deadline
+            filed = ringTimeouts.add(ref, deadline: deadline)
+        }
+        guard filed.isNew else { return }
+        endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: .uptimeNanoseconds(filed.slot)) { [self] in
+            slotDue(kind, filed.slot)
         }
     }
 
-    /// A ring-timeout slot came: its calls still ringing are CANCELled (or, after the CANCEL, let go).
-    func ringTimeoutSlotDue(_ slot: UInt64) {
+    /// A slot came: its calls hang up, or reach their ring timeout, unless they ended or were filed again
+    /// under another slot meanwhile.
+    func slotDue(_ kind: CallDeadline, _ slot: UInt64) {
         let now = NIODeadline.now()
-        for ref in ringTimeouts.take(slot) where isLive(ref) {
-            guard let at = calls[ref.slot]!.ringTimeoutAt, CallTimers.slot(for: at) == slot else { continue }
-            calls[ref.slot]!.ringTimeoutAt = nil
-            step(ref) { $0.ringTimeoutDue(now: now) }
+        let refs = kind == .hangUp ? hangUps.take(slot) : ringTimeouts.take(slot)
+        for ref in refs where isLive(ref) {
+            let call = calls[ref.slot]!
+            switch kind {
+            case .hangUp:
+                guard let at = call.hangUpAt, CallTimers.slot(for: at) == slot else { continue }
+                call.hangUpAt = nil
+                step(ref) { $0.hangUp(now: now) }
+            case .ringTimeout:
+                guard let at = call.ringTimeoutAt, CallTimers.slot(for: at) == slot else { continue }
+                call.ringTimeoutAt = nil
+                step(ref) { $0.ringTimeoutDue(now: now) }
+            }
         }
     }
 

@@ -29,6 +29,16 @@ struct KamailioSBCTests {
         return (process, log)
     }
 
+    /// Kamailio with bic.cfg between the phones (UDP, the returned port) and the mock (TLS).
+    static func startBICEdge(mock: MockHarness, work: TemporaryDirectory, extra: [String] = [], shmMB: Int = 64) async throws -> (Process, URL, Int) {
+        let udp = try FreePort.udp(), tls = try FreePort.tcp()
+        let (edge, log) = try await startKamailio("bic.cfg", defines: [
+            "BUSINESS_LISTEN=udp:127.0.0.1:\(udp)", "META_LISTEN=tls:127.0.0.1:\(tls)",
+            "META_TARGET=\"sip:127.0.0.1:\(mock.tlsPort);transport=tls\"",
+        ] + extra, tlsConfig: try tlsConfig(certs: mock.certs, work: work), work: work, ready: [(true, udp), (false, tls)], shmMB: shmMB)
+        return (edge, log, udp)
+    }
+
     /// The lab's TLS domains for Kamailio, from `deploy/kamailio/tls.cfg.in`, with the mock's certificates.
     static func tlsConfig(certs: String, work: TemporaryDirectory) throws -> String {
         let text = try String(contentsOfFile: path("deploy/kamailio/tls.cfg.in"), encoding: .utf8).replacingOccurrences(of: "@CERTS@", with: certs)
@@ -61,11 +71,7 @@ struct KamailioSBCTests {
         let work = try TemporaryDirectory()
         defer { work.remove() }
         let mock = try await Self.startMock()
-        let udp = try FreePort.udp(), tls = try FreePort.tcp()
-        let (edge, log) = try await Self.startKamailio("bic.cfg", defines: [
-            "BUSINESS_LISTEN=udp:127.0.0.1:\(udp)", "META_LISTEN=tls:127.0.0.1:\(tls)",
-            "META_TARGET=\"sip:127.0.0.1:\(mock.tlsPort);transport=tls\"",
-        ], tlsConfig: try Self.tlsConfig(certs: mock.certs, work: work), work: work, ready: [(true, udp), (false, tls)])
+        let (edge, log, udp) = try await Self.startBICEdge(mock: mock, work: work)
         defer { ExternalProcess.stop(edge) }
         let result = try await Self.run("sbc-kamailio-bic.yaml", ["target=sip:127.0.0.1:\(udp);transport=udp"], certs: mock.certs, work: work)
         let ledger = try await mock.server.ledger()
@@ -88,11 +94,7 @@ struct KamailioSBCTests {
         let work = try TemporaryDirectory()
         defer { work.remove() }
         let mock = try await Self.startMock()
-        let udp = try FreePort.udp(), tls = try FreePort.tcp()
-        let (edge, _) = try await Self.startKamailio("bic.cfg", defines: [
-            "BUSINESS_LISTEN=udp:127.0.0.1:\(udp)", "META_LISTEN=tls:127.0.0.1:\(tls)",
-            "META_TARGET=\"sip:127.0.0.1:\(mock.tlsPort);transport=tls\"", "SIP_DOMAIN=\"sbc.wrong-example.net\"",
-        ], tlsConfig: try Self.tlsConfig(certs: mock.certs, work: work), work: work, ready: [(true, udp), (false, tls)])
+        let (edge, _, udp) = try await Self.startBICEdge(mock: mock, work: work, extra: ["SIP_DOMAIN=\"sbc.wrong-example.net\""])
         defer { ExternalProcess.stop(edge) }
         let result = try await Self.run("sbc-kamailio-bic-wrong-domain.yaml", ["target=sip:127.0.0.1:\(udp);transport=udp"], certs: mock.certs, work: work)
         await mock.stop()
@@ -136,11 +138,7 @@ struct KamailioSBCTests {
         let work = try TemporaryDirectory()
         defer { work.remove() }
         let mock = try await Self.startMock()
-        let udp = try FreePort.udp(), tls = try FreePort.tcp()
-        let (edge, _) = try await Self.startKamailio("bic.cfg", defines: [
-            "BUSINESS_LISTEN=udp:127.0.0.1:\(udp)", "META_LISTEN=tls:127.0.0.1:\(tls)",
-            "META_TARGET=\"sip:127.0.0.1:\(mock.tlsPort);transport=tls\"",
-        ], tlsConfig: try Self.tlsConfig(certs: mock.certs, work: work), work: work, ready: [(true, udp), (false, tls)], shmMB: 16)
+        let (edge, _, udp) = try await Self.startBICEdge(mock: mock, work: work, shmMB: 16)
         defer { ExternalProcess.stop(edge) }
         let scenario = try ScenarioLoader.load(path: Self.path("Scenarios/sbc-kamailio-bic.yaml"), overrides: try [
             "target=sip:127.0.0.1:\(udp);transport=udp", "capacity.start=25/s", "capacity.factor=4", "capacity.max=1600/s",
