@@ -182,6 +182,9 @@ public enum ScenarioLoader {
             return scenario
         } catch var error as ConfigFileError {
             if let o = overrides.last(where: { error.path == $0.path || error.path.hasPrefix($0.path + ".") || error.path.hasPrefix($0.path + "[") }) {
+                // The value came from the command line: no line of the file to point at.
+                error.line = nil
+                error.column = nil
                 error.message += " (from \(o.flag) \(o))"
             }
             throw error
@@ -302,7 +305,9 @@ public enum ScenarioLoader {
             guard let b = lm["burst"] else { throw l.error("arrivals: burst needs 'burst: { size: N, every: 2s }'") }
             let bm = try b.mapping(allowed: ["size", "every"])
             guard let size = bm["size"], let every = bm["every"] else { throw b.error("burst needs 'size' and 'every'") }
-            arrivals = .burst(size: try size.int(min: 1, max: 1_000_000), every: try every.seconds())
+            let interval = try every.seconds()
+            guard interval > 0 else { throw every.error("a burst repeats after more than 0 s") }
+            arrivals = .burst(size: try size.int(min: 1, max: 1_000_000), every: interval)
         case "ramp":
             guard let st = lm["stages"] else { throw l.error("arrivals: ramp needs 'stages: [{ rate: 10/s, duration: 30s }, ...]'") }
             let stages = try st.sequence().map { item -> Scenario.RampStage in

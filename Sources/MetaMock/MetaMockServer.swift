@@ -176,9 +176,13 @@ public final class MetaMockServer: Sendable {
     /// Starts the listeners and returns their addresses.
     public func start(_ listen: MockListenAddresses) async throws -> MockBoundAddresses {
         var bound = MockBoundAddresses()
-        if let port = listen.tlsPort { bound.tls = try await stack.listenStream(host: listen.host, port: port, tls: true) }
+        if let port = listen.tlsPort {
+            bound.tls = try await MockListenError.naming("TLS", listen.host, port) { try await stack.listenStream(host: listen.host, port: port, tls: true) }
+        }
         if let port = listen.udpPort {
-            bound.udpByLoop = try await stack.listenUDP(host: listen.host, port: port, sharedPort: !listen.udpPortPerLoop)
+            bound.udpByLoop = try await MockListenError.naming("UDP", listen.host, port) {
+                try await stack.listenUDP(host: listen.host, port: port, sharedPort: !listen.udpPortPerLoop)
+            }
             bound.udp = bound.udpByLoop.first
         }
         if let port = listen.tcpPort {
@@ -190,7 +194,7 @@ public final class MetaMockServer: Sendable {
                     bound.tcp = try await stack.listenStream(host: listen.host, port: 0, tls: false)
                 }
             } else {
-                bound.tcp = try await stack.listenStream(host: listen.host, port: port, tls: false)
+                bound.tcp = try await MockListenError.naming("TCP", listen.host, port) { try await stack.listenStream(host: listen.host, port: port, tls: false) }
             }
         }
         var ports: [SIPTransportKind: Int] = [:]

@@ -73,8 +73,16 @@ struct MockCommand: AsyncParsableCommand {
             FileHandle.standardError.write(Data("info: \(line)\n".utf8))
         }
         if let ledger { try await server.writeLedger(to: ledger) }
-        let bound = try await server.start(MockListenAddresses(
-            host: host, tlsPort: tlsPort, udpPort: noUDP ? nil : udpPort, tcpPort: noTCP ? nil : tcpPort))
+        let bound: MockBoundAddresses
+        do {
+            bound = try await server.start(MockListenAddresses(
+                host: host, tlsPort: tlsPort, udpPort: noUDP ? nil : udpPort, tcpPort: noTCP ? nil : tcpPort))
+        } catch let error as MockListenError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            await server.stop()
+            try? await group.shutdownGracefully()
+            throw ExitCode(2)
+        }
         for business in configuration.businesses {
             print("business \(business.number) (phone number id \(business.phoneNumberID)): SIP server \(business.sipServerHostname), digest user \(business.digestUsername), password \(business.sipPassword)")
         }

@@ -69,25 +69,37 @@ public struct YAMLValue {
         }
     }
 
-    /// A duration with a unit: `250ms`, `5s`, `2m`, `1h`; a bare number is seconds.
+    /// The longest duration any field takes: 30 days (a soak), far inside what a time in nanoseconds holds.
+    public static let longestDuration = 30.0 * 86_400
+
+    /// A duration with a unit: `250ms`, `5s`, `2m`, `1h`; a bare number is seconds. At most 30 days.
     public func seconds() throws -> Double {
         let text = try string().trimmingCharacters(in: .whitespaces)
         let units: [(String, Double)] = [("ms", 0.001), ("us", 0.000_001), ("s", 1), ("m", 60), ("h", 3600), ("d", 86400)]
+        var value: Double? = nil
         for (suffix, factor) in units where text.hasSuffix(suffix) {
-            if let value = Double(text.dropLast(suffix.count)), value >= 0 { return value * factor }
+            if let number = Double(text.dropLast(suffix.count)) { value = number * factor; break }
         }
-        if let value = Double(text), value >= 0 { return value }
-        throw error("expected a duration like 500ms, 5s or 2m, found '\(text)'")
+        if value == nil { value = Double(text) }
+        guard let value, value.isFinite else { throw error("expected a duration like 500ms, 5s or 2m, found '\(text)'") }
+        guard value >= 0 else { throw error("a duration is not negative, found '\(text)'") }
+        guard value <= Self.longestDuration else { throw error("'\(text)' is longer than the longest duration wasim takes, 30d") }
+        return value
     }
 
-    /// A rate `N/s` (or `N/m`); a bare number is per second.
+    /// The highest rate any field takes, calls per second.
+    public static let highestRate = 1_000_000.0
+
+    /// A rate `N/s` (or `N/m`); a bare number is per second. Above 0, at most 1,000,000/s.
     public func ratePerSecond() throws -> Double {
         let text = try string().replacingOccurrences(of: " ", with: "")
         var value: Double?
         if text.hasSuffix("/s") { value = Double(text.dropLast(2)) }
         else if text.hasSuffix("/m") { value = Double(text.dropLast(2)).map { $0 / 60 } }
         else { value = Double(text) }
-        guard let value, value > 0 else { throw error("expected a rate like 200/s, found '\(text)'") }
+        guard let value, value.isFinite else { throw error("expected a rate like 200/s, found '\(text)'") }
+        guard value > 0 else { throw error("a rate is above 0/s, found '\(text)'") }
+        guard value <= Self.highestRate else { throw error("'\(text)' is above the highest rate wasim takes, 1000000/s") }
         return value
     }
 
@@ -141,10 +153,19 @@ public struct YAMLValue {
 
     public var isScalar: Bool { if case .scalar = node { return true } else { return false } }
 
-    /// Reads and parses a YAML file; an unreadable file is an error naming it.
+    /// Reads and parses a YAML file. A missing file, a folder, an unreadable file and a file that is not
+    /// text each get their own error, naming the file.
     public static func document(path: String) throws -> YAMLValue {
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw ConfigFileError(file: path, path: "", message: "cannot read the file")
+        var isFolder: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isFolder) else {
+            throw ConfigFileError(file: path, path: "", message: "no such file")
+        }
+        guard !isFolder.boolValue else { throw ConfigFileError(file: path, path: "", message: "is a folder, not a YAML file") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigFileError(file: path, path: "", message: "cannot read the file (permission denied?)")
+        }
+        guard !data.contains(0), let text = String(data: data, encoding: .utf8) else {
+            throw ConfigFileError(file: path, path: "", message: "is not a text file (binary, or not UTF-8): expected YAML")
         }
         return try document(text, file: path)
     }

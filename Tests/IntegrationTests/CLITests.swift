@@ -158,4 +158,16 @@ struct CLITests {
         // Every level kept its own results.
         #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir.path)/\(run)/steps").count == steps.count)
     }
+
+    /// A port clash names the listener and the port (it was a raw `bind(...)` errno), exit 2.
+    @Test(.enabled(if: CLITests.available))
+    func mockPortClashNamesThePort() async throws {
+        let mock = try await MockHarness.start()
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let result = try await ExternalProcess.run(Self.binary, ["mock", "--tls-port", "\(mock.tlsPort)", "--no-udp", "--no-tcp", "--certs", dir.path], timeout: 30)
+        await mock.stop()
+        #expect(result.status == 2, "\(result.output)")
+        #expect(result.output.contains("error: cannot listen for TLS on 127.0.0.1:\(mock.tlsPort): address already in use"), "\(result.output)")
+    }
 }
