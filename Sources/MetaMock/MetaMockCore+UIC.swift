@@ -254,7 +254,7 @@ extension MetaMockCore {
     /// never arrives … certificate invalid or hostname mismatch").
     static func describeTransportFailure(_ text: String, entry: UICCallEntry) -> String {
         let host = entry.flow.identity.serverHost
-        if text.contains("Hostname") || text.contains("hostname") {
+        if text.contains("Hostname") || text.contains("hostname") || text.contains("certificate is not for") {
             return "TLS refused: the certificate of the business server does not cover \(host) (\(text))"
         }
         if text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("certificate") {

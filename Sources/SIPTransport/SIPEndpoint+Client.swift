@@ -339,7 +339,7 @@ extension SIPEndpoint {
                     for waiter in waiters { waiter(flow, nil) }
                 case .failure(let error):
                     connections[destination] = nil
-                    for waiter in waiters { waiter(nil, "\(destination): \(error)") }
+                    for waiter in waiters { waiter(nil, "\(TransportFailure.describe(error)) (\(destination))") }
                 }
             }
         }

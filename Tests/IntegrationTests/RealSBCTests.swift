@@ -276,3 +276,28 @@ struct FailoverTests {
         #expect(SIPServerLocator.parseServiceRecords(Array(m.prefix(40))).isEmpty)
     }
 }
+
+/// A transport failure is named in a few words in the reason column (it was the error's debug text), and
+/// the call ends as `transport`.
+@Suite("Transport failures, classified")
+struct TransportFailureTests {
+    @Test func refusedConnectionAndWrongCertificate() async throws {
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let closed = try FreePort.tcp()
+        var refused = try RealSBCTests.scenario("refused", transport: "tcp", calls: 2)
+        refused.target = .uri(try SIPURI("sip:127.0.0.1:\(closed);transport=tcp"))
+        let r = try await ScenarioRunner(scenario: refused, options: RunOptions(resultsRoot: work.path, certsDirectory: work.path)).run().summary
+        #expect(r.responses == ["503 connection refused (tcp:127.0.0.1:\(closed))": 2], "\(r.responses)")
+        #expect(r.ends == ["transport": 2])
+
+        let mock = try await MockHarness.start()
+        var wrongName = try RealSBCTests.scenario("wrong-name", transport: "tls", calls: 2)
+        wrongName.target = .uri(try SIPURI("sip:127.0.0.1:\(mock.tlsPort);transport=tls"))
+        wrongName.serverName = "other.example.com"
+        let w = try await ScenarioRunner(scenario: wrongName, options: RunOptions(resultsRoot: work.path, certsDirectory: mock.certs)).run().summary
+        await mock.stop()
+        #expect(w.responses == ["503 TLS handshake failed: certificate is not for other.example.com (tls:127.0.0.1:\(mock.tlsPort))": 2], "\(w.responses)")
+        #expect(w.ends == ["transport": 2])
+    }
+}

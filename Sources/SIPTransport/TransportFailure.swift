@@ -1,0 +1,42 @@
+import NIOCore
+import NIOPosix
+import NIOSSL
+
+/// A transport failure in the few words a results file shows ("connection refused", "TLS handshake
+/// failed: certificate verify failed"), instead of an error's debug text; the destination is named by the
+/// caller.
+public enum TransportFailure {
+    public static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        if let ssl = error as? NIOSSLError {
+            switch ssl {
+            case .handshakeFailed(let inner): return "TLS handshake failed: \(certificateReason(String(describing: inner)))"
+            case .uncleanShutdown: return "TLS connection closed without close_notify"
+            default: return "TLS failed: \(ssl)"
+            }
+        }
+        if let ssl = error as? BoringSSLError { return "TLS handshake failed: \(certificateReason(String(describing: ssl)))" }
+        if error is ChannelError, case .connectTimeout = error as! ChannelError { return "connection timed out" }
+        for (needle, phrase) in [("Connection refused", "connection refused"), ("errno: 111", "connection refused"),
+                                 ("Connection reset", "connection reset"), ("errno: 104", "connection reset"),
+                                 ("No route to host", "no route to host"), ("Network is unreachable", "network unreachable"),
+                                 ("connectTimeout", "connection timed out"), ("timed out", "connection timed out"),
+                                 ("certificate", "TLS handshake failed: " + certificateReason(text))] where text.contains(needle) {
+            return phrase
+        }
+        return text.count > 120 ? String(text.prefix(120)) + "…" : text
+    }
+
+    /// The certificate part of a TLS error, when there is one.
+    static func certificateReason(_ text: String) -> String {
+        if let start = text.range(of: "Couldn't find "), let end = text.range(of: " in certificate", range: start.upperBound..<text.endIndex) {
+            return "certificate is not for \(text[start.upperBound..<end.lowerBound])"
+        }
+        for (needle, phrase) in [("CERTIFICATE_VERIFY_FAILED", "certificate verify failed"), ("certificate verify failed", "certificate verify failed"),
+                                 ("unable to get local issuer", "certificate from an unknown CA"), ("hostname", "certificate is for another host"),
+                                 ("expired", "certificate expired")] where text.contains(needle) {
+            return phrase
+        }
+        return text.count > 100 ? String(text.prefix(100)) + "…" : text
+    }
+}
