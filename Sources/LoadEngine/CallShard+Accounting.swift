@@ -64,24 +64,27 @@ extension CallShard {
     /// A span in milliseconds, for the per-call record.
     static func milliseconds(_ t: TimeAmount?) -> Double? { t.map { Double($0.nanoseconds) / 1e6 } }
 
-    /// Counts the call and appends its record; returns whether it ended as the scenario expects (a trace
-    /// is written for the calls that did not).
+    /// Counts the call (`succeeded`: it connected) and appends its record; returns whether it ended as the
+    /// scenario expects (a trace is written for the calls that did not).
     @discardableResult
-    func account(_ record: CallRecord, succeeded: Bool, times: EndedCall, extraResponses: [String] = []) -> Bool {
+    func account(_ record: CallRecord, succeeded: Bool, teardownFailed: Bool = false, times: EndedCall, extraResponses: [String] = []) -> Bool {
         var record = record
         record.succeeded = succeeded
         record.outcome = succeeded ? "connected" : "failed"
         statistics.responses["\(record.status) \(record.reason)", default: 0] += 1
         for extra in extraResponses { statistics.responses[extra, default: 0] += 1 }
         if succeeded { statistics.connected += 1 } else { statistics.failed += 1 }
-        var asExpected = succeeded
+        // A connected call whose hang-up went wrong (BYE timed out or refused, the far end's BYE missing)
+        // stays connected, and is counted apart: it did not end as expected.
+        if teardownFailed { statistics.teardownFailed += 1 }
+        var asExpected = succeeded && !teardownFailed
         if let expected = plan.scenario.callees.expectation(for: record.callee) {
             let met = expected.matches(status: record.status, reason: record.reason)
             record.expected = expected.description
             record.expectationMet = met
             statistics.expectationsChecked += 1
             // A 2xx that was expected still has to end well (its BYE answered).
-            asExpected = met && (succeeded || !(200..<300).contains(record.status))
+            asExpected = met && ((succeeded && !teardownFailed) || !(200..<300).contains(record.status))
             if !met {
                 statistics.expectationsUnmet += 1
                 if statistics.unmetExamples.count < 10 {

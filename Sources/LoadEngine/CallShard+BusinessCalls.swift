@@ -267,8 +267,9 @@ extension CallShard {
         }
         record.end = outcome.end.rawValue
         if outcome.endedByFarEnd { record.teardown = "bye from meta" } else if let bye = outcome.byeStatus { record.teardown = "bye \(bye)" }
-        let succeeded = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true) && !outcome.userHangUpMissing
-        let asExpected = account(record, succeeded: succeeded,
+        let succeeded = outcome.connected
+        let teardownFailed = succeeded && ((outcome.byeStatus.map { $0 >= 300 } ?? false) || outcome.userHangUpMissing)
+        let asExpected = account(record, succeeded: succeeded, teardownFailed: teardownFailed,
                                  times: EndedCall(intended: call.intended, setup: timing.setup, postDial: timing.postDial, auth: timing.auth,
                                                   answered: timing.answered, duration: timing.duration),
                                  extraResponses: outcome.inDialogResponses)

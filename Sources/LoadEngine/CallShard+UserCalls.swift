@@ -62,8 +62,9 @@ extension CallShard {
             record.clippedMs = media.clippedMs
             statistics.recordMedia(security: media.security, startMs: media.mediaStartMs, clippedMs: media.clippedMs)
         }
-        let succeeded = outcome.connected && (outcome.byeStatus.map { $0 < 300 } ?? true) && !businessMissing
-        let asExpected = account(record, succeeded: succeeded,
+        let succeeded = outcome.connected
+        let teardownFailed = succeeded && ((outcome.byeStatus.map { $0 >= 300 } ?? false) || businessMissing)
+        let asExpected = account(record, succeeded: succeeded, teardownFailed: teardownFailed,
                                  times: EndedCall(intended: call.intended, setup: setup, postDial: postDial, auth: auth,
                                                   answered: timing.answered, duration: span(timing.answered, timing.byeSent ?? timing.ended)))
         if plan.traceMode == .all || (plan.traceMode == .failed && !(succeeded && asExpected)) {

@@ -16,6 +16,13 @@ public struct RunSummary: Codable, Sendable {
         public var shed = 0
         /// Calls that rang until `call.ring_timeout` and were CANCELled by the business (end `ring_timeout`).
         public var unanswered = 0
+        /// Of the connected calls, those whose hang-up went wrong: the BYE timed out or was refused, or the
+        /// BYE the far end was to send never came (`teardown` in calls.csv says which). Not expected: a
+        /// run with any does not pass.
+        public var teardownFailed = 0
+        enum CodingKeys: String, CodingKey {
+            case attempted, connected, failed, dropped, unexpected, shed, unanswered, teardownFailed = "teardown_failed"
+        }
     }
 
     /// Calls of one direction (in a `direction: mix` run).

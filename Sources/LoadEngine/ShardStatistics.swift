@@ -61,6 +61,8 @@ public struct ShardStatistics: Sendable {
     public var ends: [String: Int] = [:]
     /// INVITEs sent to the next target after the current one failed.
     public var failovers = 0
+    /// Connected calls whose hang-up went wrong (BYE timed out or refused, the far end's BYE missing).
+    public var teardownFailed = 0
     /// Event-loop lag of the shard's loop (a 100 ms tick's lateness), in µs.
     public var loopLag = ShardStatistics.makeHistogram()
     /// TLS connect + handshake of the shard's connections, in µs.
@@ -180,6 +182,7 @@ public struct ShardStatistics: Sendable {
         for (k, v) in other.responses { responses[k, default: 0] += v }
         for (k, v) in other.ends { ends[k, default: 0] += v }
         failovers += other.failovers
+        teardownFailed += other.teardownFailed
         attempted += other.attempted
         connected += other.connected
         failed += other.failed

@@ -301,3 +301,29 @@ struct TransportFailureTests {
         #expect(w.ends == ["transport": 2])
     }
 }
+
+/// A call answered 200 whose BYE is refused is a connected call with a failed teardown, not a failed call
+/// (it was counted "0 connected, 3 failed").
+@Suite("Teardown apart from connecting")
+struct TeardownTests {
+    @Test(.enabled(if: Peers.available("sipp")))
+    func refusedByeIsAConnectedCallWithAFailedTeardown() async throws {
+        let sipp = try #require(Peers.path("sipp"), "sip-tester (sipp) is not installed")
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let port = try FreePort.udp()
+        let (uas, _) = try ExternalProcess.start(sipp, [
+            "-sf", RealSBCTests.sippFile("uas-refuses-bye"), "-t", "u1", "-i", "127.0.0.1", "-p", "\(port)", "-m", "3", "-nostdin", "-timeout", "30",
+        ], directory: work.url)
+        defer { ExternalProcess.stop(uas) }
+        #expect(await eventually(timeout: 20) { udpPortIsBound(port) })
+        var options = RunOptions(resultsRoot: work.path, certsDirectory: work.path)
+        options.target = try SIPURI("sip:127.0.0.1:\(port);transport=udp")
+        let result = try await ScenarioRunner(scenario: try RealSBCTests.scenario("bye-481", transport: "udp", calls: 3), options: options).run()
+        let s = result.summary
+        #expect(s.calls.connected == 3 && s.calls.failed == 0 && s.calls.teardownFailed == 3, "\(s.calls)")
+        #expect(s.ends == ["connected": 3] && !s.passed && s.calls.unexpected == 3)
+        let rows = try String(contentsOfFile: result.directory + "/calls.csv", encoding: .utf8).split(separator: "\n").dropFirst()
+        #expect(rows.count == 3 && rows.allSatisfy { $0.hasSuffix(",connected,bye 481,connected") }, "\(rows)")
+    }
+}
