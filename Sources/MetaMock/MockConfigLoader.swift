@@ -95,7 +95,8 @@ public enum MockConfigLoader {
     static func business(_ v: YAMLValue) throws -> MockConfiguration.Business {
         let m = try v.mapping(allowed: ["number", "phone_number_id", "apps", "sip_server", "srtp_key_exchange_protocol"])
         guard let numberValue = m["number"], let idValue = m["phone_number_id"], let appsValue = m["apps"], let serverValue = m["sip_server"] else {
-            throw v.error("a business needs number, phone_number_id, apps and sip_server")
+            let missing = ["number", "phone_number_id", "apps", "sip_server"].filter { m[$0] == nil }
+            throw v.error("a business needs number, phone_number_id, apps and sip_server; missing: \(missing.joined(separator: ", "))")
         }
         let number = try numberValue.string()
         guard NumberSet.isE164(number) else { throw numberValue.error("'\(number)' is not an E.164 number like +15550100001") }

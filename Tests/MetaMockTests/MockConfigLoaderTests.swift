@@ -111,4 +111,16 @@ struct MockConfigLoaderTests {
             """))
         #expect(app.path == "businesses[0].sip_server.app_id")
     }
+
+    /// A business missing keys says which ones (it listed all four, whatever was wrong).
+    @Test func missingBusinessKeysAreNamed() {
+        do {
+            _ = try MockConfigLoader.parse("businesses:\n  - number: \"+15550100001\"\n    phone_number_id: \"1\"\n", file: "m.yaml")
+            Issue.record("accepted")
+        } catch let error as ConfigFileError {
+            #expect(error.description == "m.yaml:2:5: businesses[0]: a business needs number, phone_number_id, apps and sip_server; missing: apps, sip_server")
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
 }
