@@ -268,14 +268,14 @@ public enum ScenarioLoader {
         // transport
         var transport = SIPTransportKind.tls
         var connections = Scenario.Connections.shared
-        var caFile: String? = nil, serverName = "wa.meta.vc", localHost = "127.0.0.1"
+        var caFile: String? = nil, serverName = "wa.meta.vc", localHost = "127.0.0.1", localHostGiven = false
         if let t = top["transport"] {
             let m = try t.mapping(allowed: ["protocol", "connections", "ca", "server_name", "local_host"])
             if let v = m["protocol"] { transport = SIPTransportKind(rawValue: try v.choice(["tls", "tcp", "udp"]))! }
             if let v = m["connections"] { connections = try v.choice(["shared", "per-agent"]) == "shared" ? .shared : .perAgent }
             if let v = m["ca"] { caFile = try v.string() }
             if let v = m["server_name"] { serverName = try v.string() }
-            if let v = m["local_host"] { localHost = try v.string() }
+            if let v = m["local_host"] { localHost = try v.string(); localHostGiven = true }
         }
         if case .uri(let uri) = target, let t = uri.transport, let kind = SIPTransportKind(token: t), top["transport"] == nil {
             transport = kind
@@ -406,7 +406,7 @@ public enum ScenarioLoader {
         if let x = lm["max_in_flight"] { scenario.maxInFlight = try x.int(min: 1, max: 10_000_000) }
         if let x = lm["shed_late"] { scenario.shedLate = try x.seconds() }
         if let x = lm["shed_when_saturated"] { scenario.shedWhenSaturated = try x.bool() }
-        scenario.localHostGiven = (try? top["transport"]?.mapping(allowed: ["protocol", "connections", "ca", "server_name", "local_host"])["local_host"]) != nil
+        scenario.localHostGiven = localHostGiven
         scenario.direction = direction
         scenario.ringTimeout = ringTimeout
         scenario.businessUAS = businessUAS

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import NIOCore
+
 /// A listener of the mock could not be opened: which transport, address and port, and why ("address
 /// already in use"), instead of a bare `bind(...)` errno.
 public struct MockListenError: Error, CustomStringConvertible {
@@ -12,12 +17,17 @@ public struct MockListenError: Error, CustomStringConvertible {
 
     /// Runs `open`, turning its failure into a `MockListenError` that names the listener.
     static func naming<T>(_ transport: String, _ host: String, _ port: Int, _ open: () async throws -> T) async throws -> T {
-        do { return try await open() } catch {
-            let text = "\(error)"
-            let reason = text.contains("Address already in use") || text.contains("EADDRINUSE") || text.contains("errno: 98") ? "address already in use"
-                : text.contains("Cannot assign requested address") || text.contains("errno: 99") ? "no such local address"
-                : text.contains("Permission denied") || text.contains("errno: 13") ? "permission denied (ports below 1024 need root)" : text
+        do { return try await open() } catch let error as IOError {
+            let reason: String
+            switch error.errnoCode {
+            case EADDRINUSE: reason = "address already in use"
+            case EADDRNOTAVAIL: reason = "no such local address"
+            case EACCES: reason = "permission denied (ports below 1024 need root)"
+            default: reason = "\(error)"
+            }
             throw MockListenError(transport: transport, host: host, port: port, reason: reason)
+        } catch {
+            throw MockListenError(transport: transport, host: host, port: port, reason: "\(error)")
         }
     }
 }

@@ -1,3 +1,6 @@
+#if canImport(Glibc)
+import Glibc
+#endif
 import NIOCore
 import NIOPosix
 import NIOSSL
@@ -16,7 +19,21 @@ public enum TransportFailure {
             }
         }
         if let ssl = error as? BoringSSLError { return "TLS handshake failed: \(certificateReason(String(describing: ssl)))" }
-        if error is ChannelError, case .connectTimeout = error as! ChannelError { return "connection timed out" }
+        if let connection = error as? NIOConnectionError, let first = connection.connectionErrors.first {
+            return describe(first.error)
+        }
+        if let io = error as? IOError {
+            switch io.errnoCode {
+            case ECONNREFUSED: return "connection refused"
+            case ECONNRESET: return "connection reset"
+            case ETIMEDOUT: return "connection timed out"
+            case EHOSTUNREACH: return "no route to host"
+            case ENETUNREACH: return "network unreachable"
+            default: break
+            }
+        }
+        if let channel = error as? ChannelError, case .connectTimeout = channel { return "connection timed out" }
+        // What is left (a TLS library's or a wrapped error's text) is matched on its words.
         for (needle, phrase) in [("Connection refused", "connection refused"), ("errno: 111", "connection refused"),
                                  ("Connection reset", "connection reset"), ("errno: 104", "connection reset"),
                                  ("No route to host", "no route to host"), ("Network is unreachable", "network unreachable"),

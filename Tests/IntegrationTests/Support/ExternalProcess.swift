@@ -21,18 +21,19 @@ struct ExternalProcess {
         if let stdin { input.fileHandleForWriting.write(Data(stdin.utf8)) }
         try? input.fileHandleForWriting.close()
         var timedOut = false
+        // Foundation reaps its children from a SIGCHLD source; with some peers in the test process (dnsmasq,
+        // a process of a network namespace) that source was seen to stay silent and leave a zombie, so the
+        // child is also reaped here.
+        func reap() -> Int32? {
+            var status: Int32 = 0
+            guard waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier else { return nil }
+            return (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
+        }
         var reapedStatus: Int32? = nil
         let deadline = Date().addingTimeInterval(timeout)
-        while !finished.isSet {
-            // Foundation reaps its children from a SIGCHLD source; with some peers in the test process
-            // (dnsmasq, a process of a network namespace) that source was seen to stay silent and leave a
-            // zombie, so the child is also reaped here.
-            var status: Int32 = 0
-            if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
-                reapedStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-                break
-            }
-            if Date() > deadline {
+        while !finished.isSet, reapedStatus == nil {
+            reapedStatus = reap()
+            if reapedStatus == nil, Date() > deadline {
                 timedOut = true
                 process.terminate()
                 try await Task.sleep(nanoseconds: 200_000_000)
@@ -41,16 +42,10 @@ struct ExternalProcess {
             }
             try await Task.sleep(nanoseconds: 20_000_000)
         }
-        if reapedStatus == nil {
-            let settle = Date().addingTimeInterval(5)
-            while process.isRunning, Date() < settle {
-                var status: Int32 = 0
-                if waitpid(process.processIdentifier, &status, WNOHANG) == process.processIdentifier {
-                    reapedStatus = (status & 0x7F) == 0 ? (status >> 8) & 0xFF : 128 + (status & 0x7F)
-                    break
-                }
-                try await Task.sleep(nanoseconds: 10_000_000)
-            }
+        // Killed after the deadline: wait until it is gone (Foundation or we reap it).
+        while reapedStatus == nil, process.isRunning {
+            reapedStatus = reap()
+            try await Task.sleep(nanoseconds: 10_000_000)
         }
         try? out.close()
         let output = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""

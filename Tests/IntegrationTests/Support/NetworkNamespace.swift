@@ -49,6 +49,14 @@ struct NetworkNamespace {
         (Peers.path("ip") ?? "/usr/sbin/ip", ["netns", "exec", name, executable] + arguments)
     }
 
+    /// True when something in the namespace listens on `port` (UDP, or TCP in LISTEN state), as `ss` sees it there.
+    func isListening(port: Int, udp: Bool) async -> Bool {
+        guard let ss = Peers.path("ss") else { return false }
+        let (command, arguments) = exec(ss, [udp ? "-Hlun" : "-Hltn", "sport = :\(port)"])
+        let r = try? await ExternalProcess.run(command, arguments, timeout: 10)
+        return r.map { $0.status == 0 && !$0.output.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty } ?? false
+    }
+
     /// Deletes the namespace; its end of the veth pair goes with it, and so does ours.
     func remove() async {
         guard let ip = Peers.path("ip") else { return }
