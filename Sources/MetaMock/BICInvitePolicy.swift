@@ -12,7 +12,8 @@ public enum BICDecision: Sendable, Equatable {
 }
 
 /// Meta's checks on a BIC INVITE, in the order of `meta-sip-spec.md` §10: Request-URI, credentials, From
-/// number, From host, app authorization, digest, duplicate call, permission, 24 h connected-call limit,
+/// number, From host, app authorization, failed-authentication lockout, digest (the username must be the From
+/// number's, the password its SIP app's), duplicate call, permission, 24 h connected-call limit,
 /// SDP offer, concurrency. Every text is Meta's where Meta documents one. Time is passed in.
 public struct BICInvitePolicy: Sendable {
     public let configuration: MockConfiguration
@@ -23,15 +24,19 @@ public struct BICInvitePolicy: Sendable {
     ///   - monotonic: seconds, for nonce ages.
     ///   - wall: seconds since the epoch as the mock's (possibly scaled) clock reads, for permissions and limits.
     ///   - startedAt: the mock's start on the same clock (temporary permissions count from it).
+    ///   - source: the sender's IP address, and `throttle` its failed-authentication counts (nil: none).
     public func evaluate(_ request: SIPRequest, digest: inout DigestServer, state: MockCallState,
-                         monotonic: UInt64, wall: Double, startedAt: Double) -> BICDecision
+                         monotonic: UInt64, wall: Double, startedAt: Double,
+                         source: String? = nil, throttle: DigestFailureThrottle? = nil) -> BICDecision
     {
-        evaluate(request, offer: SDPOfferSummary(request.body), digest: &digest, state: state, monotonic: monotonic, wall: wall, startedAt: startedAt)
+        evaluate(request, offer: SDPOfferSummary(request.body), digest: &digest, state: state, monotonic: monotonic, wall: wall,
+                 startedAt: startedAt, source: source, throttle: throttle)
     }
 
     /// The same, with the INVITE's SDP offer already read (the mock reads it once per INVITE).
     func evaluate(_ request: SIPRequest, offer: SDPOfferSummary, digest: inout DigestServer, state: MockCallState,
-                  monotonic: UInt64, wall: Double, startedAt: Double) -> BICDecision
+                  monotonic: UInt64, wall: Double, startedAt: Double,
+                  source: String? = nil, throttle: DigestFailureThrottle? = nil) -> BICDecision
     {
         // 1. An IP literal or a sips: Request-URI → 404 (spec §1, §2.2).
         if request.uri.isSecure || request.uri.hostIsIPLiteral || !request.uri.isSIP {
@@ -65,11 +70,26 @@ public struct BICInvitePolicy: Sendable {
         guard let credentials = try? DigestCredentials(parsing: authorization) else {
             return .reject(status: 403, reason: "Forbidden", rule: "digest: malformed credentials")
         }
-        let password = configuration.business(digestUsername: credentials.username)?.sipPassword
-        switch digest.verify(credentials, method: request.method, password: password, now: monotonic) {
-        case .accepted: break
+        if let throttle, let key = throttle.lockedOut(source: source, username: credentials.username, now: wall) {
+            return .reject(status: 403, reason: "Forbidden",
+                           rule: "auth-throttle: \(key) is locked out after \(throttle.policy.failures) failed attempts")
+        }
+        // The password is the one of the From number's SIP app: another business's username and password
+        // do not authenticate this number's calls.
+        let verdict: DigestVerdict
+        if credentials.username != business.digestUsername {
+            verdict = .rejected("username '\(credentials.username)' is not \(business.number)'s (\(business.digestUsername))")
+        } else {
+            verdict = digest.verify(credentials, method: request.method, password: business.sipPassword, now: monotonic)
+        }
+        switch verdict {
+        case .accepted:
+            throttle?.recordSuccess(source: source, username: credentials.username, now: wall)
         case .stale: return .challenge(stale: true)
-        case .rejected(let why): return .reject(status: 403, reason: "Forbidden", rule: "digest: \(why)")
+        case .rejected(let why):
+            let locked = throttle?.recordFailure(source: source, username: credentials.username, now: wall) ?? []
+            let note = locked.isEmpty ? "" : "; \(locked.map(\.description).joined(separator: " and ")) now locked out"
+            return .reject(status: 403, reason: "Forbidden", rule: "digest: \(why)\(note)")
         }
         // 7–10. Duplicate call, permission, the 24 h limit, concurrency.
         let user = request.uri.userNumber.map(String.init) ?? ""

@@ -34,7 +34,8 @@ public enum DigestVerdict: Sendable, Equatable {
 ///
 /// so any shard can check any nonce, and no two challenges of one second share a nonce (a shared nonce
 /// would make the second client's `nc=00000001` look like a replay). Replay tracking (`nc` must grow) is
-/// kept per instance, one instance per event loop. Time is passed in (seconds), never read.
+/// kept per instance, one instance per event loop. A wrong response uses its nonce up (on the loop that saw
+/// it), so each guess costs a new challenge. Time is passed in (seconds), never read.
 public struct DigestServer: Sendable {
     public let policy: DigestServerPolicy
     private let secret: [UInt8]
@@ -91,21 +92,29 @@ public struct DigestServer: Sendable {
         guard policy.algorithms.contains(credentials.algorithm) else {
             return .rejected("algorithm \(credentials.algorithm.rawValue) was not offered")
         }
-        guard let password else { return .rejected("unknown user '\(credentials.username)'") }
+        let key = UInt64(nonce.prefix(10), radix: 16) ?? 0
+        if let seen = highestNC[key], UInt32(seen >> 32) == Self.usedUp {
+            return .rejected("nonce was used up by a wrong response")
+        }
+        guard let password else {
+            useUp(key, now: now)
+            return .rejected("unknown user '\(credentials.username)'")
+        }
         let expected = DigestComputation.response(
             algorithm: credentials.algorithm, username: credentials.username, realm: credentials.realm,
             password: password, method: method.rawValue, uri: credentials.uri, nonce: nonce, nc: credentials.nc,
             cnonce: credentials.cnonce, qop: credentials.qop)
         guard constantTimeEqual(expected, credentials.response.lowercased()) else {
+            // One wrong guess per challenge: the nonce cannot serve another (a guesser must ask again).
+            useUp(key, now: now)
             return .rejected("digest response does not match")
         }
         let age = (UInt32(truncatingIfNeeded: now) &- issued) & Self.timeMask
         if UInt64(age) > policy.nonceLifetime { return .stale }
         if credentials.qop != nil {
-            guard let ncText = credentials.nc, let nc = UInt32(ncText, radix: 16), nc > 0 else {
+            guard let ncText = credentials.nc, let nc = UInt32(ncText, radix: 16), nc > 0, nc < Self.usedUp else {
                 return .rejected("qop=auth without a valid nc")
             }
-            let key = UInt64(nonce.prefix(10), radix: 16) ?? 0
             if let seen = highestNC[key], nc <= UInt32(seen >> 32) {
                 return .rejected("nc \(ncText) replayed for this nonce")
             }
@@ -113,6 +122,15 @@ public struct DigestServer: Sendable {
             prune(now: now)
         }
         return .accepted
+    }
+
+    /// The `nc` recorded for a nonce that a wrong response used up: no later `nc` can pass it.
+    static let usedUp = UInt32.max
+
+    /// Marks a nonce as used up (kept until its lifetime is over, as the `nc` table is).
+    private mutating func useUp(_ key: UInt64, now: UInt64) {
+        highestNC[key] = UInt64(Self.usedUp) << 32 | (now & 0xFFFF_FFFF)
+        prune(now: now)
     }
 
     /// Every 10 s, forgets the nonces past their lifetime: a replay of one is answered stale (a new

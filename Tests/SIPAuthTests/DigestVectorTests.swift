@@ -71,8 +71,13 @@ struct DigestVectorTests {
         var wrong = DigestClient(username: "15550100001", password: "nope")
         let bad = wrong.answer(challenges[0], method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "c3")
         #expect(server.verify(bad, method: .invite, password: "secret", now: 1013) == .rejected("digest response does not match"))
+        // The wrong response used that nonce up: the right one is refused on it.
+        let after = client.answer(challenges[0], method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "c5")
+        #expect(server.verify(after, method: .invite, password: "secret", now: 1014) == .rejected("nonce was used up by a wrong response"))
         // Expired nonce: stale.
-        let late = client.answer(challenges[0], method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "c4")
+        let second = server.challenges(now: 1000, opaque: "0123456789abcdef")
+        var lateClient = DigestClient(username: "15550100001", password: "secret")
+        let late = lateClient.answer(second[0], method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "c4")
         #expect(server.verify(late, method: .invite, password: "secret", now: 1000 + 301) == .stale)
         // A nonce we never issued.
         var forged = good
