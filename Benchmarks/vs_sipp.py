@@ -580,6 +580,8 @@ users:
 limits:
   connected_bic_per_24h: 100000000
   concurrent_per_number: 1000000
+protection:
+  max_connections_per_source: 10000   # wasim's per-agent TLS runs open a connection per call from one address
 """
 
 

@@ -31,6 +31,8 @@ extension ScenarioRunner {
         if let uri = targetURI, let t = uri.transport, let kind = SIPTransportKind(token: t) { transport = kind }
         let needsMock = scenario.hasUIC || targetURI == nil
         var config = try mockConfiguration()
+        // Every peer of the embedded mock is this process, on one address: no per-source connection limit.
+        config.protection.maxConnectionsPerSource = config.protection.maxConnections
         // The embedded mock answers a media probe with a probe: its leg sends at full rate as long as the
         // business's does, so a load run pays for the media it measures.
         if scenario.bicMedia || scenario.uicMedia, config.media.probeSeconds == nil { config.media.probeSeconds = scenario.mediaProbeSeconds }

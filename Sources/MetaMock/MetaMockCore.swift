@@ -50,6 +50,8 @@ final class MetaMockCore: SIPRequestHandler {
     let startedAt: Double
     let log: @Sendable (String) -> Void
     var digest: DigestServer
+    /// Failed authentications per source and username, shared with the other loops' cores.
+    var authThrottle: DigestFailureThrottle?
     var ledger = MockCallLedger()
     /// The ledger file, when the mock writes one: ended calls go to it in batches.
     var ledgerFile: ResultsStream?
@@ -198,7 +200,7 @@ final class MetaMockCore: SIPRequestHandler {
         let callID = String(request.callID ?? "")
         let offer = SDPOfferSummary(request.body)
         let decision = policy.evaluate(request, offer: offer, digest: &digest, state: state, monotonic: clock.monotonicSeconds(),
-                                       wall: clock.wallNow(), startedAt: startedAt)
+                                       wall: clock.wallNow(), startedAt: startedAt, source: flow.remote.ipAddress, throttle: authThrottle)
         let from = (try? request.from())?.uri.description ?? ""
         switch decision {
         case .challenge(let stale):

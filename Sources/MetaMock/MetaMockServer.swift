@@ -2,6 +2,7 @@ import Foundation
 import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import SIPCore
 import SIPTransaction
 import SIPTransport
 import WasimCerts
@@ -51,6 +52,8 @@ public final class MetaMockServer: Sendable {
 
     /// Shared per-pair and per-number state (limits, active calls, streaks).
     public let state: MockCallState
+    /// Failed digest authentications per source and username, shared by the loops.
+    public let authThrottle: DigestFailureThrottle
     /// The certificate presented to business TLS servers that ask for one (UIC), if any.
     public let clientCertificate: IssuedCertificate?
     /// Files this server made for itself alone (its dynamic client certificate), removed by `stop()`.
@@ -104,10 +107,14 @@ public final class MetaMockServer: Sendable {
         let collected = NIOLockedValueBox<[NIOLoopBound<MetaMockCore>]>([])
         let state = MockCallState()
         self.state = state
+        let throttle = DigestFailureThrottle(policy: configuration.protection.authFailures)
+        self.authThrottle = throttle
         let startedAt = clock.wallNow()
         stack = try await SIPTransportStack(
             group: group, advertisedHost: configuration.domain == "wa.meta.vc" ? "127.0.0.1" : configuration.domain,
             timers: timers ?? configuration.timers,
+            limits: SIPParserLimits(maxMessageSize: configuration.protection.maxMessageSize),
+            connectionLimits: configuration.protection.connectionLimits,
             clientTLS: TLSClientSettings(caFile: configuration.uic.caFile ?? authority.caFile,
                                          certificateChainFile: clientCert?.chainFile, privateKeyFile: clientCert?.keyFile),
             serverTLS: TLSServerSettings(certificateChainFile: cert.chainFile, privateKeyFile: cert.keyFile,
@@ -116,6 +123,7 @@ public final class MetaMockServer: Sendable {
             return collected.withLockedValue { cores in
                 let core = MetaMockCore(configuration: configuration, secret: secretCopy, shard: cores.count, state: state,
                                         clock: clock, startedAt: startedAt, endpoint: endpoint, log: log)
+                core.authThrottle = throttle
                 core.mediaFingerprint = fingerprint
                 core.dtlsContext = dtls
                 cores.append(NIOLoopBound(core, eventLoop: endpoint.eventLoop))
@@ -260,6 +268,17 @@ public final class MetaMockServer: Sendable {
         var total = 0
         for core in cores { total += try await core.eventLoop.submit { core.value.challengesSent }.get() }
         return total
+    }
+
+    /// What the defences did since the start: connections refused or closed, oversized messages, lockouts.
+    public func protectionCounts() async -> MockProtectionCounts {
+        let transport = (try? await stack.statistics()) ?? SIPEndpointStatistics()
+        let auth = authThrottle.counts
+        return MockProtectionCounts(
+            connectionsOpen: stack.acceptedConnections, refusedTotal: transport.connectionsRefusedTotal,
+            refusedPerSource: transport.connectionsRefusedPerSource, idleClosed: transport.idleConnectionsClosed,
+            tlsHandshakeTimeouts: transport.tlsHandshakeTimeouts, oversizedMessages: transport.oversizedMessages,
+            malformedMessages: transport.malformedReceived, authLockouts: auth.lockouts, authRefused: auth.refused)
     }
 
     public func stop() async {

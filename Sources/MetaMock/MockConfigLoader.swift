@@ -13,7 +13,7 @@ public enum MockConfigLoader {
     public static func parse(_ text: String, file: String) throws -> MockConfiguration { try parse(YAMLValue.document(text, file: file)) }
 
     static func parse(_ doc: YAMLValue) throws -> MockConfiguration {
-        let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip", "tls", "uic", "headers", "media"])
+        let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip", "tls", "uic", "headers", "media", "protection"])
         var config = MockConfiguration()
         if let v = top["domain"] { config.domain = try v.string() }
         if let v = top["seed"] { config.seed = UInt64(try v.int(min: 0)) }
@@ -77,6 +77,7 @@ public enum MockConfigLoader {
             if let x = m["record_routes"] { config.recordRoutes = try x.sequence().map { try $0.string() } }
             if let x = m["lab_route_host"] { config.labRouteHost = try x.string() }
         }
+        if let v = top["protection"] { config.protection = try protection(v) }
         if let v = top["uic"] { config.uic = try uic(v, businesses: config.businesses) }
         if let v = top["media"] {
             let m = try v.mapping(allowed: ["enabled", "drop_client_hellos", "drop_dtls_before_nomination", "bic_dtls_setup", "probe"])
@@ -90,6 +91,31 @@ public enum MockConfigLoader {
             throw try top["uic"]!.mapping(allowed: uicKeys)["calls"]!.sequence()[i].error("business \(plan.business) is not in businesses")
         }
         return config
+    }
+
+    static func protection(_ v: YAMLValue) throws -> MockProtection {
+        let m = try v.mapping(allowed: ["max_connections", "max_connections_per_source", "idle_timeout", "tls_handshake_timeout",
+                                        "max_message_size", "auth_failures"])
+        var p = MockProtection()
+        func positiveSeconds(_ x: YAMLValue, max: Double) throws -> Double {
+            let s = try x.seconds()
+            guard s > 0, s <= max else { throw x.error("a duration above 0 and at most \(Int(max)) s, found '\(try x.string())'") }
+            return s
+        }
+        if let x = m["max_connections"] { p.maxConnections = try x.int(min: 1, max: 1_000_000) }
+        if let x = m["max_connections_per_source"] { p.maxConnectionsPerSource = try x.int(min: 1, max: 1_000_000) }
+        if let x = m["idle_timeout"] {
+            p.idleTimeoutSeconds = (try? x.string()) == "none" ? nil : try positiveSeconds(x, max: 86_400)
+        }
+        if let x = m["tls_handshake_timeout"] { p.tlsHandshakeTimeoutSeconds = try positiveSeconds(x, max: 600) }
+        if let x = m["max_message_size"] { p.maxMessageSize = try x.int(min: 1_024, max: 1_048_576) }
+        if let x = m["auth_failures"] {
+            let a = try x.mapping(allowed: ["failures", "window", "lockout"])
+            if let f = a["failures"] { p.authFailures.failures = try f.int(min: 0, max: 1_000_000) }
+            if let w = a["window"] { p.authFailures.window = try positiveSeconds(w, max: 86_400) }
+            if let l = a["lockout"] { p.authFailures.lockout = try positiveSeconds(l, max: 30 * 86_400) }
+        }
+        return p
     }
 
     static func business(_ v: YAMLValue) throws -> MockConfiguration.Business {

@@ -45,6 +45,11 @@ public enum MockConfigWriter {
         out += "  concurrency_limit_status: \(l.concurrencyLimitStatus)\n  unanswered_streak: { nudge: \(l.streakNudge), revoke: \(l.streakRevoke) }\n"
         out += "auth: { algorithms: [\(c.digestAlgorithms.map(\.rawValue).joined(separator: ", "))], nonce_lifetime: \(c.nonceLifetimeSeconds)s }\n"
         out += "tls: { reject_alpn_sip: \(c.rejectALPNSip) }\n"
+        let p = c.protection
+        out += "protection:\n  max_connections: \(p.maxConnections)\n  max_connections_per_source: \(p.maxConnectionsPerSource)\n"
+        out += "  idle_timeout: \(p.idleTimeoutSeconds.map { d($0) } ?? "none")\n  tls_handshake_timeout: \(d(p.tlsHandshakeTimeoutSeconds))\n"
+        out += "  max_message_size: \(p.maxMessageSize)\n"
+        out += "  auth_failures: { failures: \(p.authFailures.failures), window: \(d(p.authFailures.window)), lockout: \(d(p.authFailures.lockout)) }\n"
         out += "media: { enabled: \(c.media.enabled), drop_client_hellos: \(c.media.impairment.dropClientHellos), drop_dtls_before_nomination: \(c.media.impairment.dropDTLSBeforeNomination), bic_dtls_setup: \(c.media.bicDTLSSetup)\(c.media.probeSeconds.map { ", probe: \(d($0))" } ?? "") }\n"
         out += "domain_match: \(c.domainMatch.rawValue)\n"
         func ms(_ t: TimeAmount) -> String { d(Double(t.nanoseconds) / 1e9) }

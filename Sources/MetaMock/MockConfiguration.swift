@@ -177,6 +177,8 @@ public struct MockConfiguration: Sendable, Hashable {
     public var media = MockMediaConfiguration()
     /// How deeply BIC SDP offers are checked (403 on failure).
     public var sdpCheck = MetaSDPCheck.basic
+    /// Defences for a mock on a public address: connection limits, timeouts, message size, auth throttling.
+    public var protection = MockProtection()
 
     public init(
         domain: String = "wa.meta.vc",
@@ -220,8 +222,6 @@ public struct MockConfiguration: Sendable, Hashable {
     public static let `default` = MockConfiguration()
 
     public func business(number: String) -> Business? { businesses.first { $0.number == number } }
-
-    public func business(digestUsername: String) -> Business? { businesses.first { $0.digestUsername == digestUsername } }
 
     /// The first group that holds `number`; nil for a number the mock does not know (treated as a user
     /// without permission, as Meta does not tell "not on WhatsApp" apart).

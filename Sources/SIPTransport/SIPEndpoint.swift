@@ -81,6 +81,7 @@ public final class SIPEndpoint {
     /// Via, From, To, Call-ID and CSeq could still be read gets a 400 naming the error.
     public func receiveMalformed(_ error: SIPParseError, flow: SIPFlow) {
         statistics.malformedReceived += 1
+        if case .messageTooLarge = error.code { statistics.oversizedMessages += 1 }
     }
 
     func rejectMalformed(_ request: SIPRequest, error: SIPParseError, flow: SIPFlow) {

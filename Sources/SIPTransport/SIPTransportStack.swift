@@ -24,6 +24,9 @@ public final class SIPTransportStack: Sendable {
     private let clientTLS: NIOSSLContext?
     private let serverTLS: NIOSSLContext?
     private let limits: SIPParserLimits
+    /// Limits on accepted connections and keep-alives on outgoing ones.
+    public let connectionLimits: SIPConnectionLimits
+    private let admission: SIPConnectionAdmission
     private let refusedALPN: [String]
     private let listeners: NIOLockedValueBox<[any Channel]> = NIOLockedValueBox([])
     private let boundUDPPorts = NIOLockedValueBox<Set<Int>>([])
@@ -31,13 +34,16 @@ public final class SIPTransportStack: Sendable {
     /// Creates the endpoints. `makeHandler` runs once on each loop and returns that loop's TU.
     public init(
         group: any EventLoopGroup, advertisedHost: String, clientBindHost: String? = nil, timers: SIPTimers = .rfc3261,
-        limits: SIPParserLimits = .default, clientTLS: TLSClientSettings? = nil, serverTLS: TLSServerSettings? = nil,
+        limits: SIPParserLimits = .default, connectionLimits: SIPConnectionLimits = .unlimited,
+        clientTLS: TLSClientSettings? = nil, serverTLS: TLSServerSettings? = nil,
         makeHandler: @escaping @Sendable (SIPEndpoint) -> (any SIPRequestHandler)?
     ) async throws {
         self.group = group
         self.advertisedHost = advertisedHost
         self.clientBindHost = clientBindHost
         self.limits = limits
+        self.connectionLimits = connectionLimits
+        self.admission = SIPConnectionAdmission(limits: connectionLimits)
         self.clientTLS = try clientTLS?.makeContext()
         self.serverTLS = try serverTLS?.makeContext()
         self.refusedALPN = serverTLS?.refusedALPN ?? []
@@ -133,6 +139,7 @@ public final class SIPTransportStack: Sendable {
             .childChannelOption(.socketOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { [self] channel in
                 channel.eventLoop.makeCompletedFuture {
+                    try self.admit(channel)
                     try self.addStreamHandlers(channel, transport: transport, serverName: nil, isServer: true)
                 }
             }
@@ -160,19 +167,45 @@ public final class SIPTransportStack: Sendable {
         }
     }
 
+    /// Takes a place for an accepted connection under `connectionLimits`, or throws (NIO then closes it).
+    private func admit(_ channel: any Channel) throws {
+        guard let source = channel.remoteAddress?.ipAddressKey else { return }
+        if let refusal = admission.admit(source) {
+            let endpoint = endpoint(on: channel.eventLoop).value
+            switch refusal {
+            case .total: endpoint.statistics.connectionsRefusedTotal += 1
+            case .perSource: endpoint.statistics.connectionsRefusedPerSource += 1
+            }
+            throw refusal
+        }
+        let admission = self.admission
+        channel.closeFuture.whenComplete { _ in admission.release(source) }
+    }
+
+    /// Accepted stream connections open now.
+    public var acceptedConnections: Int { admission.open }
+
     private func addStreamHandlers(_ channel: any Channel, transport: SIPTransportKind, serverName: String?, isServer: Bool) throws {
         let ops = channel.pipeline.syncOperations
         if transport == .tls {
             if isServer {
                 if !refusedALPN.isEmpty { try ops.addHandler(ALPNRejectionHandler(refused: refusedALPN)) }
                 try ops.addHandler(NIOSSLServerHandler(context: serverTLS!))
+                try ops.addHandler(TLSHandshakeDeadline(timeout: connectionLimits.tlsHandshakeTimeout,
+                                                        endpoint: endpoint(on: channel.eventLoop).value))
             } else {
                 guard let clientTLS else { throw SIPTransportError.noClientTLS }
                 try ops.addHandler(NIOSSLClientHandler(context: clientTLS, serverHostname: serverName))
             }
         }
         try ops.addHandler(ByteToMessageHandler(SIPStreamDecoder(limits: limits)))
-        try ops.addHandler(StreamSIPHandler(endpoint: endpoint(on: channel.eventLoop).value, transport: transport))
+        let quiet: StreamSIPHandler.QuietAction?
+        if isServer {
+            quiet = connectionLimits.idleTimeout.map { .close(after: $0) }
+        } else {
+            quiet = connectionLimits.keepAliveInterval.map { .ping(every: $0) }
+        }
+        try ops.addHandler(StreamSIPHandler(endpoint: endpoint(on: channel.eventLoop).value, transport: transport, quiet: quiet))
     }
 
     /// Opens a stream connection on the endpoint's own loop. For TLS the returned future completes after

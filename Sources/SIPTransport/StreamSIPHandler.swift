@@ -5,18 +5,33 @@ import SIPCore
 
 /// Sits after `SIPStreamDecoder` on a TCP or TLS connection: delivers messages to the endpoint, answers
 /// CRLF CRLF pings with a CRLF pong (RFC 5626 §3.5.1), and closes the connection on a framing error, since
-/// a stream cannot be resynchronised after a bad Content-Length.
+/// a stream cannot be resynchronised after a bad Content-Length. On an accepted connection it closes one
+/// that sends no complete message within the idle timeout (a slowloris); on an outgoing one it sends a
+/// CRLF CRLF keep-alive when nothing has arrived for the keep-alive interval.
 final class StreamSIPHandler: ChannelInboundHandler {
     typealias InboundIn = SIPStreamFrame
     typealias OutboundOut = ByteBuffer
 
+    /// What the activity timer does when the connection has been quiet for its interval.
+    enum QuietAction {
+        /// Accepted connection: close it.
+        case close(after: TimeAmount)
+        /// Outgoing connection: send a keep-alive ping.
+        case ping(every: TimeAmount)
+    }
+
     let endpoint: SIPEndpoint
     let transport: SIPTransportKind
+    let quiet: QuietAction?
     var flow: SIPFlow?
+    /// When the last complete frame (message or ping) arrived, or the connection opened.
+    private var lastFrame = NIODeadline.now()
+    private var activityCheck: Scheduled<Void>?
 
-    init(endpoint: SIPEndpoint, transport: SIPTransportKind) {
+    init(endpoint: SIPEndpoint, transport: SIPTransportKind, quiet: QuietAction? = nil) {
         self.endpoint = endpoint
         self.transport = transport
+        self.quiet = quiet
     }
 
     func channelActive(context: ChannelHandlerContext) {
@@ -31,10 +46,51 @@ final class StreamSIPHandler: ChannelInboundHandler {
     private func makeFlow(_ context: ChannelHandlerContext) {
         guard flow == nil, let remote = context.channel.remoteAddress else { return }
         flow = SIPFlow(transport: transport, channel: context.channel, remote: remote)
+        lastFrame = .now()
+        scheduleActivityCheck(context, in: quietInterval)
+    }
+
+    private var quietInterval: TimeAmount {
+        switch quiet {
+        case .close(let after): return after
+        case .ping(let every): return every
+        case nil: return .zero
+        }
+    }
+
+    /// One timer per connection, moved only when it fires (frames just note their time).
+    private func scheduleActivityCheck(_ context: ChannelHandlerContext, in delay: TimeAmount) {
+        guard quiet != nil else { return }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        activityCheck = context.eventLoop.scheduleTask(in: delay) { bound.value.0.activityCheckFired(bound.value.1) }
+    }
+
+    private func activityCheckFired(_ context: ChannelHandlerContext) {
+        activityCheck = nil
+        guard let quiet, context.channel.isActive else { return }
+        let quietFor = NIODeadline.now() - lastFrame
+        let interval = quietInterval
+        guard quietFor >= interval else {
+            scheduleActivityCheck(context, in: interval - quietFor)
+            return
+        }
+        switch quiet {
+        case .close:
+            endpoint.statistics.idleConnectionsClosed += 1
+            context.close(promise: nil)
+        case .ping:
+            endpoint.statistics.keepAlivesSent += 1
+            var ping = context.channel.allocator.buffer(capacity: 4)
+            ping.writeStaticString("\r\n\r\n")
+            context.writeAndFlush(Self.wrapOutboundOut(ping), promise: nil)
+            lastFrame = .now()
+            scheduleActivityCheck(context, in: interval)
+        }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let flow else { return }
+        if quiet != nil { lastFrame = .now() }
         switch Self.unwrapInboundIn(data) {
         case .message(let message):
             endpoint.receive(message, flow: flow)
@@ -47,6 +103,8 @@ final class StreamSIPHandler: ChannelInboundHandler {
     }
 
     func channelInactive(context: ChannelHandlerContext) {
+        activityCheck?.cancel()
+        activityCheck = nil
         endpoint.connectionClosed(context.channel)
         context.fireChannelInactive()
     }

@@ -90,6 +90,8 @@ struct MockCommand: AsyncParsableCommand {
             print("users \(group.numbers): permission \(group.permission)")
         }
         print("limits: \(configuration.limits.connectedBICPer24h) connected BICs per pair per 24 h, \(configuration.limits.concurrentPerNumber) concurrent per number\(timeScale == 1 ? "" : "; clock ×\(timeScale)")")
+        let p = configuration.protection
+        print("protection: \(p.maxConnections) connections, \(p.maxConnectionsPerSource) per source, idle timeout \(p.idleTimeoutSeconds.map { "\($0) s" } ?? "none"), TLS handshake \(p.tlsHandshakeTimeoutSeconds) s, messages up to \(p.maxMessageSize) bytes, \(p.authFailures.isEnabled ? "auth lockout \(p.authFailures.lockout) s after \(p.authFailures.failures) failures in \(p.authFailures.window) s" : "no auth lockout")")
         print("domain \(configuration.domain); CA \(server.caFile)")
         if let a = bound.tls { print("listening TLS \(a)") }
         if let a = bound.udp { print("listening UDP \(a)") }
@@ -113,7 +115,24 @@ struct MockCommand: AsyncParsableCommand {
                 }
             }
         }
+        // The defences' counts, logged when they change (every 10 s at most) and at the end.
+        let protectionLog = Task {
+            var last: MockProtectionCounts? = nil
+            while !Task.isCancelled {
+                try? await Task.sleep(for: .seconds(10))
+                let counts = await server.protectionCounts()
+                var quiet = counts
+                quiet.connectionsOpen = last?.connectionsOpen ?? counts.connectionsOpen
+                if let last, quiet == last { continue }
+                if last != nil || counts != MockProtectionCounts.none {
+                    FileHandle.standardError.write(Data("info: protection: \(counts)\n".utf8))
+                }
+                last = counts
+            }
+        }
         await waitForTerminationSignal()
+        protectionLog.cancel()
+        FileHandle.standardError.write(Data("info: protection: \(await server.protectionCounts())\n".utf8))
         uicTask.cancel()
         print("stopping")
         await server.stop()

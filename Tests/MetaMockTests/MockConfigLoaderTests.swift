@@ -45,6 +45,13 @@ struct MockConfigLoaderTests {
           answer_timeout: 30s
           calls:
             - { users: "+15550300000..+15550300009", business: "+15550100002", count: 20, rate: 5/s, hold: [2s, 4s], cta_payload: promo-7 }
+        protection:
+          max_connections: 500
+          max_connections_per_source: 20
+          idle_timeout: 90s
+          tls_handshake_timeout: 5s
+          max_message_size: 16384
+          auth_failures: { failures: 3, window: 30s, lockout: 10m }
         """
 
     @Test func everySection() throws {
@@ -64,6 +71,9 @@ struct MockConfigLoaderTests {
         #expect(c.headerNames.userCountryCode == "x-wa-meta-country-code" && c.headerNames.userName == nil)
         #expect(c.headerNames.phoneNumberID == "x-wa-meta-phone-number-id" && c.headerNames.userID == "x-wa-meta-user-id")
         #expect(c.uic.clientCertificate == .host("client.sip.fbclientcerts.com") && c.uic.answerTimeoutSeconds == 30)
+        let p = c.protection
+        #expect(p.maxConnections == 500 && p.maxConnectionsPerSource == 20 && p.idleTimeoutSeconds == 90 && p.tlsHandshakeTimeoutSeconds == 5)
+        #expect(p.maxMessageSize == 16384 && p.authFailures == DigestThrottlePolicy(failures: 3, window: 30, lockout: 600))
         let plan = try #require(c.uic.calls.first)
         #expect(plan.count == 20 && plan.rate == 5 && plan.hold == 2...4 && plan.ctaPayload == "promo-7" && plan.users.count == 10)
     }
@@ -110,6 +120,16 @@ struct MockConfigLoaderTests {
                 sip_server: { hostname: h, app_id: nope }
             """))
         #expect(app.path == "businesses[0].sip_server.app_id")
+        // Protection values have ranges; `idle_timeout: none` turns the timeout off.
+        let zero = try #require(error("protection:\n  max_connections: 0\n"))
+        #expect(zero.path == "protection.max_connections" && zero.line == 2 && zero.message.contains("out of range 1...1000000"))
+        let idle = try #require(error("protection: { idle_timeout: 0s }\n"))
+        #expect(idle.path == "protection.idle_timeout" && idle.message.contains("above 0"))
+        let size = try #require(error("protection: { max_message_size: 100 }\n"))
+        #expect(size.path == "protection.max_message_size")
+        let window = try #require(error("protection: { auth_failures: { window: 0s } }\n"))
+        #expect(window.path == "protection.auth_failures.window")
+        #expect(try MockConfigLoader.parse("protection: { idle_timeout: none }\n", file: "m.yaml").protection.idleTimeoutSeconds == nil)
     }
 
     /// A business missing keys says which ones (it listed all four, whatever was wrong).

@@ -44,9 +44,9 @@ final class TestClient: @unchecked Sendable {
     let group: MultiThreadedEventLoopGroup
     let stack: SIPTransportStack
 
-    init(tls: TLSClientSettings?) async throws {
+    init(tls: TLSClientSettings?, connectionLimits: SIPConnectionLimits = .unlimited) async throws {
         group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        stack = try await SIPTransportStack(group: group, advertisedHost: "127.0.0.1", clientTLS: tls) { _ in nil }
+        stack = try await SIPTransportStack(group: group, advertisedHost: "127.0.0.1", connectionLimits: connectionLimits, clientTLS: tls) { _ in nil }
         try await stack.openClientUDP(host: "127.0.0.1")
     }
 
