@@ -89,6 +89,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
         ], path: "Benchmarks/MediaBenchmarks"),
+        // Fuzzing: `bash scripts/fuzz.sh TARGET SECONDS` builds it with libFuzzer; a plain build replays files.
+        .executableTarget(name: "wasim-fuzz", dependencies: [
+            "SIPCore", "SIPAuth", "WasimMedia", "MetaMock", "LoadEngine", .product(name: "NIOCore", package: "swift-nio"),
+        ], path: "Fuzz/WasimFuzz"),
         .testTarget(name: "SIPCoreTests", dependencies: ["SIPCore"], resources: [.copy("Fixtures")]),
         .testTarget(name: "SIPAuthTests", dependencies: ["SIPAuth"]),
         .testTarget(name: "SIPTransactionTests", dependencies: ["SIPTransaction"]),

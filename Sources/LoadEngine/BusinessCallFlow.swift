@@ -223,7 +223,8 @@ public struct BusinessCallFlow: Sendable {
             finalInviteStatus = code
             finalInviteReason = response.reasonPhrase
             guard let made = try? SIPDialog(uac: invite, response: response) else {
-                return finish(status: code, reason: "2xx without a usable Contact or To tag", now: now, end: .rejected)
+                // Not a call: the answer cannot be acknowledged or ended, so it counts as failed.
+                return finish(status: code, reason: "2xx without a usable Contact or To tag", now: now, local: true, end: .rejected)
             }
             dialog = made
             state = .connected
@@ -305,7 +306,8 @@ public struct BusinessCallFlow: Sendable {
             let end: CallEnd = ringTimedOut ? .ringTimeout : timeout ? .timerB : .transport
             return finish(status: timeout ? 408 : 503, reason: reason, now: now, local: true, end: end)
         case .terminating:
-            return finish(status: finalInviteStatus ?? 200, reason: finalInviteReason ?? "OK", now: now, byeStatus: timeout ? 408 : 503, end: .connected)
+            return finish(status: finalInviteStatus ?? 200, reason: finalInviteReason ?? "OK", now: now, byeStatus: timeout ? 408 : 503,
+                          byeLocalFailure: timeout ? "timeout" : "transport", end: .connected)
         default:
             return []
         }
@@ -326,10 +328,12 @@ public struct BusinessCallFlow: Sendable {
         return invite
     }
 
-    mutating func finish(status: Int, reason: String, now: NIODeadline, byeStatus: Int? = nil, local: Bool = false, end: CallEnd) -> [Action] {
+    mutating func finish(status: Int, reason: String, now: NIODeadline, byeStatus: Int? = nil, byeLocalFailure: String? = nil,
+                         local: Bool = false, end: CallEnd) -> [Action] {
         state = .finished
         timing.ended = now
         var outcome = CallOutcome(status: status, reason: reason, byeStatus: byeStatus, localFailure: local)
+        outcome.byeLocalFailure = byeLocalFailure
         outcome.end = end
         outcome.inDialogResponses = inDialogResponses
         // The user was to hang up, but the business had to (the grace ran out).
@@ -345,6 +349,9 @@ public struct CallOutcome: Sendable, Hashable {
     public var reason: String
     /// Final status of our BYE, for connected calls.
     public var byeStatus: Int?
+    /// Our BYE got no response: "timeout" (Timer F) or "transport" (the connection failed); `byeStatus` is
+    /// then 408 or 503, made up locally.
+    public var byeLocalFailure: String?
     /// The status was made up locally (Timer B, transport), not received.
     public var localFailure: Bool
     /// Final responses to in-dialog requests other than BYE (a re-INVITE's 500), counted with the rest.

@@ -266,7 +266,9 @@ extension CallShard {
             media.close()
         }
         record.end = outcome.end.rawValue
-        if outcome.endedByFarEnd { record.teardown = "bye from meta" } else if let bye = outcome.byeStatus { record.teardown = "bye \(bye)" }
+        if outcome.endedByFarEnd { record.teardown = "bye from meta" } else if let failure = outcome.byeLocalFailure {
+            record.teardown = "bye \(failure)"
+        } else if let bye = outcome.byeStatus { record.teardown = "bye \(bye)" }
         let succeeded = outcome.connected
         let teardownFailed = succeeded && ((outcome.byeStatus.map { $0 >= 300 } ?? false) || outcome.userHangUpMissing)
         let asExpected = account(record, succeeded: succeeded, teardownFailed: teardownFailed,

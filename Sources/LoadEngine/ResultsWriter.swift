@@ -2,7 +2,7 @@ import Foundation
 
 /// Writes a run's files into `Results/<scenario>-<UTC time>/`, each atomically (temporary file + rename),
 /// so an interrupted write never leaves half a file.
-public struct ResultsWriter {
+public struct ResultsWriter: Sendable {
     public let directory: String
 
     /// Makes the run folder under `root`.
@@ -20,6 +20,9 @@ public struct ResultsWriter {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         directory = dir
     }
+
+    /// Writes into a run folder that exists (`wasim report`).
+    public init(existing directory: String) { self.directory = directory }
 
     public func write(_ name: String, _ data: Data) throws {
         let path = (directory as NSString).appendingPathComponent(name)

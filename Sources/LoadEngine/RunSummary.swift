@@ -185,6 +185,10 @@ public struct RunSummary: Codable, Sendable {
     public var byDirection: [String: DirectionCalls]? = nil
     /// Media start and clipping per security (`dtls`, `sdes`), for comparing them in one run.
     public var mediaBySecurity: [String: MediaBreakdown]? = nil
+    /// Set by `wasim report DIR` ("calls.csv"): the summary was rebuilt from the per-call rows after the run's
+    /// process died, so the generator's health (CPU, loop lag, retransmissions) and the calls in progress
+    /// at the end are not in it.
+    public var rebuiltFrom: String? = nil
 
     /// Media measurements of the calls that used one security.
     public struct MediaBreakdown: Codable, Sendable {
@@ -197,7 +201,7 @@ public struct RunSummary: Codable, Sendable {
         case schemaVersion = "schema_version", scenario, startedAt = "started_at", endedAt = "ended_at", interrupted
         case target, transport, localHost = "local_host", targets, failovers, overrides, calls, responses, ends, latencyMs = "latency_ms", rate, concurrency, generator, traces, thresholds, passed
         case clippingMs = "clipping_ms", mediaBySecurity = "media_by_security", callDurationMs = "call_duration_ms"
-        case expectations, byDirection = "by_direction"
+        case expectations, byDirection = "by_direction", rebuiltFrom = "rebuilt_from"
     }
 
     /// One threshold's outcome: `{ "name", "expression", "value", "ok" }`.

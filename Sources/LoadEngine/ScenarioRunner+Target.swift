@@ -63,7 +63,7 @@ extension ScenarioRunner {
         // must be able to answer it); against the embedded mock everything stays on loopback.
         let clientBind = targetURI == nil ? nil : scenario.localHost
         let stack = try await SIPTransportStack(group: group, advertisedHost: scenario.localHost, clientBindHost: clientBind,
-                                                clientTLS: clientTLS, serverTLS: serverTLS) { _ in nil }
+                                                timers: options.timers, clientTLS: clientTLS, serverTLS: serverTLS) { _ in nil }
 
         var uasSettings: BusinessUserAgentServer.Settings? = nil
         var uicDescription = ""

@@ -4,6 +4,7 @@ import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SIPCore
+import SIPTransaction
 import SIPTransport
 import WasimCerts
 import WasimMedia
@@ -26,6 +27,9 @@ public struct RunOptions: Sendable {
     /// The local address to send from and write in Via/Contact (`--bind`), over `transport.local_host` and
     /// the address that routes to the target.
     public var bind: String?
+    /// SIP timers of the generator's transactions (T1, T2, T4); tests shorten them so that Timer B and F
+    /// fire in seconds.
+    public var timers: SIPTimers = .rfc3261
 
     public init(target: SIPURI? = nil, resultsRoot: String = "Results", certsDirectory: String = "Certs",
                 control: RunControl = RunControl(), progress: (@Sendable (String) -> Void)? = nil)
@@ -220,10 +224,17 @@ public struct ScenarioRunner {
             shard.eventLoop.execute { shard.value.start(runStart: runStart) }
             options.control.register(shard)
         }
+        try RunRecord.write(scenario, facts: RunFacts(
+            startedAt: startedAt, endedAt: startedAt, interrupted: false, target: targetDescription, transport: transport,
+            scheduledCalls: schedule.count, cpuSeconds: 0, retransmissions: 0, transportErrors: 0, lastTransportError: nil,
+            embeddedMock: mockOut != nil, overrides: commandLine, targets: ([prepared.destination] + prepared.alternates).map(\.description)), to: writer)
         let progressTask = startProgress(shards: shardsBox, total: schedule.count)
+        let seriesTask = Self.streamTimeSeries(shards: shards, writer: writer)
         var statistics = ShardStatistics()
         for future in futures { statistics.merge(try await future.get()) }
         progressTask?.cancel()
+        seriesTask.cancel()
+        _ = await seriesTask.value
         withExtendedLifetime(standaloneServers) {}
         let endedAt = Date()
         var transportStats = try await stack.statistics()
@@ -283,6 +294,23 @@ public struct ScenarioRunner {
 
     /// About once a second: elapsed, started/total, calls up, calls that ended well and badly, the start
     /// rate of the last second and the p99 setup latency so far (the worst shard's).
+    /// Every second, the seconds so far of every shard, merged and written to timeseries.csv (atomically:
+    /// a killed run leaves the last whole file). The run's end writes the final one.
+    private static func streamTimeSeries(shards: [NIOLoopBound<CallShard>], writer: ResultsWriter) -> Task<Void, Never> {
+        Task {
+            while !Task.isCancelled {
+                try? await Task.sleep(nanoseconds: 1_000_000_000)
+                if Task.isCancelled { break }
+                var merged = TimeSeries()
+                for shard in shards {
+                    if let series = try? await shard.eventLoop.submit({ shard.value.statistics.timeSeries }).get() { merged.merge(series) }
+                }
+                if Task.isCancelled { break }
+                try? writer.write("timeseries.csv", text: merged.csv)
+            }
+        }
+    }
+
     private func startProgress(shards: NIOLockedValueBox<[NIOLoopBound<CallShard>]>, total: Int) -> Task<Void, Never>? {
         guard let progress = options.progress else { return nil }
         return Task {

@@ -33,7 +33,8 @@ public struct CallRecord: Sendable, Hashable {
     public var outcome = ""
     /// Why the call ended (`CallEnd`'s names).
     public var end = ""
-    /// How a connected call was torn down: `bye 200` (our BYE and its answer; `bye 408` when it timed out),
+    /// How a connected call was torn down: `bye 200` (our BYE and its answer; `bye timeout` when it got none,
+    /// `bye transport` when its connection failed),
     /// `bye from meta` (the far end's BYE), empty for calls that never connected.
     public var teardown = ""
     /// Answer → hang-up, for connected calls.

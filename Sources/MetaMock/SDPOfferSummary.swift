@@ -5,7 +5,7 @@ import NIOCore
 /// sha-256 fingerprint or an `a=crypto` line is there. The policy's SDP check and the 200 OK's answer both
 /// use it, so an INVITE's offer is scanned once; the full `SessionDescription` is parsed only for offers
 /// that ask for secure media.
-struct SDPOfferSummary: Sendable, Hashable {
+public struct SDPOfferSummary: Sendable, Hashable {
     /// False when the body is empty.
     var present = false
     var mediaLines = 0
@@ -20,7 +20,7 @@ struct SDPOfferSummary: Sendable, Hashable {
     var hasCrypto = false
     var hasSHA256Fingerprint = false
 
-    init(_ body: ByteBuffer) {
+    public init(_ body: ByteBuffer) {
         guard body.readableBytes > 0 else { return }
         present = true
         var sawAudio = false

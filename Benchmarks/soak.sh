@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Soak: `wasim mock` and `wasim scenario` (release builds) run against each other at a moderate rate for
+# MINUTES, and every minute the resident memory and open descriptors of both processes are printed. A long
+# run must end flat: what a minute of calls allocates is given back.
+#
+#   bash Benchmarks/soak.sh [MINUTES] [RATE]        defaults: 30 minutes, 100 calls/s, 10 s hold (~1,000 up)
+#
+# Not in CI (it takes the time it says). Output: Results/soak-<time>/soak.csv and the scenario's results.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+minutes=${1:-30}
+rate=${2:-100}
+[[ "$minutes" =~ ^[0-9]+$ && "$minutes" -ge 2 ]] || { echo "usage: bash Benchmarks/soak.sh [MINUTES>=2] [RATE]" >&2; exit 2; }
+[[ "$rate" =~ ^[0-9]+$ && "$rate" -ge 1 ]] || { echo "soak.sh: RATE is calls per second, a whole number" >&2; exit 2; }
+swift build -c release --product wasim 2>&1 | tail -1
+wasim=.build/release/wasim
+out=Results/soak-$(date -u +%Y%m%dT%H%M%SZ)
+mkdir -p "$out"
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$wasim" mock --config Scenarios/mocks/load.yaml --certs "$out/certs" --tls-port "$port" --no-udp --no-tcp >"$out/mock.log" 2>&1 &
+mock=$!
+cleanup() { kill "$mock" "${gen:-}" 2>/dev/null || true; wait 2>/dev/null || true; }
+trap cleanup EXIT
+for _ in $(seq 1 100); do grep -q "listening TLS" "$out/mock.log" && break; sleep 0.1; done
+grep -q "listening TLS" "$out/mock.log" || { echo "soak.sh: the mock did not start:" >&2; cat "$out/mock.log" >&2; exit 1; }
+cat >"$out/soak.yaml" <<YAML
+name: soak
+target: "sip:127.0.0.1:$port;transport=tls"
+business: { number: "+15550100001", domain: sip.example.com, password: wasim-default-sip-password }
+transport: { protocol: tls, ca: "$out/certs/ca.pem", server_name: wa.meta.vc }
+callees: { range: "+15550200000..+15550299999" }
+load: { rate: $rate/s, duration: ${minutes}m }
+call: { hold: 10s }
+expect:
+  thresholds:
+    - "rate(connected) >= 0.999"
+YAML
+"$wasim" scenario "$out/soak.yaml" --results "$out" --certs "$out/certs" >"$out/scenario.log" 2>&1 &
+gen=$!
+rss() { awk '/VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+fds() { ls "/proc/$1/fd" 2>/dev/null | wc -l; }
+echo "minute,mock_rss_kib,mock_fds,generator_rss_kib,generator_fds" | tee "$out/soak.csv"
+for m in $(seq 1 "$minutes"); do
+  sleep 60
+  kill -0 "$gen" 2>/dev/null || break
+  echo "$m,$(rss $mock),$(fds $mock),$(rss $gen),$(fds $gen)" | tee -a "$out/soak.csv"
+done
+wait "$gen" && status=0 || status=$?
+tail -5 "$out/scenario.log"
+python3 - "$out/soak.csv" <<'PY'
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+if len(rows) < 2:
+    sys.exit("soak: fewer than two samples")
+first, last = rows[1] if len(rows) > 2 else rows[0], rows[-1]   # minute 1 is the warm-up
+for who in ("mock", "generator"):
+    a, b = int(first[f"{who}_rss_kib"]), int(last[f"{who}_rss_kib"])
+    fa, fb = int(first[f"{who}_fds"]), int(last[f"{who}_fds"])
+    growth = (b - a) / a * 100 if a else 0
+    verdict = "flat" if growth <= 5 and fb <= fa + 16 else "GROWING"
+    print(f"{who}: RSS {a/1024:.0f} MB at minute {first['minute']} -> {b/1024:.0f} MB at minute {last['minute']} ({growth:+.1f}%), fds {fa} -> {fb}: {verdict}")
+PY
+echo "soak: $out (scenario exit $status)"
+exit $status

@@ -1,0 +1,38 @@
+import ArgumentParser
+import Foundation
+import LoadEngine
+
+/// `wasim report DIR`: rebuilds summary.json and report.html of a run whose process died (SIGKILL, the OOM
+/// killer) from the files it wrote as it went.
+struct ReportCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Rebuild summary.json and report.html of a run from its calls.csv (for a run that was killed).")
+
+    @Argument(help: "The run's results folder (Results/<scenario>-<time>).")
+    var directory: String
+
+    func run() async throws {
+        let s: RunSummary
+        do {
+            s = try RunRebuild.rebuild(directory: directory)
+        } catch let error as RunRebuild.Failure {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        } catch let error as ScenarioError {
+            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            throw ExitCode(2)
+        }
+        print("rebuilt from calls.csv (the process's CPU, loop lag and retransmissions, and the calls still in progress when it ended, are not known)")
+        for t in s.thresholds {
+            print("threshold \(t.ok ? "ok  " : "FAIL") \(t.expression)   measured \(t.value.map { String(format: "%.3f", $0) } ?? "nothing")")
+        }
+        print("""
+            \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed (\(s.calls.unexpected) unexpected), \(s.calls.dropped) not finished or not started
+            setup latency ms: p50 \(s.latencyMs.setup.p50)  p90 \(s.latencyMs.setup.p90)  p99 \(s.latencyMs.setup.p99)  max \(s.latencyMs.setup.max)
+            responses: \(s.responses.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+            wrote \(directory)/summary.json and report.html
+            """)
+        if !s.passed { throw ExitCode(1) }
+    }
+}
