@@ -53,6 +53,8 @@ run() {
   if WASIM_FUZZ_TARGET=$t ASAN_OPTIONS=detect_leaks=0 "$binary" "$corpus" "${seeds[@]}" \
       -max_total_time="$seconds" -max_len=$max_len -timeout=10 -rss_limit_mb=2048 -seed=1 \
       -artifact_prefix="$crashes/" -print_final_stats=1 >"$log" 2>&1; then
+    # The last status line: inputs run, coverage (edges, features), corpus size, executions per second.
+    grep -E "^#[0-9]+" "$log" | tail -1 | sed "s/^/  $t: /"
     grep -E "stat::number_of_executed_units|stat::peak_rss_mb" "$log" | sed "s/^/  $t: /"
     rm -f "$log"
   else

@@ -119,7 +119,8 @@ public struct SessionDescription: Sendable, Equatable {
                 if media.isEmpty { connection = value } else { media[media.count - 1].connection = value }
             case "m":
                 let f = value.split(separator: " ")
-                guard f.count >= 3, let port = Int(f[1].split(separator: "/")[0]) else { throw .badMediaLine(value) }
+                // `port` or `port/count` (RFC 8866 §5.14); a bare "/" has no port (found by fuzzing: it crashed).
+                guard f.count >= 3, let port = Int(f[1].prefix { $0 != "/" }), (0...65535).contains(port) else { throw .badMediaLine(value) }
                 media.append(Media(kind: String(f[0]), port: port, profile: String(f[2]), formats: f.dropFirst(3).compactMap { Int($0) }))
             case "a":
                 if media.isEmpty { attributes.append(value) } else { media[media.count - 1].attributes.append(value) }

@@ -193,4 +193,13 @@ struct MediaCallTests {
         let sdes = try SessionDescription(parsing: "v=0\nm=audio 4000 RTP/SAVP 111\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz|2^20|1:4\n")
         #expect(sdes.audio?.cryptos.first?.suite == "AES_CM_128_HMAC_SHA1_80" && sdes.audio?.cryptos.first?.key == "WVNfX19zZW1jdGwgKCkgewkyMjA7fQp9CnVubGVz")
     }
+
+    /// Found by fuzzing (Fuzz/Regressions/sdp): an m-line whose port is a bare "/" crashed the parser with an
+    /// index out of range, from any peer's offer. Now it is a bad media line, as is a port out of range.
+    @Test func mediaLineWithoutAPortIsAnError() throws {
+        for line in ["m=audio / RTP/AVP 0", "m=audio /2 RTP/AVP 0", "m=audio 70000 RTP/AVP 0", "m=audio -1 RTP/AVP 0"] {
+            #expect(throws: SessionDescription.ParseError.badMediaLine(String(line.dropFirst(2)))) { try SessionDescription(parsing: "v=0\r\n\(line)\r\n") }
+        }
+        #expect(try SessionDescription(parsing: "v=0\r\nm=audio 4000/2 RTP/AVP 0\r\n").media.first?.port == 4000)
+    }
 }
