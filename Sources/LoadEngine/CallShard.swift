@@ -117,6 +117,8 @@ final class CallShard: SIPRequestHandler {
     /// Set by `stop(grace:)`: no new calls start, calls in flight are ended.
     var stopping = false
     var finished = false
+    /// The drain deadline is set (once the last call has started).
+    var drainScheduled = false
     /// wasim's business side for UIC runs without a target SBC.
     var uas: BusinessUserAgentServer?
     /// UIC calls in flight, by a local sequence number.
@@ -289,6 +291,7 @@ final class CallShard: SIPRequestHandler {
                 nextIndex += plan.shardCount
             }
             if (nextIndex >= callLimit) && active == 0 { complete() }
+            if nextIndex >= callLimit { scheduleDrainDeadline() }
             return
         }
         while nextIndex < callLimit, intendedStart(nextIndex) <= now, active < concurrencyCap {
@@ -303,6 +306,31 @@ final class CallShard: SIPRequestHandler {
             nextIndex += plan.shardCount
         }
         if active < concurrencyCap { scheduleNextArrival() }
+        if nextIndex >= callLimit { scheduleDrainDeadline() }
+    }
+
+    /// The longest a call may take after its start: ringing up to the ring timeout, then its hold.
+    var longestCall: Double {
+        let hold: Double
+        switch plan.scenario.hold {
+        case .fixed(let s): hold = s
+        case .uniform(_, let b): hold = b
+        case .exponential(let mean): hold = 10 * mean
+        }
+        return (plan.scenario.ringTimeout ?? 0) + hold
+    }
+
+    /// Once the last call has started: the calls still up when `load.drain` runs out are ended as on Ctrl-C
+    /// (hung up or CANCELled, then `interrupted` after 5 s), so a target that never ends a call cannot
+    /// hold the run open.
+    private func scheduleDrainDeadline() {
+        guard !drainScheduled, let drain = plan.scenario.drain, !finished else { return }
+        drainScheduled = true
+        endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(Int64((longestCall + drain) * 1e9))) { [self] in
+            guard !finished, !stopping else { return }
+            statistics.drained = active
+            stop(grace: .seconds(5))
+        }
     }
 
     /// Starts call `index`: a UIC (the mock places it) or a BIC (`launchBusinessCall`).

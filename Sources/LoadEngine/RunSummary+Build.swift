@@ -71,6 +71,7 @@ extension RunSummary {
         summary.ends = statistics.ends
         summary.calls.unanswered = statistics.ends[CallEnd.ringTimeout.rawValue] ?? 0
         summary.calls.teardownFailed = statistics.teardownFailed
+        summary.calls.drained = statistics.drained
         summary.generator.sendBacklogMax = max(statistics.backlogMax, statistics.samples.backlogPeak)
         summary.generator.lateStarts = statistics.lateStarts
         summary.generator.loopBusyShare = statistics.ticks > 0 ? Double(statistics.busyTicks) / Double(statistics.ticks) : 0

@@ -20,8 +20,10 @@ public struct RunSummary: Codable, Sendable {
         /// BYE the far end was to send never came (`teardown` in calls.csv says which). Not expected: a
         /// run with any does not pass.
         public var teardownFailed = 0
+        /// Calls still up when the drain deadline (`load.drain`) ran out, and ended then.
+        public var drained = 0
         enum CodingKeys: String, CodingKey {
-            case attempted, connected, failed, dropped, unexpected, shed, unanswered, teardownFailed = "teardown_failed"
+            case attempted, connected, failed, dropped, unexpected, shed, unanswered, teardownFailed = "teardown_failed", drained
         }
     }
 

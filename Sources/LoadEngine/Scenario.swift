@@ -116,6 +116,10 @@ public struct Scenario: Sendable {
     public var shedWhenSaturated = true
     /// Stop starting calls after this many seconds (with or instead of `total_calls`).
     public var duration: Double?
+    /// Once a shard has started its last call, its calls get the ring timeout and the longest hold, plus
+    /// this many seconds, to end; then they are hung up or CANCELled, and those still not over 5 s later
+    /// end as `interrupted` (`load.drain`, default 60 s; `none` waits for the target however long).
+    public var drain: Double? = 60
     public var hold: Hold
     public var seed: UInt64
     /// A share of calls CANCELled this many seconds after their INVITE, if still unanswered.
@@ -181,19 +185,26 @@ public enum ScenarioLoader {
             scenario.overrides = overrides
             return scenario
         } catch var error as ConfigFileError {
-            if let o = overrides.last(where: { error.path == $0.path || error.path.hasPrefix($0.path + ".") || error.path.hasPrefix($0.path + "[") }) {
-                // The value came from the command line: no line of the file to point at.
-                error.line = nil
-                error.column = nil
-                error.message += " (from \(o.flag) \(o))"
+            func annotate(_ error: inout ConfigFileError) {
+                if let o = overrides.last(where: { error.path == $0.path || error.path.hasPrefix($0.path + ".") || error.path.hasPrefix($0.path + "[") }) {
+                    // The value came from the command line: no line of the file to point at.
+                    error.line = nil
+                    error.column = nil
+                    error.message += " (from \(o.flag) \(o))"
+                }
             }
+            annotate(&error)
+            for i in error.further.indices { annotate(&error.further[i]) }
             throw error
         }
     }
 
     public static func parse(_ text: String, file: String) throws -> Scenario { try parse(YAMLValue.document(text, file: file)) }
 
-    static func parse(_ doc: YAMLValue) throws -> Scenario {
+    /// Every error of the document at once (`YAMLValue.collectingErrors`).
+    static func parse(_ doc: YAMLValue) throws -> Scenario { try YAMLValue.collectingErrors(doc, parseOnce) }
+
+    static func parseOnce(_ doc: YAMLValue) throws -> Scenario {
         let file = doc.file
         let top = try doc.mapping(allowed: topKeys)
         guard let nameValue = top["name"] else { throw doc.error("missing required key 'name'") }
@@ -288,7 +299,7 @@ public enum ScenarioLoader {
 
         // load
         guard let l = top["load"] else { throw doc.error("missing required key 'load'") }
-        let lm = try l.mapping(allowed: ["arrivals", "rate", "burst", "stages", "total_calls", "max_concurrent", "max_in_flight", "shed_late", "shed_when_saturated", "duration"])
+        let lm = try l.mapping(allowed: ["arrivals", "rate", "burst", "stages", "total_calls", "max_concurrent", "max_in_flight", "shed_late", "shed_when_saturated", "duration", "drain"])
         let duration = try lm["duration"].map { try $0.seconds() }
         guard lm["total_calls"] != nil || duration != nil || lm["stages"] != nil else {
             throw l.error("load needs total_calls, duration, or both (ramp stages bound a run by themselves)")
@@ -406,6 +417,7 @@ public enum ScenarioLoader {
         if let x = lm["max_in_flight"] { scenario.maxInFlight = try x.int(min: 1, max: 10_000_000) }
         if let x = lm["shed_late"] { scenario.shedLate = try x.seconds() }
         if let x = lm["shed_when_saturated"] { scenario.shedWhenSaturated = try x.bool() }
+        if let x = lm["drain"] { scenario.drain = (try? x.string()) == "none" ? nil : try x.seconds() }
         scenario.localHostGiven = localHostGiven
         scenario.direction = direction
         scenario.ringTimeout = ringTimeout

@@ -64,6 +64,8 @@ public struct ShardStatistics: Sendable {
     public var failovers = 0
     /// Connected calls whose hang-up went wrong (BYE timed out or refused, the far end's BYE missing).
     public var teardownFailed = 0
+    /// Calls still up at the drain deadline (`load.drain`).
+    public var drained = 0
     /// Event-loop lag of the shard's loop (a 100 ms tick's lateness), in µs.
     public var loopLag = ShardStatistics.makeHistogram()
     /// TLS connect + handshake of the shard's connections, in µs.
@@ -184,6 +186,7 @@ public struct ShardStatistics: Sendable {
         for (k, v) in other.ends { ends[k, default: 0] += v }
         failovers += other.failovers
         teardownFailed += other.teardownFailed
+        drained += other.drained
         attempted += other.attempted
         connected += other.connected
         failed += other.failed

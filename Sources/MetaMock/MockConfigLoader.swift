@@ -12,7 +12,10 @@ public enum MockConfigLoader {
 
     public static func parse(_ text: String, file: String) throws -> MockConfiguration { try parse(YAMLValue.document(text, file: file)) }
 
-    static func parse(_ doc: YAMLValue) throws -> MockConfiguration {
+    /// Every error of the document at once (`YAMLValue.collectingErrors`).
+    static func parse(_ doc: YAMLValue) throws -> MockConfiguration { try YAMLValue.collectingErrors(doc, parseOnce) }
+
+    static func parseOnce(_ doc: YAMLValue) throws -> MockConfiguration {
         let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip", "tls", "uic", "headers", "media", "protection"])
         var config = MockConfiguration()
         if let v = top["domain"] { config.domain = try v.string() }

@@ -71,6 +71,7 @@ struct ScenarioCommand: AsyncParsableCommand {
         }
         let s = result.summary
         if s.interrupted { print("run interrupted: \(s.calls.dropped) calls not started") }
+        if s.calls.drained > 0 { print("drain deadline (load.drain) reached: \(s.calls.drained) calls still up were ended") }
         if !scenario.expectedResponses.isEmpty {
             let met = s.responses == scenario.expectedResponses
             print("expected responses: \(met ? "met" : "NOT met, expected \(scenario.expectedResponses.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))")")

@@ -6,6 +6,8 @@ public struct ConfigFileError: Error, CustomStringConvertible, Sendable {
     public var column: Int?
     public var path: String
     public var message: String
+    /// Further errors of the same file (`YAMLValue.collectingErrors`), each on its own line after this one.
+    public var further: [ConfigFileError] = []
 
     public init(file: String, line: Int? = nil, column: Int? = nil, path: String, message: String) {
         self.file = file
@@ -19,6 +21,7 @@ public struct ConfigFileError: Error, CustomStringConvertible, Sendable {
         var location = file
         if let line { location += ":\(line)" }
         if let column { location += ":\(column)" }
-        return "\(location): \(path.isEmpty ? "(document)" : path): \(message)"
+        let first = "\(location): \(path.isEmpty ? "(document)" : path): \(message)"
+        return ([first] + further.map(\.description)).joined(separator: "\n")
     }
 }

@@ -77,6 +77,28 @@ struct GeneratorFaultTests {
         #expect(rows.count == 1 && rows.allSatisfy { $0.hasSuffix(",connected,bye transport,connected") }, "\(rows) \(s.responses)")
     }
 
+    /// A target that rings forever with the ring timeout off: the drain deadline (`load.drain`) ends the
+    /// run, CANCELling the calls still up, and the summary counts them drained.
+    @Test(.enabled(if: Peers.available("sipp")))
+    func theDrainDeadlineEndsCallsThatNeverEnd() async throws {
+        let sipp = try #require(Peers.path("sipp"), "sip-tester (sipp) is not installed")
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let port = try FreePort.udp()
+        let (uas, _) = try ExternalProcess.start(sipp, [
+            "-sf", RealSBCTests.sippFile("uas-rings-forever"), "-t", "u1", "-i", "127.0.0.1", "-p", "\(port)", "-m", "3", "-nostdin", "-timeout", "40",
+        ], directory: work.url)
+        defer { ExternalProcess.stop(uas) }
+        #expect(await eventually(timeout: 20) { udpPortIsBound(port) }, "SIPp did not bind \(port)")
+        var scenario = try RealSBCTests.scenario("drain", transport: "udp", calls: 3, extra: ", ring_timeout: none")
+        scenario.drain = 1
+        let result = try await ScenarioRunner(scenario: scenario, options: Self.options(work, target: "sip:127.0.0.1:\(port);transport=udp")).run()
+        let s = result.summary
+        #expect(s.calls.attempted == 3 && s.calls.connected == 0 && s.calls.drained == 3, "\(s.calls) \(s.ends)")
+        #expect(s.ends == ["cancelled": 3], "\(s.ends) \(s.responses)")
+        #expect(s.responses == ["487 Request Terminated": 3], "\(s.responses)")
+    }
+
     /// 10 % of the datagrams lost each way between the generator and the mock (a relay that drops them; no
     /// netem here): retransmissions carry every call through, and the summary shows them.
     @Test func tenPercentUDPLoss() async throws {

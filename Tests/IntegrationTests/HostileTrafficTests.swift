@@ -249,8 +249,8 @@ struct HostileTrafficTests {
             try await Task.sleep(for: .milliseconds(250))
         }
         try await callDuringAttack.value
-        #expect(trickle.aliveCount == 0, "trickling connections still open: \(trickle.aliveCount)")
-        #expect(stalled.aliveCount == 0, "stalled handshakes still open: \(stalled.aliveCount)")
+        #expect(await eventually(timeout: 10) { trickle.aliveCount == 0 }, "trickling connections still open: \(trickle.aliveCount)")
+        #expect(await eventually(timeout: 10) { stalled.aliveCount == 0 }, "stalled handshakes still open: \(stalled.aliveCount)")
         #expect(await eventually(timeout: 5) { quiet.allSatisfy { !$0.isRunning } }, "an idle TLS session was not closed")
         #expect(!trunks.isClosedByPeer(crlf), "a trunk kept alive with CRLF keep-alives was cut")
         #expect(!trunks.isClosedByPeer(options), "a trunk kept alive with OPTIONS was cut")

@@ -19,6 +19,27 @@ struct ScenarioRangeTests {
         do { _ = try body(); return nil } catch let error as ConfigFileError { return error.description } catch { return "\(error)" }
     }
 
+    /// Every error of a file is reported at once, in file order, each with its line and path (only the
+    /// first was); the collection stops at an error that follows from one already found.
+    @Test func everyErrorOfAFileIsReported() {
+        let m = ScenarioRangeTests.message {
+            try ScenarioLoader.parse("""
+                name: v
+                callees: { range: "+15550200000..+15550200099" }
+                load: { rate: 0/s, total_calls: 5, max_in_flight: 0 }
+                call: { hold: 40d, ring_timeout: soon }
+                media: { security: nope }
+                extra: 1
+                """, file: "v.yaml")
+        }
+        let lines = m?.split(separator: "\n").map(String.init) ?? []
+        #expect(lines.count == 6, "\(m ?? "accepted")")
+        #expect(lines.first?.hasPrefix("v.yaml:3:") == true && lines.first?.contains("load.rate") == true, "\(lines)")
+        for path in ["load.max_in_flight", "call.hold", "call.ring_timeout", "media.security", "extra"] {
+            #expect(lines.contains { $0.contains(" \(path): ") }, "\(path) missing from \(lines)")
+        }
+    }
+
     /// `call.hold: 9999999h` overflowed a time in nanoseconds (SIGILL in CallShard).
     @Test func holdBeyondThirtyDaysIsRefused() {
         let m = ScenarioRangeTests.message { try ScenarioRangeTests.parse("{ rate: 1/s, total_calls: 1 }", call: "{ hold: 9999999h }") }

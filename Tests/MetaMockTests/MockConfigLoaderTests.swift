@@ -132,6 +132,25 @@ struct MockConfigLoaderTests {
         #expect(try MockConfigLoader.parse("protection: { idle_timeout: none }\n", file: "m.yaml").protection.idleTimeoutSeconds == nil)
     }
 
+    /// Every error of the file at once, in file order (only the first was reported).
+    @Test func everyErrorIsReported() {
+        do {
+            _ = try MockConfigLoader.parse("""
+                limits: { connected_bic_per_24h: five, concurrent_per_number: -3 }
+                auth: { nonce_lifetime: soon }
+                protection: { max_connections: 0 }
+                bogus: 1
+                """, file: "m.yaml")
+            Issue.record("accepted")
+        } catch let error as ConfigFileError {
+            #expect(([error] + error.further).map(\.path) == ["limits.connected_bic_per_24h", "limits.concurrent_per_number", "auth.nonce_lifetime",
+                                                               "protection.max_connections", "bogus"], "\(error)")
+            #expect(error.description.split(separator: "\n").count == 5 && error.description.hasPrefix("m.yaml:1:"))
+        } catch {
+            Issue.record("\(error)")
+        }
+    }
+
     /// A business missing keys says which ones (it listed all four, whatever was wrong).
     @Test func missingBusinessKeysAreNamed() {
         do {
