@@ -62,6 +62,17 @@ public enum HTMLReport {
         body += table(["response", "count", ""], s.responses.sorted { $0.value > $1.value }.map {
             [e($0.key), String($0.value), "<div class=\"bar\" style=\"width:\(Int(Double($0.value) / Double(total) * 300))px\"></div>"]
         }, raw: [false, false, true])
+        // How each call ended (calls.csv `end`), and the teardowns that went wrong.
+        if !s.ends.isEmpty {
+            body += "<h2>How calls ended</h2>\n"
+            body += table(["end", "count"], s.ends.sorted { $0.value > $1.value }.map { [e($0.key), String($0.value)] })
+            let notes = [("teardown failed (BYE refused or unanswered)", s.calls.teardownFailed), ("unanswered (ring timeout)", s.calls.unanswered),
+                         ("shed by the generator", s.calls.shed), ("ended at the drain deadline", s.calls.drained)].filter { $0.1 > 0 }
+            if !notes.isEmpty { body += table(["of which", "count"], notes.map { [e($0.0), String($0.1)] }) }
+        }
+        if let rebuilt = s.rebuiltFrom {
+            body += "<p class=\"meta\">Rebuilt from \(e(rebuilt)) by <code>wasim report</code>: the generator's CPU, loop lag and retransmissions, and the calls in progress when the process ended, are not known.</p>\n"
+        }
         if !clipping.isEmpty {
             body += "<h2>Clipping</h2>\n"
             body += clippingHistogram(clipping)

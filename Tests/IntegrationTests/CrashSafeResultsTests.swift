@@ -61,7 +61,8 @@ struct CrashSafeResultsTests {
         #expect(attempted >= written.count - 1 && attempted <= written.count, "attempted \(attempted), rows \(written.count)")
         #expect((summary["responses"] as? [String: Int])?.values.reduce(0, +) == attempted)
         #expect(calls["dropped"] as? Int == 3000 - attempted)
-        #expect(FileManager.default.fileExists(atPath: run + "/report.html"))
+        let html = try String(contentsOfFile: run + "/report.html", encoding: .utf8)
+        #expect(html.contains("How calls ended") && html.contains("Rebuilt from calls.csv"))
     }
 
     @Test(.enabled(if: CLITests.available))

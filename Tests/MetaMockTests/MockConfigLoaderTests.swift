@@ -151,6 +151,26 @@ struct MockConfigLoaderTests {
         }
     }
 
+    /// A value of the wrong type names its path and both types (the probe got "a business needs number, ...").
+    @Test func wrongTypesAreNamed() {
+        for (yaml, expected) in [
+            ("businesses:\n  - number: \"+15550100001\"\n    phone_number_id: \"1\"\n    apps: x\n    sip_server: { hostname: h }\n",
+             "m.yaml:4:11: businesses[0].apps: expected a list, found a scalar"),
+            ("businesses:\n  - number: [\"+1\"]\n    phone_number_id: \"1\"\n    apps: []\n    sip_server: { hostname: h }\n",
+             "m.yaml:2:13: businesses[0].number: expected a string, found a list"),
+            ("businesses:\n  - \"+15550100001\"\n", "m.yaml:2:5: businesses[0]: expected a mapping, found a scalar"),
+        ] {
+            do {
+                _ = try MockConfigLoader.parse(yaml, file: "m.yaml")
+                Issue.record("accepted \(yaml)")
+            } catch let error as ConfigFileError {
+                #expect(error.description.hasPrefix(expected), "\(error)")
+            } catch {
+                Issue.record("\(error)")
+            }
+        }
+    }
+
     /// A business missing keys says which ones (it listed all four, whatever was wrong).
     @Test func missingBusinessKeysAreNamed() {
         do {
