@@ -12,6 +12,13 @@ struct CLITests {
     /// Built by `swift build --build-tests`; required (never skipped) when the peers are.
     static var available: Bool { FileManager.default.isExecutableFile(atPath: binary) || Peers.required }
 
+    /// Whether a `wasim scenario` run went through: exit 0, or exit 3 with the generator saying it was
+    /// saturated (on a loaded machine a debug build's event loops lag, and wasim says so rather than blame
+    /// the target). The tests check the calls' counts either way.
+    static func ranThrough(_ result: ExternalProcess.Result) -> Bool {
+        result.status == 0 || (result.status == 3 && result.output.contains("SATURATED: wasim itself was the bottleneck"))
+    }
+
     @Test(.enabled(if: CLITests.available))
     func brokenScenarioExitsTwoNamingFileLineAndPath() async throws {
         let dir = try TemporaryDirectory()
@@ -29,7 +36,7 @@ struct CLITests {
         defer { dir.remove() }
         let scenario = Self.root.appendingPathComponent("Scenarios/bic-basic.yaml").path
         let result = try await ExternalProcess.run(Self.binary, ["scenario", scenario, "--results", dir.path, "--certs", dir.path], timeout: 60)
-        #expect(result.status == 0, "\(result.output.suffix(1000))")
+        #expect(Self.ranThrough(result), "\(result.output.suffix(1000))")
         #expect(result.output.contains("bic-basic: 20 calls, 20 connected, 0 failed"))
         let runs = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasPrefix("bic-basic-") }
         #expect(runs.count == 1)
@@ -111,7 +118,7 @@ struct CLITests {
             "scenario", scenario, "--results", dir.path, "--certs", dir.path, "--rate", "40/s", "--calls", "6", "--transport", "udp",
             "--set", "call.hold=100ms", "--set", "callees.range=+15550200100..+15550200105",
         ], timeout: 60)
-        #expect(result.status == 0, "\(result.output.suffix(1000))")
+        #expect(Self.ranThrough(result), "\(result.output.suffix(1000))")
         #expect(result.output.contains("command line: --rate 40/s --calls 6 --transport udp --set call.hold=100ms"), "\(result.output.prefix(400))")
         #expect(result.output.contains("bic-basic: 6 calls, 6 connected"), "\(result.output.suffix(600))")
         let run = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.path).first { $0.hasPrefix("bic-basic-") })

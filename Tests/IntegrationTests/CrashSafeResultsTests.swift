@@ -71,13 +71,14 @@ struct CrashSafeResultsTests {
         defer { dir.remove() }
         let scenario = CLITests.root.appendingPathComponent("Scenarios/bic-basic.yaml").path
         let result = try await ExternalProcess.run(CLITests.binary, ["scenario", scenario, "--results", dir.path, "--certs", dir.path, "--set", "call.hold=100ms"], timeout: 60)
-        #expect(result.status == 0, "\(result.output.suffix(1000))")
+        #expect(CLITests.ranThrough(result), "\(result.output.suffix(1000))")
         let run = try #require(Self.runFolder(in: dir.path, prefix: "bic-basic"))
         let original = try Self.json(run + "/summary.json")
         try FileManager.default.moveItem(atPath: run + "/summary.json", toPath: run + "/summary.original.json")
         let report = try await ExternalProcess.run(CLITests.binary, ["report", run], timeout: 60)
-        #expect(report.status == 0, "\(report.output.suffix(1500))")
+        #expect(report.status == 0 || report.status == 1, "\(report.output.suffix(1500))")
         let rebuilt = try Self.json(run + "/summary.json")
+        #expect(rebuilt["passed"] as? Bool == original["passed"] as? Bool)
         let a = original["calls"] as? [String: Any] ?? [:], b = rebuilt["calls"] as? [String: Any] ?? [:]
         for key in ["attempted", "connected", "failed", "unexpected", "teardown_failed", "dropped"] {
             #expect(a[key] as? Int == b[key] as? Int, "\(key): \(a[key] ?? "nil") vs \(b[key] ?? "nil")")
