@@ -3,7 +3,8 @@
 public enum CallEnd: String, Sendable, Hashable, CaseIterable, Codable {
     /// Answered with a 2xx.
     case connected
-    /// A final response of 300 or more from the target (its status and reason are in the row).
+    /// A final response of 300 or more from the target (its status and reason are in the row); for a
+    /// user-initiated call, also Meta's refusal to place it ("not placed", with the rule, in the reason).
     case rejected
     /// The scenario's `call.cancel` ended it before an answer (487 after our CANCEL).
     case cancelled

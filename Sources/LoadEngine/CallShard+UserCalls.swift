@@ -51,6 +51,7 @@ extension CallShard {
         let end: CallEnd
         if report == nil { end = .interrupted }
         else if outcome.connected { end = .connected }
+        else if outcome.notPlaced { end = .rejected }
         else if outcome.localFailure { end = outcome.status == 408 ? .timerB : .transport }
         else { end = .rejected }
         record.end = end.rawValue

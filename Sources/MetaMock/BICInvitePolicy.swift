@@ -52,7 +52,14 @@ public struct BICInvitePolicy: Sendable {
         else {
             return .reject(status: 400, reason: "Asset not found, invalid business phone number", rule: "from-number: not a business")
         }
-        // 4. From host must match the configured SIP server hostname.
+        // 4. From host must match the configured SIP server hostname; with the number's SIP setting disabled
+        // (its servers kept) no server matches (spec §6; Meta's text for this case is not documented).
+        if !business.sipEnabled {
+            return .reject(
+                status: 403,
+                reason: "SIP server \(from.uri.host) from INVITE does not match any SIP server configured for phone number id \(business.phoneNumberID)",
+                rule: "sip-disabled: calling.sip.status is DISABLED for phone number id \(business.phoneNumberID)")
+        }
         if !configuration.fromHostMatches(from.uri.host, configured: business.sipServerHostname) {
             return .reject(
                 status: 403,

@@ -90,15 +90,14 @@ extension MetaMockCore {
         let callID = "outgoing:wacid." + wacid
         let from = "sip:\(request.user)@\(configuration.domain)"
         let to = "sip:\(business.number)@\(business.sipServerHostname)"
-        // Over the per-number concurrency limit, the user sees "call cannot be placed" and no INVITE is sent
-        // (spec §3 "Concurrency").
-        if case .concurrency = state.admitUIC(pair, limits: configuration.limits) {
-            log("uic \(callID): not placed: \(configuration.limits.concurrentPerNumber) calls already up for \(business.number)")
+        if let rule = uicRefusal(business, pair: pair) {
+            log("uic \(callID): not placed: \(rule)")
             ledger.open(MockCallRecord(callID: callID, direction: .uic, from: from, to: to, startedAt: clock.wallNow(),
-                                       reason: "not placed", rule: "concurrency limit of \(configuration.limits.concurrentPerNumber) calls per number", wacid: wacid))
+                                       reason: "not placed", rule: rule, wacid: wacid))
             ledger.close(callID) { $0.endedAt = clock.wallNow() }
-            completion(UICCallReport(callID: callID, outcome: UICOutcome(status: 503, reason: "Service Unavailable", localFailure: true,
-                                                                         detail: "concurrency limit"), timing: UICCallTiming()))
+            var outcome = UICOutcome(status: 503, reason: "Service Unavailable", localFailure: true, detail: rule)
+            outcome.notPlaced = true
+            completion(UICCallReport(callID: callID, outcome: outcome, timing: UICCallTiming()))
             return
         }
         // Meta's media leg needs its port in the offer: bind first (no media: the offer is description only).
@@ -110,6 +109,31 @@ extension MetaMockCore {
         socket.bind(host: endpoint.advertisedHost).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
             continueUserCall(request, business: business, pair: pair, wacid: wacid, callID: callID, from: from,
                              media: (try? result.get()).map { (socket, $0) }, completion: completion)
+        }
+    }
+
+    /// Why Meta places no INVITE for a user's call, checked in this order, or nil when the call is admitted
+    /// (and marked active for its pair, until `finishUIC`): the number's SIP setting disabled (calls go to
+    /// the Graph API instead, spec §6), its SIP server app not authorized on the number, the pair already in
+    /// a call, the number at its concurrency limit (spec §3: the user sees "call cannot be placed"). A
+    /// refused call never ends a call in `state`: only an admitted one does.
+    private func uicRefusal(_ business: MockConfiguration.Business, pair: MockCallState.Pair) -> String? {
+        if !business.sipEnabled {
+            return "sip-disabled: calling.sip.status is DISABLED for phone number id \(business.phoneNumberID)"
+        }
+        if business.sipServerApp?.authorized != true {
+            return "app-not-authorized: the app \(business.sipServerAppID) is not authorized for phone number id \(business.phoneNumberID)"
+        }
+        switch state.admitUIC(pair, limits: configuration.limits) {
+        case .admitted:
+            return nil
+        case .duplicate:
+            return "duplicate: \(pair.user) is already in a call with \(pair.business)"
+        case .concurrency:
+            return "concurrency: \(configuration.limits.concurrentPerNumber) calls already up for \(business.number)"
+        case .revoked, .dailyLimit:
+            // BIC rules; `admitUIC` does not apply them.
+            return nil
         }
     }
 

@@ -135,7 +135,7 @@ public enum MockConfigLoader {
             return MockConfiguration.App(appID: try id.string(), authorized: try am["authorized"]?.bool() ?? true, sipPassword: try pw.string())
         }
         guard !apps.isEmpty else { throw appsValue.error("at least one app is needed") }
-        let sm = try serverValue.mapping(allowed: ["hostname", "port", "app_id", "request_uri_user_params", "connect_to", "transport"])
+        let sm = try serverValue.mapping(allowed: ["hostname", "port", "app_id", "request_uri_user_params", "connect_to", "transport", "status"])
         guard let host = sm["hostname"] else { throw serverValue.error("sip_server needs a hostname") }
         var params: [String: String] = [:]
         if let p = sm["request_uri_user_params"] {
@@ -164,6 +164,7 @@ public enum MockConfigLoader {
             business.connectAddress = text
         }
         if let t = sm["transport"] { business.transport = SIPTransportKind(rawValue: try t.choice(["tls", "tcp", "udp"]))! }
+        if let st = sm["status"] { business.sipEnabled = try st.choice(["enabled", "disabled", "ENABLED", "DISABLED"]).lowercased() == "enabled" }
         return business
     }
 

@@ -20,6 +20,7 @@ public enum MockConfigWriter {
             }
             if let c = b.connectAddress { out += "      connect_to: \(q(c))\n" }
             if b.transport != .tls { out += "      transport: \(b.transport.rawValue)\n" }
+            if !b.sipEnabled { out += "      status: disabled\n" }
             out += "    srtp_key_exchange_protocol: \(b.srtpKeyExchange)\n"
         }
         out += "users:\n"

@@ -41,6 +41,9 @@ public struct MockConfiguration: Sendable, Hashable {
         public var connectAddress: String?
         /// Transport of UIC calls. Meta uses TLS only; `tcp` and `udp` are lab settings for peers without TLS.
         public var transport: SIPTransportKind = .tls
+        /// `calling.sip.status`: when DISABLED the servers are kept but Meta routes no SIP call for the number
+        /// (no UIC INVITE is placed; a BIC INVITE matches no SIP server and gets 403).
+        public var sipEnabled = true
 
         public init(number: String, phoneNumberID: String, apps: [App], sipServerAppID: String? = nil,
                     sipServerHostname: String, sipServerPort: Int = 5061, requestURIUserParams: [String: String] = [:],

@@ -289,6 +289,8 @@ public struct UICOutcome: Sendable, Hashable {
     /// The 200 OK altered Meta's Record-Route, so no ACK was sent.
     public var ackWithheld = false
     public var localFailure = false
+    /// Meta placed no INVITE (the user sees "call cannot be placed"): `detail` gives the rule.
+    public var notPlaced = false
     /// Why, in words (for the ledger and the log).
     public var detail: String?
 

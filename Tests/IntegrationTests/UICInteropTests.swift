@@ -28,13 +28,13 @@ struct UICInteropTests {
     }
 
     /// A SIPp UAS on a free TCP port, running `file` for `calls` calls.
-    static func startSIPpUAS(_ file: String, calls: Int, work: TemporaryDirectory) async throws -> (Process, URL, Int) {
+    static func startSIPpUAS(_ file: String, calls: Int, work: TemporaryDirectory, extra: [String] = []) async throws -> (Process, URL, Int) {
         let sipp = try #require(Peers.path("sipp"), "sip-tester (sipp) is not installed")
         let port = try FreePort.tcp()
         let (process, log) = try ExternalProcess.start(sipp, [
             "-sf", scenario(file), "-t", "t1", "-i", "127.0.0.1", "-p", "\(port)", "-m", "\(calls)",
             "-nostdin", "-timeout", "30", "-trace_err",
-        ], directory: work.url)
+        ] + extra, directory: work.url)
         #expect(await eventually(timeout: 20) { tcpPortIsListening(port) }, "SIPp did not listen on \(port)")
         return (process, log, port)
     }

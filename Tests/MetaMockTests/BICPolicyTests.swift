@@ -97,6 +97,18 @@ struct BICPolicyTests {
         #expect(rejection(rig.invite())! == (403, "The app 100000000000099 configured for SIP server sip.example.com is not authorized for phone number id 100000000000001"))
     }
 
+    /// With the number's SIP setting disabled (the servers kept), Meta routes no SIP call for it: the From
+    /// host matches no enabled SIP server, the same 403 as a wrong domain.
+    @Test func sipDisabledIs403() {
+        var config = MockConfiguration.default
+        config.businesses[0].sipEnabled = false
+        var rig = Rig(config)
+        let decision = rig.invite()
+        #expect(rejection(decision)! == (403, "SIP server sip.example.com from INVITE does not match any SIP server configured for phone number id 100000000000001"))
+        if case .reject(_, _, let rule) = decision { #expect(rule.hasPrefix("sip-disabled")) }
+        #expect(!isAccept(decision) && rig.state.activeCalls == 0)
+    }
+
     @Test func wrongPasswordIs403NotAChallenge() {
         var rig = Rig()
         let r = rig.invite(password: "wrong")

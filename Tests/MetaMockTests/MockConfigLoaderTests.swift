@@ -24,6 +24,7 @@ struct MockConfigLoaderTests {
               request_uri_user_params: { tgrp: wacall, trunk-context: byoc.example.org }
               connect_to: 127.0.0.1:5071
               transport: tcp
+              status: disabled
             srtp_key_exchange_protocol: SDES
         users:
           - range: "+15550300000..+15550300099"
@@ -67,6 +68,7 @@ struct MockConfigLoaderTests {
         #expect(c.digestAlgorithms == [.sha256, .md5] && c.nonceLifetimeSeconds == 60)
         #expect(c.domainMatch == .exact && c.ringTimeoutSeconds == 45 && c.sendRinging && c.labRouteHost == "127.0.0.1")
         #expect(b.connectAddress == "127.0.0.1:5071" && b.transport == .tcp && c.users[0].behaviour.hangUpAfter == 20...20)
+        #expect(!b.sipEnabled && MockConfiguration.default.businesses[0].sipEnabled)
         #expect(c.timers.t1 == .milliseconds(250) && c.timers.t2 == .seconds(2) && !c.strictInDialogRoute)
         #expect(c.headerNames.userCountryCode == "x-wa-meta-country-code" && c.headerNames.userName == nil)
         #expect(c.headerNames.phoneNumberID == "x-wa-meta-phone-number-id" && c.headerNames.userID == "x-wa-meta-user-id")
