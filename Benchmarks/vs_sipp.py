@@ -579,6 +579,7 @@ users:
     behaviour: { answer: 1, answer_after: [0s, 0s] }
 limits:
   connected_bic_per_24h: 100000000
+  bic_attempts_per_24h: 1000000000
   concurrent_per_number: 1000000
 protection:
   max_connections_per_source: 10000   # wasim's per-agent TLS runs open a connection per call from one address

@@ -12,8 +12,8 @@ public enum BICDecision: Sendable, Equatable {
 }
 
 /// Meta's checks on a BIC INVITE, in the order of `meta-sip-spec.md` §10: Request-URI, credentials, From
-/// number, From host, app authorization, failed-authentication lockout, digest (the username must be the From
-/// number's, the password its SIP app's), duplicate call, permission, 24 h connected-call limit,
+/// number, From host (SIP enabled), app authorization, failed-authentication lockout, digest (the username must
+/// be the From number's, the password its SIP app's), the number's 24 h BIC initiations, duplicate call, permission, 24 h connected-call limit,
 /// SDP offer, concurrency. Every text is Meta's where Meta documents one. Time is passed in.
 public struct BICInvitePolicy: Sendable {
     public let configuration: MockConfiguration
@@ -97,6 +97,11 @@ public struct BICInvitePolicy: Sendable {
             let locked = throttle?.recordFailure(source: source, username: credentials.username, now: wall) ?? []
             let note = locked.isEmpty ? "" : "; \(locked.map(\.description).joined(separator: " and ")) now locked out"
             return .reject(status: 403, reason: "Forbidden", rule: "digest: \(why)\(note)")
+        }
+        // The number's 24 h limit of BIC initiations: every authenticated INVITE counts, whatever its outcome.
+        if !state.initiated(by: business.number, now: wall, limit: configuration.limits.bicAttemptsPer24h) {
+            return .reject(status: 403, reason: "Forbidden",
+                           rule: "limit: \(configuration.limits.bicAttemptsPer24h) BIC attempts per number in 24 h")
         }
         // 7–10. Duplicate call, permission, the 24 h limit, concurrency.
         let user = request.uri.userNumber.map(String.init) ?? ""

@@ -45,6 +45,7 @@ public final class MockCallState: @unchecked Sendable {
     private var streak: [Pair: Int] = [:]
     private var revokedPairs: Set<Pair> = []
     private var owners: [String: Int] = [:]
+    private var initiations: [String: InitiationWindow] = [:]
     /// Admissions since the last sweep of pairs whose connected calls all left the 24 h window.
     private var sinceSweep = 0
 
@@ -66,6 +67,12 @@ public final class MockCallState: @unchecked Sendable {
             activePerBusiness[pair.business, default: 0] += 1
             return .admitted
         }
+    }
+
+    /// Counts an authenticated BIC INVITE of `business` towards its rolling 24 h limit of initiations;
+    /// false when `limit` were already started in the 24 h before `now` (then it is not counted).
+    public func initiated(by business: String, now: Double, limit: Int) -> Bool {
+        lock.withLock { initiations[business, default: InitiationWindow()].admit(now: now, limit: limit) }
     }
 
     /// Whether a user-initiated call may start: not while the pair is in a call, nor over the per-number

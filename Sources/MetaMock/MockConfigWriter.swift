@@ -42,7 +42,8 @@ public enum MockConfigWriter {
             out += "    behaviour: { answer: \(b.answer), decline: \(b.decline), no_answer: \(b.noAnswer), unreachable: \(b.unreachable), unavailable: \(b.unavailable), no_media: \(b.noMedia), answer_after: [\(d(b.answerAfter.lowerBound)), \(d(b.answerAfter.upperBound))]\(hangUp) }\n"
         }
         let l = c.limits
-        out += "limits:\n  connected_bic_per_24h: \(l.connectedBICPer24h)\n  concurrent_per_number: \(l.concurrentPerNumber)\n"
+        out += "limits:\n  connected_bic_per_24h: \(l.connectedBICPer24h)\n  bic_attempts_per_24h: \(l.bicAttemptsPer24h)\n"
+        out += "  concurrent_per_number: \(l.concurrentPerNumber)\n"
         out += "  concurrency_limit_status: \(l.concurrencyLimitStatus)\n  unanswered_streak: { nudge: \(l.streakNudge), revoke: \(l.streakRevoke) }\n"
         out += "auth: { algorithms: [\(c.digestAlgorithms.map(\.rawValue).joined(separator: ", "))], nonce_lifetime: \(c.nonceLifetimeSeconds)s }\n"
         out += "tls: { reject_alpn_sip: \(c.rejectALPNSip) }\n"

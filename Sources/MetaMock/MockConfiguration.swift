@@ -123,6 +123,9 @@ public struct MockConfiguration: Sendable, Hashable {
         public var connectedBICPer24h: Int = 5
         /// Calls up at once per business number.
         public var concurrentPerNumber: Int = 1000
+        /// Authenticated BIC INVITEs per business number in a rolling 24 h (spec §8: 10,000 new BIC
+        /// initiations; Meta documents no SIP response for it: 403).
+        public var bicAttemptsPer24h: Int = 10_000
         /// Status sent when the concurrency limit is hit (undocumented for SIP; spec §12).
         public var concurrencyLimitStatus: Int = 503
         /// Consecutive unanswered or declined BICs per pair: a nudge at `nudge`, permission revoked at `revoke`.

@@ -160,6 +160,48 @@ struct BICPolicyTests {
         #expect(isAccept(rig.invite()))
     }
 
+    /// Every authenticated INVITE of a number counts towards its 24 h initiations, whatever became of it (here
+    /// a duplicate and a call to a user without permission count too); past the limit, 403 for any user,
+    /// and another number is not affected. A call leaves the window 24 h after its minute.
+    @Test func bicAttemptsPerNumberRolling24h() {
+        var config = MockConfiguration.default
+        config.limits.bicAttemptsPer24h = 3
+        config.businesses.append(MockConfiguration.Business(
+            number: "+15550100002", phoneNumberID: "2", apps: [MockConfiguration.App(appID: "a2", sipPassword: "p2")],
+            sipServerHostname: "sip.example.com"))
+        var rig = Rig(config)
+        let t0 = rig.now
+        #expect(isAccept(rig.invite(to: "+15550200000")))
+        rig.now = t0 + 60
+        #expect(rejection(rig.invite(to: "+15550200000"))?.0 == 403)  // duplicate: counted all the same
+        rig.now = t0 + 120
+        #expect(rejection(rig.invite(to: "+19990000000"))! == (403, "No Approved Call Permission Found"))
+        rig.now = t0 + 180
+        let refused = rig.invite(to: "+15550200001")
+        #expect(rejection(refused)! == (403, "Forbidden"))
+        if case .reject(_, _, let rule) = refused { #expect(rule == "limit: 3 BIC attempts per number in 24 h") }
+        #expect(isAccept(rig.invite(to: "+15550200001", number: "+15550100002", password: "p2")))
+        rig.now = t0 + 86_400 - 60  // still inside the first call's 24 h
+        #expect(rejection(rig.invite(to: "+15550200002"))! == (403, "Forbidden"))
+        rig.now = t0 + 86_400 + 10  // the first call's minute has left the window (the second's has not): room for one
+        #expect(isAccept(rig.invite(to: "+15550200002")))
+        #expect(rejection(rig.invite(to: "+15550200003"))! == (403, "Forbidden"))
+    }
+
+    /// The 24 h window in constant memory: 10,000 (the default) in a day, a day later 10,000 again.
+    @Test func initiationWindowHoldsADay() {
+        let state = MockCallState()
+        let limit = MockConfiguration.default.limits.bicAttemptsPer24h
+        #expect(limit == 10_000)
+        var accepted = 0
+        for i in 0..<10_500 where state.initiated(by: "+15550100001", now: 1_000_000 + Double(i) * 8, limit: limit) { accepted += 1 }
+        #expect(accepted == 10_000)  // 10,500 calls over 23.3 h
+        // Exact to the minute: a call leaves the window in the minute 24 h after its own.
+        #expect(!state.initiated(by: "+15550100001", now: 1_000_000 + 86_400 - 120, limit: limit))
+        #expect(state.initiated(by: "+15550100001", now: 1_000_000 + 86_400 + 60, limit: limit))
+        #expect(state.initiated(by: "+15550100001", now: 1_000_000 + 10 * 86_400, limit: limit))  // long idle
+    }
+
     /// 2 unanswered or declined calls → nudge; 4 → permission revoked; a connected call resets the streak.
     @Test func unansweredStreak() {
         var rig = Rig()
