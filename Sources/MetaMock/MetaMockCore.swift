@@ -106,6 +106,7 @@ final class MetaMockCore: SIPRequestHandler {
         case .invite where toTag != nil:
             // Re-INVITE: "Re-INVITES are not supported today" (spec §2.2, FAQ).
             endpoint.respond(shaping.response(to: request, status: 500, reason: "Internal Server Error", toTag: nil), to: transaction)
+            if configuration.reinviteEndsCall { reinviteFailsCall(callID) }
         case .invite:
             receiveInvite(request, transaction: transaction, flow: flow, endpoint: endpoint)
         case .bye:
@@ -335,6 +336,18 @@ final class MetaMockCore: SIPRequestHandler {
             $0.endedBy = "meta"
             $0.durationSeconds = duration
             if let rule { $0.rule = rule }
+        }
+    }
+
+    /// With `sip.reinvite_ends_call`, Meta hangs up the business-initiated call a re-INVITE arrived in (on
+    /// the call's own connection, so on this loop), T1 after its 500: time for the business to ACK the 500
+    /// before the BYE comes (over TCP they would otherwise arrive in one read, before the ACK is sent).
+    private func reinviteFailsCall(_ callID: String) {
+        guard calls[callID]?.dialog != nil else { return }
+        let rule = "re-INVITE: the call fails (sip.reinvite_ends_call)"
+        log("bic \(callID): \(rule)")
+        endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: configuration.timers.t1) { [self] in
+            metaHangsUp(callID, reason: nil, rule: rule)
         }
     }
 

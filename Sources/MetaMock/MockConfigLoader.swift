@@ -74,10 +74,12 @@ public enum MockConfigLoader {
             if let x = m["reject_alpn_sip"] { config.rejectALPNSip = try x.bool() }
         }
         if let v = top["sip"] {
-            let m = try v.mapping(allowed: ["send_ringing", "record_routes", "lab_route_host", "strict_in_dialog_route", "sdp_check", "wasim_headers"])
+            let m = try v.mapping(allowed: ["send_ringing", "record_routes", "lab_route_host", "strict_in_dialog_route", "sdp_check", "wasim_headers",
+                                                  "reinvite_ends_call"])
             if let x = m["wasim_headers"] { config.wasimHeaders = try x.bool() }
             if let x = m["sdp_check"] { config.sdpCheck = MetaSDPCheck(rawValue: try x.choice(MetaSDPCheck.allCases.map(\.rawValue)))! }
             if let x = m["strict_in_dialog_route"] { config.strictInDialogRoute = try x.bool() }
+            if let x = m["reinvite_ends_call"] { config.reinviteEndsCall = try x.bool() }
             if let x = m["send_ringing"] { config.sendRinging = try x.bool() }
             if let x = m["record_routes"] { config.recordRoutes = try x.sequence().map { try $0.string() } }
             if let x = m["lab_route_host"] { config.labRouteHost = try x.string() }

@@ -58,6 +58,7 @@ public enum MockConfigWriter {
         out += "timers: { ring_timeout: \(d(c.ringTimeoutSeconds)), media_start_timeout: \(d(c.mediaStartTimeoutSeconds)), t1: \(ms(c.timers.t1)), t2: \(ms(c.timers.t2)), t4: \(ms(c.timers.t4)) }\n"
         out += "sip:\n  send_ringing: \(c.sendRinging)\n  record_routes: [" + c.recordRoutes.map(q).joined(separator: ", ") + "]\n"
         out += "  strict_in_dialog_route: \(c.strictInDialogRoute)\n  wasim_headers: \(c.wasimHeaders)\n  sdp_check: \(c.sdpCheck.rawValue)\n"
+        out += "  reinvite_ends_call: \(c.reinviteEndsCall)\n"
         if let lab = c.labRouteHost { out += "  lab_route_host: \(lab)\n" }
         let h = c.headerNames
         func opt(_ s: String?) -> String { s.map(q) ?? "null" }

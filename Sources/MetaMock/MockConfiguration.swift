@@ -177,6 +177,9 @@ public struct MockConfiguration: Sendable, Hashable {
     /// Answer 404 to an in-dialog request whose Request-URI or Route does not match what Meta gave the
     /// dialog (spec §3 "Record-Route handling"); off, such requests are accepted.
     public var strictInDialogRoute = true
+    /// A re-INVITE fails the call: after its 500, Meta hangs up with a BYE (seen by one integrator; Meta's FAQ
+    /// only says re-INVITEs get 500). Off by default.
+    public var reinviteEndsCall = false
     /// Honour wasim's control headers (`X-Wasim-Hangup-After` on a BIC INVITE: the user hangs up then).
     public var wasimHeaders = true
     /// Media: run ICE-lite, DTLS-SRTP or SDES and RTP for secure offers, and how to impair it.

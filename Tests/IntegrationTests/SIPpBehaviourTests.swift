@@ -50,6 +50,21 @@ struct SIPpBehaviourTests {
         #expect(ledger.first?.finalStatus == 200 && ledger.first?.endedBy == "business")
     }
 
+    /// `sip.reinvite_ends_call`: the re-INVITE still gets 500, then Meta hangs up (SIPp waits for its BYE).
+    @Test(.enabled(if: Peers.available("sipp")), arguments: ["u1", "t1"])
+    func reinviteEndsTheCallWhenSet(transport: String) async throws {
+        var config = try MockConfigLoader.load(path: Self.mockConfig)
+        config.reinviteEndsCall = true
+        let mock = try await MockHarness.start(configuration: config)
+        let work = try TemporaryDirectory()
+        let r = try await Self.sipp("reinvite-ends-call", callees: ["+15550200011"], transport: transport, mock: mock, work: work)
+        let ledger = try await mock.server.ledger()
+        await mock.stop(); work.remove()
+        #expect(r.status == 0, "\(r.output.suffix(1500))")
+        #expect(ledger.first?.finalStatus == 200 && ledger.first?.endedBy == "meta", "\(ledger)")
+        #expect(ledger.first?.rule == "re-INVITE: the call fails (sip.reinvite_ends_call)")
+    }
+
     @Test(.enabled(if: Peers.available("sipp")), arguments: ["u1", "t1"])
     func cancelGets487(transport: String) async throws {
         let (mock, work) = try await Self.start()
