@@ -33,6 +33,11 @@ public struct BICInvitePolicy: Sendable {
                  startedAt: startedAt, source: source, throttle: throttle)
     }
 
+    /// `12/s`, `0.5/s`.
+    static func rate(_ perSecond: Double) -> String {
+        perSecond == perSecond.rounded() ? "\(Int(perSecond))/s" : "\(perSecond)/s"
+    }
+
     /// The same, with the INVITE's SDP offer already read (the mock reads it once per INVITE).
     func evaluate(_ request: SIPRequest, offer: SDPOfferSummary, digest: inout DigestServer, state: MockCallState,
                   monotonic: UInt64, wall: Double, startedAt: Double,
@@ -102,6 +107,11 @@ public struct BICInvitePolicy: Sendable {
         if !state.initiated(by: business.number, now: wall, limit: configuration.limits.bicAttemptsPer24h) {
             return .reject(status: 403, reason: "Forbidden",
                            rule: "limit: \(configuration.limits.bicAttemptsPer24h) BIC attempts per number in 24 h")
+        }
+        if !state.withinCallRate(of: business.number, now: wall, limits: configuration.limits) {
+            let status = configuration.limits.concurrencyLimitStatus
+            return .reject(status: status, reason: SIPStatus.defaultReason(status),
+                           rule: "call rate: over \(Self.rate(configuration.limits.callRatePerNumber ?? 0)) calls per number")
         }
         // 7–10. Duplicate call, permission, the 24 h limit, concurrency.
         let user = request.uri.userNumber.map(String.init) ?? ""

@@ -114,7 +114,8 @@ extension MetaMockCore {
 
     /// Why Meta places no INVITE for a user's call, checked in this order, or nil when the call is admitted
     /// (and marked active for its pair, until `finishUIC`): the number's SIP setting disabled (calls go to
-    /// the Graph API instead, spec §6), its SIP server app not authorized on the number, the pair already in
+    /// the Graph API instead, spec §6), its SIP server app not authorized on the number, the number over its
+    /// call rate (`limits.call_rate_per_number`), the pair already in
     /// a call, the number at its concurrency limit (spec §3: the user sees "call cannot be placed"). A
     /// refused call never ends a call in `state`: only an admitted one does.
     private func uicRefusal(_ business: MockConfiguration.Business, pair: MockCallState.Pair) -> String? {
@@ -123,6 +124,9 @@ extension MetaMockCore {
         }
         if business.sipServerApp?.authorized != true {
             return "app-not-authorized: the app \(business.sipServerAppID) is not authorized for phone number id \(business.phoneNumberID)"
+        }
+        if !state.withinCallRate(of: business.number, now: clock.wallNow(), limits: configuration.limits) {
+            return "call rate: over \(BICInvitePolicy.rate(configuration.limits.callRatePerNumber ?? 0)) calls per number"
         }
         switch state.admitUIC(pair, limits: configuration.limits) {
         case .admitted:

@@ -46,6 +46,7 @@ public final class MockCallState: @unchecked Sendable {
     private var revokedPairs: Set<Pair> = []
     private var owners: [String: Int] = [:]
     private var initiations: [String: InitiationWindow] = [:]
+    private var callRates: [String: CallRateBucket] = [:]
     /// Admissions since the last sweep of pairs whose connected calls all left the 24 h window.
     private var sinceSweep = 0
 
@@ -73,6 +74,13 @@ public final class MockCallState: @unchecked Sendable {
     /// false when `limit` were already started in the 24 h before `now` (then it is not counted).
     public func initiated(by business: String, now: Double, limit: Int) -> Bool {
         lock.withLock { initiations[business, default: InitiationWindow()].admit(now: now, limit: limit) }
+    }
+
+    /// Takes one of `business`'s call-rate tokens at `now`; false: over `limits.callRatePerNumber` (always
+    /// true without that limit).
+    public func withinCallRate(of business: String, now: Double, limits: MockConfiguration.Limits) -> Bool {
+        guard let rate = limits.callRatePerNumber else { return true }
+        return lock.withLock { callRates[business, default: CallRateBucket(rate: rate)].take(now: now, rate: rate) }
     }
 
     /// Whether a user-initiated call may start: not while the pair is in a call, nor over the per-number

@@ -31,9 +31,10 @@ public enum MockConfigLoader {
         if let v = top["users"] { config.users = try v.sequence().map(userGroup) }
         if let v = top["limits"] {
             let m = try v.mapping(allowed: ["connected_bic_per_24h", "bic_attempts_per_24h", "concurrent_per_number",
-                                                  "concurrency_limit_status", "unanswered_streak"])
+                                                  "concurrency_limit_status", "call_rate_per_number", "unanswered_streak"])
             if let x = m["connected_bic_per_24h"] { config.limits.connectedBICPer24h = try x.int(min: 0) }
             if let x = m["bic_attempts_per_24h"] { config.limits.bicAttemptsPer24h = try x.int(min: 0) }
+            if let x = m["call_rate_per_number"] { config.limits.callRatePerNumber = (try? x.string()) == "none" ? nil : try x.ratePerSecond() }
             if let x = m["concurrent_per_number"] { config.limits.concurrentPerNumber = try x.int(min: 1) }
             if let x = m["concurrency_limit_status"] { config.limits.concurrencyLimitStatus = try x.int(min: 400, max: 699) }
             if let x = m["unanswered_streak"] {

@@ -128,6 +128,10 @@ public struct MockConfiguration: Sendable, Hashable {
         public var bicAttemptsPer24h: Int = 10_000
         /// Status sent when the concurrency limit is hit (undocumented for SIP; spec §12).
         public var concurrencyLimitStatus: Int = 503
+        /// New calls (BIC INVITEs and UICs) per second per business number, nil: no limit. Meta's Graph API
+        /// has an error for it (138005) but publishes no value; over it a BIC gets
+        /// `concurrencyLimitStatus` and a UIC is not placed.
+        public var callRatePerNumber: Double?
         /// Consecutive unanswered or declined BICs per pair: a nudge at `nudge`, permission revoked at `revoke`.
         public var streakNudge: Int = 2
         public var streakRevoke: Int = 4

@@ -56,6 +56,25 @@ struct UICAdmissionTests {
         #expect(ledger.filter { $0.reason == "not placed" && $0.rule?.hasPrefix("duplicate") == true }.count == 2)
     }
 
+    /// Over `limits.call_rate_per_number`, the next user's call is not placed (the first took the only token).
+    @Test(.enabled(if: Peers.available("sipp")))
+    func overTheCallRateANumberGetsNoInvite() async throws {
+        let work = try TemporaryDirectory()
+        defer { work.remove() }
+        let (uas, log, port) = try await UICInteropTests.startSIPpUAS("uic-uas", calls: 1, work: work, extra: ["-trace_msg"])
+        let mock = try await MockHarness.start(configuration: UICInteropTests.configuration(port: port, transport: .tcp) { c in
+            c.limits.callRatePerNumber = 0.01
+        })
+        let placed = await mock.server.placeUserCall(UICCallRequest(user: Self.user, business: Self.business, hold: 0.2))
+        let refused = await mock.server.placeUserCall(UICCallRequest(user: "+15550200002", business: Self.business, hold: 0.2))
+        await mock.stop()
+        let output = await UICInteropTests.finish(uas, log: log, work: work)
+        #expect(placed.outcome.connected, "\(placed.outcome)")
+        #expect(refused.outcome.notPlaced && refused.outcome.detail == "call rate: over 0.01/s calls per number", "\(refused.outcome)")
+        #expect(Self.invitesReceived(work) == 1)
+        #expect(uas.terminationStatus == 0, "\(output.suffix(2500))")
+    }
+
     /// A business whose SIP server app is not authorized on the number, or whose SIP setting is disabled,
     /// gets no UIC over SIP; the same business with both right gets the call.
     @Test(.enabled(if: Peers.available("sipp")), arguments: ["app-not-authorized", "sip-disabled"])

@@ -188,6 +188,30 @@ struct BICPolicyTests {
         #expect(rejection(rig.invite(to: "+15550200003"))! == (403, "Forbidden"))
     }
 
+    /// `limits.call_rate_per_number`: a second's worth of calls at once, then the rate; over it the
+    /// concurrency status with the rule; the number's rate only (another number is not affected).
+    @Test func callRatePerNumber() {
+        var config = MockConfiguration.default
+        config.limits.callRatePerNumber = 2
+        config.businesses.append(MockConfiguration.Business(
+            number: "+15550100002", phoneNumberID: "2", apps: [MockConfiguration.App(appID: "a2", sipPassword: "p2")],
+            sipServerHostname: "sip.example.com"))
+        var rig = Rig(config)
+        #expect(isAccept(rig.invite(to: "+15550200000")))
+        #expect(isAccept(rig.invite(to: "+15550200001")))
+        let over = rig.invite(to: "+15550200002")
+        #expect(rejection(over)! == (503, "Service Unavailable"))
+        if case .reject(_, _, let rule) = over { #expect(rule == "call rate: over 2/s calls per number") }
+        #expect(isAccept(rig.invite(to: "+15550200002", number: "+15550100002", password: "p2")))
+        rig.now += 0.5  // one token back
+        #expect(isAccept(rig.invite(to: "+15550200003")))
+        #expect(rejection(rig.invite(to: "+15550200004"))?.0 == 503)
+        rig.now += 10  // the bucket refills to its burst, not beyond
+        #expect(isAccept(rig.invite(to: "+15550200005")) && isAccept(rig.invite(to: "+15550200006")))
+        #expect(rejection(rig.invite(to: "+15550200007"))?.0 == 503)
+        #expect(MockConfiguration.default.limits.callRatePerNumber == nil)
+    }
+
     /// The 24 h window in constant memory: 10,000 (the default) in a day, a day later 10,000 again.
     @Test func initiationWindowHoldsADay() {
         let state = MockCallState()

@@ -34,6 +34,7 @@ struct MockConfigLoaderTests {
             permission: none
         limits:
           connected_bic_per_24h: 100
+          call_rate_per_number: 12/s
           concurrent_per_number: 50
           unanswered_streak: { nudge: 5, revoke: 10 }
         auth: { algorithms: [SHA-256, MD5], nonce_lifetime: 60s }
@@ -64,7 +65,7 @@ struct MockConfigLoaderTests {
         #expect(c.users.count == 2 && c.users[0].permission == .temporary(expiresAfter: 7 * 86400))
         #expect(c.users[0].behaviour.answerAfter == 1...3 && c.users[0].behaviour.decline == 0.1)
         #expect(c.users[1].permission == MockConfiguration.Permission.none && c.userGroup("+15550400000") != nil)
-        #expect(c.limits.connectedBICPer24h == 100 && c.limits.streakRevoke == 10)
+        #expect(c.limits.connectedBICPer24h == 100 && c.limits.streakRevoke == 10 && c.limits.callRatePerNumber == 12)
         #expect(c.digestAlgorithms == [.sha256, .md5] && c.nonceLifetimeSeconds == 60)
         #expect(c.domainMatch == .exact && c.ringTimeoutSeconds == 45 && c.sendRinging && c.labRouteHost == "127.0.0.1")
         #expect(b.connectAddress == "127.0.0.1:5071" && b.transport == .tcp && c.users[0].behaviour.hangUpAfter == 20...20)
