@@ -160,15 +160,21 @@ struct BICPolicyTests {
         #expect(isAccept(rig.invite()))
     }
 
+    /// The default configuration and a second business, +15550100002 (password p2), for per-number limits.
+    static var twoBusinesses: MockConfiguration {
+        var config = MockConfiguration.default
+        config.businesses.append(MockConfiguration.Business(
+            number: "+15550100002", phoneNumberID: "2", apps: [MockConfiguration.App(appID: "a2", sipPassword: "p2")],
+            sipServerHostname: "sip.example.com"))
+        return config
+    }
+
     /// Every authenticated INVITE of a number counts towards its 24 h initiations, whatever became of it (here
     /// a duplicate and a call to a user without permission count too); past the limit, 403 for any user,
     /// and another number is not affected. A call leaves the window 24 h after its minute.
     @Test func bicAttemptsPerNumberRolling24h() {
-        var config = MockConfiguration.default
+        var config = Self.twoBusinesses
         config.limits.bicAttemptsPer24h = 3
-        config.businesses.append(MockConfiguration.Business(
-            number: "+15550100002", phoneNumberID: "2", apps: [MockConfiguration.App(appID: "a2", sipPassword: "p2")],
-            sipServerHostname: "sip.example.com"))
         var rig = Rig(config)
         let t0 = rig.now
         #expect(isAccept(rig.invite(to: "+15550200000")))
@@ -191,11 +197,8 @@ struct BICPolicyTests {
     /// `limits.call_rate_per_number`: a second's worth of calls at once, then the rate; over it the
     /// concurrency status with the rule; the number's rate only (another number is not affected).
     @Test func callRatePerNumber() {
-        var config = MockConfiguration.default
+        var config = Self.twoBusinesses
         config.limits.callRatePerNumber = 2
-        config.businesses.append(MockConfiguration.Business(
-            number: "+15550100002", phoneNumberID: "2", apps: [MockConfiguration.App(appID: "a2", sipPassword: "p2")],
-            sipServerHostname: "sip.example.com"))
         var rig = Rig(config)
         #expect(isAccept(rig.invite(to: "+15550200000")))
         #expect(isAccept(rig.invite(to: "+15550200001")))
