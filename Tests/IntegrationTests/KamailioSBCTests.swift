@@ -19,11 +19,15 @@ struct KamailioSBCTests {
         let kamailio = try #require(Peers.path("kamailio"), "kamailio is not installed")
         let arguments = ["-m", "\(shmMB)", "-DD", "-E", "-f", path("deploy/kamailio/\(config)"), "-A", "TLS_CONFIG=\"\(tlsConfig)\""] + defines.flatMap { ["-A", $0] }
         let (process, log) = try ExternalProcess.start(kamailio, arguments, directory: work.url)
+        // Kamailio starts in well under a second alone; in the full parallel suite (floods and fuzz replays on
+        // the same two cores) it was once not listening after 10 s, so readiness gets 30 s. A port taken
+        // meanwhile or an exit shows in the message.
         for socket in ready {
-            let up = await eventually(timeout: 10) { socket.udp ? udpPortIsBound(socket.port) : tcpPortIsListening(socket.port) }
+            let up = await eventually(timeout: 30) { socket.udp ? udpPortIsBound(socket.port) : tcpPortIsListening(socket.port) }
             if !up {
+                let state = process.isRunning ? "still running" : "exited with \(process.terminationStatus)"
                 ExternalProcess.stop(process)
-                Issue.record("kamailio (\(config)) did not listen on \(socket.port): \((try? String(contentsOf: log, encoding: .utf8))?.suffix(1500) ?? "")")
+                Issue.record("kamailio (\(config)) did not listen on \(socket.udp ? "udp" : "tcp") \(socket.port) within 30 s (\(state)): \((try? String(contentsOf: log, encoding: .utf8))?.suffix(3000) ?? "")")
             }
         }
         return (process, log)
