@@ -71,28 +71,11 @@ extension CallShard {
         var record = record
         record.succeeded = succeeded
         record.outcome = succeeded ? "connected" : "failed"
-        statistics.responses["\(record.status) \(record.reason)", default: 0] += 1
-        for extra in extraResponses { statistics.responses[extra, default: 0] += 1 }
-        if succeeded { statistics.connected += 1 } else { statistics.failed += 1 }
-        // A connected call whose hang-up went wrong (BYE timed out or refused, the far end's BYE missing)
-        // stays connected, and is counted apart: it did not end as expected.
-        if teardownFailed { statistics.teardownFailed += 1 }
-        var asExpected = succeeded && !teardownFailed
         if let expected = plan.scenario.callees.expectation(for: record.callee) {
-            let met = expected.matches(status: record.status, reason: record.reason)
             record.expected = expected.description
-            record.expectationMet = met
-            statistics.expectationsChecked += 1
-            // A 2xx that was expected still has to end well (its BYE answered).
-            asExpected = met && ((succeeded && !teardownFailed) || !(200..<300).contains(record.status))
-            if !met {
-                statistics.expectationsUnmet += 1
-                if statistics.unmetExamples.count < 10 {
-                    statistics.unmetExamples.append("call \(record.index) \(record.callee): expected \(expected), got \(record.status) \(record.reason)")
-                }
-            }
+            record.expectationMet = expected.matches(status: record.status, reason: record.reason)
         }
-        if !asExpected { statistics.unexpected += 1 }
+        let asExpected = statistics.countOutcome(record, succeeded: succeeded, teardownFailed: teardownFailed, extraResponses: extraResponses)
         statistics.record(times.setup, in: \.setup)
         statistics.record(times.postDial, in: \.postDial)
         statistics.record(times.auth, in: \.auth)

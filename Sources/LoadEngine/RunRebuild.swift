@@ -1,5 +1,4 @@
 import Foundation
-import SIPTransport
 
 /// `wasim report DIR`: summary.json and report.html rebuilt from what a run writes as it goes (run.json,
 /// the scenario's copy, calls.csv and timeseries.csv), for a run whose process died before writing them.
@@ -38,12 +37,8 @@ public enum RunRebuild {
         let started = ISO8601DateFormatter().date(from: record.startedAt) ?? Date()
         // The last moment the rows prove: the latest call's end.
         let lastMs = records.map { $0.actualStartMs + ($0.setupMs ?? 0) + ($0.durationMs ?? 0) }.max() ?? 0
-        let facts = RunFacts(startedAt: started, endedAt: started.addingTimeInterval(lastMs / 1000), interrupted: true,
-                             target: record.target, transport: SIPTransportKind(rawValue: record.transport) ?? .udp,
-                             scheduledCalls: record.scheduledCalls, cpuSeconds: 0, retransmissions: 0, transportErrors: 0,
-                             lastTransportError: nil, embeddedMock: record.embeddedMock,
-                             overrides: record.commandLine, targets: record.targets)
-        var summary = RunSummary.build(scenario: scenario, statistics: statistics, facts: facts)
+        var summary = RunSummary.build(scenario: scenario, statistics: statistics,
+                                       facts: record.facts(endedAt: started.addingTimeInterval(lastMs / 1000)))
         summary.rebuiltFrom = "calls.csv"
         let writer = ResultsWriter(existing: directory)
         try writer.writeSummary(summary)
@@ -71,22 +66,7 @@ extension ShardStatistics {
             let succeeded = record.outcome == "connected"
             var counted = record
             counted.succeeded = succeeded
-            responses["\(record.status) \(record.reason)", default: 0] += 1
-            if succeeded { connected += 1 } else { failed += 1 }
-            let teardownWentWrong = succeeded && RunRebuild.teardownFailed(record.teardown)
-            if teardownWentWrong { teardownFailed += 1 }
-            var asExpected = succeeded && !teardownWentWrong
-            if let met = record.expectationMet {
-                expectationsChecked += 1
-                asExpected = met && ((succeeded && !teardownWentWrong) || !(200..<300).contains(record.status))
-                if !met {
-                    expectationsUnmet += 1
-                    if unmetExamples.count < 10 {
-                        unmetExamples.append("call \(record.index) \(record.callee): expected \(record.expected), got \(record.status) \(record.reason)")
-                    }
-                }
-            }
-            if !asExpected { unexpected += 1 }
+            _ = countOutcome(record, succeeded: succeeded, teardownFailed: succeeded && RunRebuild.teardownFailed(record.teardown))
             func us(_ ms: Double?) -> UInt64? { ms.map { UInt64(max(1, ($0 * 1000).rounded())) } }
             if let v = us(record.setupMs) { _ = setup.record(v) }
             if let v = us(record.postDialMs) { _ = postDial.record(v) }
@@ -112,95 +92,5 @@ extension RunRebuild {
     static func teardownFailed(_ teardown: String) -> Bool {
         guard teardown.hasPrefix("bye ") else { return false }
         return teardown != "bye 200" && !teardown.hasPrefix("bye from")
-    }
-}
-
-extension TimeSeries {
-    /// Takes what only the live run knew per second (calls up, loop lag and busy share) from a written
-    /// timeseries.csv.
-    mutating func mergeWritten(_ csv: String) {
-        for line in csv.split(separator: "\n").dropFirst() {
-            let f = line.split(separator: ",", omittingEmptySubsequences: false)
-            guard f.count >= 11, let second = Int(f[0]) else { continue }
-            at(second) { s in
-                s.activeMax = max(s.activeMax, Int(f[5]) ?? 0)
-                s.loopLagMaxMs = max(s.loopLagMaxMs, Double(f[8]) ?? 0)
-                s.loopBusyMax = max(s.loopBusyMax, Double(f[9]) ?? 0)
-            }
-        }
-    }
-}
-
-/// Reads calls.csv back into records (RFC 4180 quoting, the header checked).
-enum CallsCSVReader {
-    static func records(_ text: String, file: String) throws -> [CallRecord] {
-        var rows = parse(text)
-        guard let header = rows.first, header.joined(separator: ",") + "\n" == CallsCSV.header else {
-            throw RunRebuild.Failure(description: "\(file): the header is not calls.csv's")
-        }
-        rows.removeFirst()
-        var records: [CallRecord] = []
-        records.reserveCapacity(rows.count)
-        for (i, f) in rows.enumerated() {
-            // A row cut short by a kill (the last line of the file) is left out.
-            guard f.count == header.count, let index = Int(f[0]), let status = Int(f[5]) else {
-                if i == rows.count - 1 { break }
-                throw RunRebuild.Failure(description: "\(file):\(i + 2): not a calls.csv row")
-            }
-            func ms(_ s: String) -> Double? { Double(s) }
-            var r = CallRecord(index: index, callID: f[1], callee: f[2], intendedStartMs: ms(f[3]) ?? 0, actualStartMs: ms(f[4]) ?? 0,
-                               status: status, reason: f[6], setupMs: ms(f[7]), postDialMs: ms(f[8]), authMs: ms(f[9]), hangup: f[10])
-            r.mediaSecurity = f[11]
-            r.mediaStartMs = ms(f[12])
-            r.clippedMs = ms(f[13])
-            r.clientHelloRetransmissions = Int(f[14])
-            r.dtlsHandshakeMs = ms(f[15])
-            r.iceMs = ms(f[16])
-            r.direction = f[17]
-            r.durationMs = ms(f[18])
-            r.expected = f[19]
-            r.expectationMet = f[20] == "yes" ? true : f[20] == "no" ? false : nil
-            r.outcome = f[21]
-            r.teardown = f[22]
-            r.end = f[23]
-            r.succeeded = r.outcome == "connected"
-            records.append(r)
-        }
-        return records
-    }
-
-    /// Splits CSV text into rows of fields.
-    static func parse(_ text: String) -> [[String]] {
-        var rows: [[String]] = []
-        var row: [String] = []
-        var field = ""
-        var quoted = false
-        var chars = text.makeIterator()
-        var pending: Character? = nil
-        while let c = pending ?? chars.next() {
-            pending = nil
-            if quoted {
-                if c == "\"" {
-                    if let next = chars.next() {
-                        if next == "\"" { field.append("\"") } else { quoted = false; pending = next }
-                    } else {
-                        quoted = false
-                    }
-                } else {
-                    field.append(c)
-                }
-                continue
-            }
-            switch c {
-            case "\"": quoted = true
-            case ",": row.append(field); field = ""
-            case "\n", "\r\n":
-                row.append(field); field = ""
-                rows.append(row); row = []
-            default: field.append(c)
-            }
-        }
-        if !field.isEmpty || !row.isEmpty { row.append(field); rows.append(row) }
-        return rows
     }
 }

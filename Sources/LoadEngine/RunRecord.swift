@@ -33,8 +33,10 @@ public struct RunRecord: Codable, Sendable {
     static let fileName = "run.json"
     static let scenarioFileName = "scenario.yaml"
 
-    /// Writes run.json and copies the scenario file into the run folder.
-    static func write(_ scenario: Scenario, facts: RunFacts, to writer: ResultsWriter) throws {
+    /// Copies the scenario file into the run folder and writes run.json.
+    static func write(_ scenario: Scenario, startedAt: Date, target: String, transport: SIPTransportKind, scheduledCalls: Int,
+                      embeddedMock: Bool, commandLine: [String], targets: [String], to writer: ResultsWriter) throws
+    {
         var copy: String? = nil
         if let text = try? String(contentsOfFile: scenario.file, encoding: .utf8) {
             try writer.write(scenarioFileName, text: text)
@@ -42,12 +44,22 @@ public struct RunRecord: Codable, Sendable {
         }
         let record = RunRecord(
             scenario: scenario.name, scenarioCopy: copy,
-            overrides: scenario.overrides.map { Override(path: $0.path, value: $0.value, flag: $0.flag) }, commandLine: facts.overrides,
-            startedAt: ISO8601DateFormatter().string(from: facts.startedAt), target: facts.target,
-            transport: facts.transport.rawValue, scheduledCalls: facts.scheduledCalls, embeddedMock: facts.embeddedMock,
-            targets: facts.targets)
+            overrides: scenario.overrides.map { Override(path: $0.path, value: $0.value, flag: $0.flag) }, commandLine: commandLine,
+            startedAt: ISO8601DateFormatter().string(from: startedAt), target: target, transport: transport.rawValue,
+            scheduledCalls: scheduledCalls, embeddedMock: embeddedMock, targets: targets)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writer.write(fileName, encoder.encode(record) + Data("\n".utf8))
+    }
+
+    /// The facts of the recorded run for a summary rebuilt after its process died: interrupted, ended at
+    /// `endedAt`; what only the live process measured (CPU, retransmissions, transport errors) is unknown
+    /// and left at zero.
+    func facts(endedAt: Date) -> RunFacts {
+        let started = ISO8601DateFormatter().date(from: startedAt) ?? endedAt
+        return RunFacts(startedAt: started, endedAt: endedAt, interrupted: true, target: target,
+                        transport: SIPTransportKind(rawValue: transport) ?? .udp, scheduledCalls: scheduledCalls, cpuSeconds: 0,
+                        retransmissions: 0, transportErrors: 0, lastTransportError: nil, embeddedMock: embeddedMock,
+                        overrides: commandLine, targets: targets)
     }
 }

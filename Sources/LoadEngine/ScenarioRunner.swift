@@ -224,10 +224,9 @@ public struct ScenarioRunner {
             shard.eventLoop.execute { shard.value.start(runStart: runStart) }
             options.control.register(shard)
         }
-        try RunRecord.write(scenario, facts: RunFacts(
-            startedAt: startedAt, endedAt: startedAt, interrupted: false, target: targetDescription, transport: transport,
-            scheduledCalls: schedule.count, cpuSeconds: 0, retransmissions: 0, transportErrors: 0, lastTransportError: nil,
-            embeddedMock: mockOut != nil, overrides: commandLine, targets: ([prepared.destination] + prepared.alternates).map(\.description)), to: writer)
+        let targets = ([prepared.destination] + prepared.alternates).map(\.description)
+        try RunRecord.write(scenario, startedAt: startedAt, target: targetDescription, transport: transport, scheduledCalls: schedule.count,
+                            embeddedMock: mockOut != nil, commandLine: commandLine, targets: targets, to: writer)
         let progressTask = startProgress(shards: shardsBox, total: schedule.count)
         let seriesTask = Self.streamTimeSeries(shards: shards, writer: writer)
         var statistics = ShardStatistics()
@@ -251,7 +250,7 @@ public struct ScenarioRunner {
                              retransmissions: transportStats.retransmissionsSent, transportErrors: transportStats.transportErrors,
                              lastTransportError: lastError, messagesSent: transportStats.messagesSent, messagesReceived: transportStats.messagesReceived,
                              udpReceiveDrops: max(0, dropsAfter - dropsBefore), embeddedMock: mockOut != nil,
-                             overrides: commandLine, targets: ([prepared.destination] + prepared.alternates).map(\.description))
+                             overrides: commandLine, targets: targets)
         let summary = RunSummary.build(scenario: scenario, statistics: statistics, facts: facts)
 
         callsCSV.close()
@@ -292,8 +291,6 @@ public struct ScenarioRunner {
         }
     }
 
-    /// About once a second: elapsed, started/total, calls up, calls that ended well and badly, the start
-    /// rate of the last second and the p99 setup latency so far (the worst shard's).
     /// Every second, the seconds so far of every shard, merged and written to timeseries.csv (atomically:
     /// a killed run leaves the last whole file). The run's end writes the final one.
     private static func streamTimeSeries(shards: [NIOLoopBound<CallShard>], writer: ResultsWriter) -> Task<Void, Never> {
@@ -311,6 +308,8 @@ public struct ScenarioRunner {
         }
     }
 
+    /// About once a second: elapsed, started/total, calls up, calls that ended well and badly, the start
+    /// rate of the last second and the p99 setup latency so far (the worst shard's).
     private func startProgress(shards: NIOLockedValueBox<[NIOLoopBound<CallShard>]>, total: Int) -> Task<Void, Never>? {
         guard let progress = options.progress else { return nil }
         return Task {

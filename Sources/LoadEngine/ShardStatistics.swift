@@ -126,6 +126,33 @@ public struct ShardStatistics: Sendable {
         _ = self[keyPath: histogram].record(Self.micros(t))
     }
 
+    /// Counts one ended call's outcome from its record (`expected` and `expectationMet` already set when
+    /// the callee had an expectation): its response, connected or failed, a teardown that went wrong, the
+    /// expectation; returns whether the call ended as the scenario expects. The live run and
+    /// `wasim report` (rebuilding from calls.csv) both count through here.
+    mutating func countOutcome(_ record: CallRecord, succeeded: Bool, teardownFailed: Bool, extraResponses: [String] = []) -> Bool {
+        responses["\(record.status) \(record.reason)", default: 0] += 1
+        for extra in extraResponses { responses[extra, default: 0] += 1 }
+        if succeeded { connected += 1 } else { failed += 1 }
+        // A connected call whose hang-up went wrong (BYE timed out or refused, the far end's BYE missing)
+        // stays connected, and is counted apart: it did not end as expected.
+        if teardownFailed { self.teardownFailed += 1 }
+        var asExpected = succeeded && !teardownFailed
+        if let met = record.expectationMet {
+            expectationsChecked += 1
+            // A 2xx that was expected still has to end well (its BYE answered).
+            asExpected = met && ((succeeded && !teardownFailed) || !(200..<300).contains(record.status))
+            if !met {
+                expectationsUnmet += 1
+                if unmetExamples.count < 10 {
+                    unmetExamples.append("call \(record.index) \(record.callee): expected \(record.expected), got \(record.status) \(record.reason)")
+                }
+            }
+        }
+        if !asExpected { unexpected += 1 }
+        return asExpected
+    }
+
     /// Counts one ended call's record: its start times, its direction, its clipping bucket.
     mutating func count(_ record: CallRecord) {
         starts.add(intendedMs: record.intendedStartMs, actualMs: record.actualStartMs)

@@ -63,9 +63,31 @@ public struct TimeSeries: Sendable {
         for (i, s) in other.seconds.enumerated() { at(i) { $0.add(s) } }
     }
 
+    /// The first line of `timeseries.csv`.
+    static let csvHeader = "second,started,answered,succeeded,failed,active_max,setup_p50_ms,setup_p99_ms,loop_lag_max_ms,loop_busy_max,shed"
+
+    /// Takes what only the live run knew per second (calls up, loop lag and busy share) from a written
+    /// timeseries.csv, its columns found by the names of its header (`wasim report`).
+    mutating func mergeWritten(_ csv: String) {
+        let lines = csv.split(separator: "\n")
+        guard let header = lines.first?.split(separator: ",").map(String.init),
+              let second = header.firstIndex(of: "second"), let active = header.firstIndex(of: "active_max"),
+              let lag = header.firstIndex(of: "loop_lag_max_ms"), let busy = header.firstIndex(of: "loop_busy_max")
+        else { return }
+        for line in lines.dropFirst() {
+            let f = line.split(separator: ",", omittingEmptySubsequences: false)
+            guard f.count == header.count, let index = Int(f[second]) else { continue }
+            at(index) { s in
+                s.activeMax = max(s.activeMax, Int(f[active]) ?? 0)
+                s.loopLagMaxMs = max(s.loopLagMaxMs, Double(f[lag]) ?? 0)
+                s.loopBusyMax = max(s.loopBusyMax, Double(f[busy]) ?? 0)
+            }
+        }
+    }
+
     /// `timeseries.csv`.
     public var csv: String {
-        var out = "second,started,answered,succeeded,failed,active_max,setup_p50_ms,setup_p99_ms,loop_lag_max_ms,loop_busy_max,shed\n"
+        var out = Self.csvHeader + "\n"
         func f(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "" }
         for (i, s) in seconds.enumerated() {
             out += "\(i),\(s.started),\(s.answered),\(s.succeeded),\(s.failed),\(s.activeMax),\(f(s.setupPercentile(50))),\(f(s.setupPercentile(99))),\(String(format: "%.2f", s.loopLagMaxMs)),\(String(format: "%.2f", s.loopBusyMax)),\(s.shed)\n"

@@ -33,6 +33,24 @@ public struct BICInvitePolicy: Sendable {
                  startedAt: startedAt, source: source, throttle: throttle)
     }
 
+    /// The rejection of a call whose user has no permission (unknown, none, or a temporary one expired) or
+    /// whose SDP offer fails the check; nil: eligible.
+    private func ineligibility(group: MockConfiguration.UserGroup?, offer: SDPOfferSummary, business: MockConfiguration.Business,
+                               wall: Double, startedAt: Double) -> BICDecision?
+    {
+        let noPermission = BICDecision.reject(status: 403, reason: "No Approved Call Permission Found", rule: "permission")
+        guard let group else { return noPermission }
+        switch group.permission {
+        case .none: return noPermission
+        case .temporary(let after) where wall >= startedAt + after: return noPermission
+        default: break
+        }
+        if let problem = configuration.sdpCheck.problem(in: offer, keyExchange: business.srtpKeyExchange) {
+            return .reject(status: 403, reason: "Forbidden", rule: "sdp: \(problem)")
+        }
+        return nil
+    }
+
     /// `12/s`, `0.5/s`.
     static func rate(_ perSecond: Double) -> String {
         perSecond == perSecond.rounded() ? "\(Int(perSecond))/s" : "\(perSecond)/s"
@@ -103,33 +121,27 @@ public struct BICInvitePolicy: Sendable {
             let note = locked.isEmpty ? "" : "; \(locked.map(\.description).joined(separator: " and ")) now locked out"
             return .reject(status: 403, reason: "Forbidden", rule: "digest: \(why)\(note)")
         }
-        // The number's 24 h limit of BIC initiations: every authenticated INVITE counts, whatever its outcome.
-        if !state.initiated(by: business.number, now: wall, limit: configuration.limits.bicAttemptsPer24h) {
+        // 7–10. The permission and the SDP offer (decided here, from the configuration), then in one step on
+        // the shared state: the number's 24 h BIC initiations (every authenticated INVITE counts, whatever
+        // its outcome), its call rate, and for an eligible call the duplicate, revoked permission, the
+        // pair's 24 h connected calls and concurrency. The real order is undocumented.
+        let user = request.uri.userNumber.map(String.init) ?? ""
+        let pair = MockCallState.Pair(business: business.number, user: user)
+        let group = configuration.userGroup(user)
+        let ineligible = ineligibility(group: group, offer: offer, business: business, wall: wall, startedAt: startedAt)
+        switch state.admit(pair, now: wall, limits: configuration.limits, eligible: ineligible == nil) {
+        case .admitted:
+            guard let group else { preconditionFailure("an eligible call has a user group") }
+            return .accept(business: business, user: group, pair: pair)
+        case .ineligible:
+            return ineligible!
+        case .attemptLimit:
             return .reject(status: 403, reason: "Forbidden",
                            rule: "limit: \(configuration.limits.bicAttemptsPer24h) BIC attempts per number in 24 h")
-        }
-        if !state.withinCallRate(of: business.number, now: wall, limits: configuration.limits) {
+        case .callRate:
             let status = configuration.limits.concurrencyLimitStatus
             return .reject(status: status, reason: SIPStatus.defaultReason(status),
                            rule: "call rate: over \(Self.rate(configuration.limits.callRatePerNumber ?? 0)) calls per number")
-        }
-        // 7–10. Duplicate call, permission, the 24 h limit, concurrency.
-        let user = request.uri.userNumber.map(String.init) ?? ""
-        let pair = MockCallState.Pair(business: business.number, user: user)
-        let noPermission = BICDecision.reject(status: 403, reason: "No Approved Call Permission Found", rule: "permission")
-        guard let group = configuration.userGroup(user) else { return noPermission }
-        switch group.permission {
-        case .none: return noPermission
-        case .temporary(let after) where wall >= startedAt + after: return noPermission
-        default: break
-        }
-        // 10. The SDP offer (before admission, which marks the call active; the real order is undocumented).
-        if let problem = configuration.sdpCheck.problem(in: offer, keyExchange: business.srtpKeyExchange) {
-            return .reject(status: 403, reason: "Forbidden", rule: "sdp: \(problem)")
-        }
-        switch state.admit(pair, now: wall, limits: configuration.limits) {
-        case .admitted:
-            return .accept(business: business, user: group, pair: pair)
         case .duplicate:
             return .reject(status: 403, reason: "Forbidden", rule: "duplicate: a call between \(business.number) and \(user) is active")
         case .revoked:

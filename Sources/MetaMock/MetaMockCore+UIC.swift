@@ -125,17 +125,16 @@ extension MetaMockCore {
         if business.sipServerApp?.authorized != true {
             return "app-not-authorized: the app \(business.sipServerAppID) is not authorized for phone number id \(business.phoneNumberID)"
         }
-        if !state.withinCallRate(of: business.number, now: clock.wallNow(), limits: configuration.limits) {
-            return "call rate: over \(BICInvitePolicy.rate(configuration.limits.callRatePerNumber ?? 0)) calls per number"
-        }
-        switch state.admitUIC(pair, limits: configuration.limits) {
+        switch state.admitUIC(pair, now: clock.wallNow(), limits: configuration.limits) {
         case .admitted:
             return nil
+        case .callRate:
+            return "call rate: over \(BICInvitePolicy.rate(configuration.limits.callRatePerNumber ?? 0)) calls per number"
         case .duplicate:
             return "duplicate: \(pair.user) is already in a call with \(pair.business)"
         case .concurrency:
             return "concurrency: \(configuration.limits.concurrentPerNumber) calls already up for \(business.number)"
-        case .revoked, .dailyLimit:
+        case .revoked, .dailyLimit, .attemptLimit, .ineligible:
             // BIC rules; `admitUIC` does not apply them.
             return nil
         }

@@ -18,6 +18,13 @@ public final class MockCallState: @unchecked Sendable {
 
     public enum Admission: Sendable, Equatable {
         case admitted
+        /// The number's BIC initiations of the last 24 h are used up (`limits.bicAttemptsPer24h`).
+        case attemptLimit
+        /// Over the number's call rate (`limits.callRatePerNumber`).
+        case callRate
+        /// Refused by a rule decided without the shared state (permission, SDP offer): counted as an
+        /// initiation, not admitted.
+        case ineligible
         case duplicate
         case revoked
         case dailyLimit
@@ -54,10 +61,19 @@ public final class MockCallState: @unchecked Sendable {
 
     static let day: Double = 86_400
 
-    /// Checks, in Meta's order, whether a new call may start, and marks it active when it may.
-    public func admit(_ pair: Pair, now: Double, limits: MockConfiguration.Limits) -> Admission {
+    /// Checks, in Meta's order and under one lock, whether a business-initiated call may start, and marks it
+    /// active when it may: the number's 24 h initiations (every authenticated INVITE counts, eligible or
+    /// not), its call rate, then, when `eligible` (the permission and the SDP offer, which need no shared
+    /// state, passed), the pair's active call, its revoked permission, its 24 h connected calls and the
+    /// number's concurrency.
+    public func admit(_ pair: Pair, now: Double, limits: MockConfiguration.Limits, eligible: Bool = true) -> Admission {
         lock.withLock {
             sweep(now: now)
+            guard initiations[pair.business, default: InitiationWindow()].admit(now: now, limit: limits.bicAttemptsPer24h) else {
+                return .attemptLimit
+            }
+            if !withinCallRate(of: pair.business, now: now, limits: limits) { return .callRate }
+            if !eligible { return .ineligible }
             if active.contains(pair) { return .duplicate }
             if revokedPairs.contains(pair) { return .revoked }
             let recent = (connectedAt[pair] ?? []).filter { now - $0 < Self.day }
@@ -70,24 +86,20 @@ public final class MockCallState: @unchecked Sendable {
         }
     }
 
-    /// Counts an authenticated BIC INVITE of `business` towards its rolling 24 h limit of initiations;
-    /// false when `limit` were already started in the 24 h before `now` (then it is not counted).
-    public func initiated(by business: String, now: Double, limit: Int) -> Bool {
-        lock.withLock { initiations[business, default: InitiationWindow()].admit(now: now, limit: limit) }
-    }
-
     /// Takes one of `business`'s call-rate tokens at `now`; false: over `limits.callRatePerNumber` (always
-    /// true without that limit).
-    public func withinCallRate(of business: String, now: Double, limits: MockConfiguration.Limits) -> Bool {
+    /// true without that limit). Called with the lock held.
+    private func withinCallRate(of business: String, now: Double, limits: MockConfiguration.Limits) -> Bool {
         guard let rate = limits.callRatePerNumber else { return true }
-        return lock.withLock { callRates[business, default: CallRateBucket(rate: rate)].take(now: now, rate: rate) }
+        return callRates[business, default: CallRateBucket(rate: rate)].take(now: now, rate: rate)
     }
 
-    /// Whether a user-initiated call may start: not while the pair is in a call, nor over the per-number
-    /// concurrency limit (spec §3: the user then sees "call cannot be placed" and no INVITE is sent). The
-    /// 24 h connected-call limit and the permission apply to business-initiated calls only.
-    public func admitUIC(_ pair: Pair, limits: MockConfiguration.Limits) -> Admission {
+    /// Whether a user-initiated call may start, under one lock: not over the number's call rate, not while
+    /// the pair is in a call, nor over the per-number concurrency limit (spec §3: the user then sees "call
+    /// cannot be placed" and no INVITE is sent). The 24 h limits and the permission apply to
+    /// business-initiated calls only.
+    public func admitUIC(_ pair: Pair, now: Double, limits: MockConfiguration.Limits) -> Admission {
         lock.withLock {
+            if !withinCallRate(of: pair.business, now: now, limits: limits) { return .callRate }
             if active.contains(pair) { return .duplicate }
             if activePerBusiness[pair.business, default: 0] >= limits.concurrentPerNumber { return .concurrency }
             active.insert(pair)

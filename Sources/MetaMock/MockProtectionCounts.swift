@@ -21,6 +21,13 @@ public struct MockProtectionCounts: Sendable, Hashable, CustomStringConvertible 
                                                   tlsHandshakeTimeouts: 0, oversizedMessages: 0, malformedMessages: 0,
                                                   authLockouts: 0, authRefused: 0)
 
+    /// Nothing new was refused, closed or locked out since `earlier` (the connections open may differ).
+    public func sameRefusals(as earlier: MockProtectionCounts) -> Bool {
+        var now = self
+        now.connectionsOpen = earlier.connectionsOpen
+        return now == earlier
+    }
+
     public var description: String {
         "\(connectionsOpen) connections open; refused \(refusedTotal) (connection limit), \(refusedPerSource) (per-source limit); "
             + "closed \(idleClosed) idle, \(tlsHandshakeTimeouts) TLS handshake timeouts; \(malformedMessages) malformed messages "

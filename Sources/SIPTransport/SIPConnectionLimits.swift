@@ -13,12 +13,13 @@ public struct SIPConnectionLimits: Sendable, Hashable {
     /// Accepted connections open at once from one source IP address.
     public var maxConnectionsPerSource: Int
     /// An accepted connection that sends no complete message (a request, a response or an RFC 5626 CRLF CRLF
-    /// keep-alive) for this long is closed; nil never closes. A trunk that keeps itself alive with OPTIONS
-    /// or CRLF keep-alives (RFC 5626 §4.4.1: at most every 120 s) is never cut.
+    /// keep-alive) for this long is closed (checked in quarters of it, so at most a quarter later); nil never
+    /// closes. A trunk that keeps itself alive with OPTIONS or CRLF keep-alives (RFC 5626 §4.4.1: at most
+    /// every 120 s) is never cut.
     public var idleTimeout: TimeAmount?
     /// An accepted TLS connection must finish its handshake within this time.
     public var tlsHandshakeTimeout: TimeAmount
-    /// Outgoing connections with nothing sent or received for this long send a CRLF CRLF keep-alive
+    /// Outgoing connections with nothing received for this long (at most a quarter more) send a CRLF CRLF keep-alive
     /// (RFC 5626 §3.5.1), so a peer's idle timeout does not cut a call's connection during a long hold.
     public var keepAliveInterval: TimeAmount?
 

@@ -24,9 +24,11 @@ final class StreamSIPHandler: ChannelInboundHandler {
     let transport: SIPTransportKind
     let quiet: QuietAction?
     var flow: SIPFlow?
-    /// When the last complete frame (message or ping) arrived, or the connection opened.
-    private var lastFrame = NIODeadline.now()
-    private var activityCheck: Scheduled<Void>?
+    /// Complete frames (messages or pings) received since the activity check last ran.
+    private var framesSinceCheck = 0
+    /// Activity checks in a row that found no frame.
+    private var quietChecks: Int64 = 0
+    private var activityCheck: RepeatedTask?
 
     init(endpoint: SIPEndpoint, transport: SIPTransportKind, quiet: QuietAction? = nil) {
         self.endpoint = endpoint
@@ -46,8 +48,7 @@ final class StreamSIPHandler: ChannelInboundHandler {
     private func makeFlow(_ context: ChannelHandlerContext) {
         guard flow == nil, let remote = context.channel.remoteAddress else { return }
         flow = SIPFlow(transport: transport, channel: context.channel, remote: remote)
-        lastFrame = .now()
-        scheduleActivityCheck(context, in: quietInterval)
+        startActivityChecks(context)
     }
 
     private var quietInterval: TimeAmount {
@@ -58,39 +59,47 @@ final class StreamSIPHandler: ChannelInboundHandler {
         }
     }
 
-    /// One timer per connection, moved only when it fires (frames just note their time).
-    private func scheduleActivityCheck(_ context: ChannelHandlerContext, in delay: TimeAmount) {
+    /// Checks run `checksPerInterval` times per quiet interval; the action comes after that many checks in
+    /// a row found no frame, so between one interval and a quarter more after the last frame. Frames only
+    /// bump a counter: no clock read and no timer move per message.
+    static let checksPerInterval: Int64 = 4
+
+    private func startActivityChecks(_ context: ChannelHandlerContext) {
         guard quiet != nil else { return }
+        let step = TimeAmount.nanoseconds(max(1, quietInterval.nanoseconds / Self.checksPerInterval))
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
-        activityCheck = context.eventLoop.scheduleTask(in: delay) { bound.value.0.activityCheckFired(bound.value.1) }
+        activityCheck = context.eventLoop.scheduleRepeatedTask(initialDelay: step, delay: step) { _ in
+            bound.value.0.activityCheckFired(bound.value.1)
+        }
     }
 
     private func activityCheckFired(_ context: ChannelHandlerContext) {
-        activityCheck = nil
         guard let quiet, context.channel.isActive else { return }
-        let quietFor = NIODeadline.now() - lastFrame
-        let interval = quietInterval
-        guard quietFor >= interval else {
-            scheduleActivityCheck(context, in: interval - quietFor)
+        if framesSinceCheck > 0 {
+            framesSinceCheck = 0
+            quietChecks = 0
             return
         }
+        quietChecks += 1
+        guard quietChecks >= Self.checksPerInterval else { return }
+        quietChecks = 0
         switch quiet {
         case .close:
             endpoint.statistics.idleConnectionsClosed += 1
+            activityCheck?.cancel()
+            activityCheck = nil
             context.close(promise: nil)
         case .ping:
             endpoint.statistics.keepAlivesSent += 1
             var ping = context.channel.allocator.buffer(capacity: 4)
             ping.writeStaticString("\r\n\r\n")
             context.writeAndFlush(Self.wrapOutboundOut(ping), promise: nil)
-            lastFrame = .now()
-            scheduleActivityCheck(context, in: interval)
         }
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard let flow else { return }
-        if quiet != nil { lastFrame = .now() }
+        framesSinceCheck &+= 1
         switch Self.unwrapInboundIn(data) {
         case .message(let message):
             endpoint.receive(message, flow: flow)

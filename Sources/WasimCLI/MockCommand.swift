@@ -121,9 +121,7 @@ struct MockCommand: AsyncParsableCommand {
             while !Task.isCancelled {
                 try? await Task.sleep(for: .seconds(10))
                 let counts = await server.protectionCounts()
-                var quiet = counts
-                quiet.connectionsOpen = last?.connectionsOpen ?? counts.connectionsOpen
-                if let last, quiet == last { continue }
+                if let last, counts.sameRefusals(as: last) { continue }
                 if last != nil || counts != MockProtectionCounts.none {
                     FileHandle.standardError.write(Data("info: protection: \(counts)\n".utf8))
                 }

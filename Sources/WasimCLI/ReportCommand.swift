@@ -16,10 +16,7 @@ struct ReportCommand: AsyncParsableCommand {
         let s: RunSummary
         do {
             s = try RunRebuild.rebuild(directory: directory)
-        } catch let error as RunRebuild.Failure {
-            FileHandle.standardError.write(Data("error: \(error)\n".utf8))
-            throw ExitCode(2)
-        } catch let error as ScenarioError {
+        } catch where error is RunRebuild.Failure || error is ScenarioError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
             throw ExitCode(2)
         }

@@ -65,9 +65,10 @@ struct HostileTrafficTests {
 
         static func take(_ mock: MockProcess) async throws -> Baseline {
             try await HostileTrafficTests.normalCalls(mock, transport: "tcp")
-            // The generator's connection closes with its process; let the mock see it.
-            _ = await eventually(timeout: 5) { mock.openDescriptors > 0 }
-            try await Task.sleep(for: .milliseconds(300))
+            // The generator's connection closes with its process: the baseline is taken once the mock has
+            // closed its side.
+            let closed = await eventually(timeout: 10) { tcpConnectionsOpen(onPort: mock.tcpPort) == 0 }
+            #expect(closed, "the mock kept the finished generator's connection open")
             return Baseline(descriptors: mock.openDescriptors, residentKiB: mock.residentKiB)
         }
 

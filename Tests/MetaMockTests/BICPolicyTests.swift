@@ -218,15 +218,20 @@ struct BICPolicyTests {
     /// The 24 h window in constant memory: 10,000 (the default) in a day, a day later 10,000 again.
     @Test func initiationWindowHoldsADay() {
         let state = MockCallState()
-        let limit = MockConfiguration.default.limits.bicAttemptsPer24h
-        #expect(limit == 10_000)
+        let limits = MockConfiguration.default.limits
+        #expect(limits.bicAttemptsPer24h == 10_000)
+        // Ineligible attempts (to users without permission): counted, never marked active.
+        func initiated(at seconds: Double) -> Bool {
+            state.admit(MockCallState.Pair(business: "+15550100001", user: "+19990000000"), now: 1_000_000 + seconds, limits: limits,
+                        eligible: false) != .attemptLimit
+        }
         var accepted = 0
-        for i in 0..<10_500 where state.initiated(by: "+15550100001", now: 1_000_000 + Double(i) * 8, limit: limit) { accepted += 1 }
+        for i in 0..<10_500 where initiated(at: Double(i) * 8) { accepted += 1 }
         #expect(accepted == 10_000)  // 10,500 calls over 23.3 h
         // Exact to the minute: a call leaves the window in the minute 24 h after its own.
-        #expect(!state.initiated(by: "+15550100001", now: 1_000_000 + 86_400 - 120, limit: limit))
-        #expect(state.initiated(by: "+15550100001", now: 1_000_000 + 86_400 + 60, limit: limit))
-        #expect(state.initiated(by: "+15550100001", now: 1_000_000 + 10 * 86_400, limit: limit))  // long idle
+        #expect(!initiated(at: 86_400 - 120))
+        #expect(initiated(at: 86_400 + 60))
+        #expect(initiated(at: 10 * 86_400))  // long idle
     }
 
     /// 2 unanswered or declined calls → nudge; 4 → permission revoked; a connected call resets the streak.

@@ -18,6 +18,17 @@ func udpPortIsBound(_ port: Int) -> Bool {
 }
 
 /// True when something listens on TCP 127.0.0.1:`port` (read from /proc; state 0A is LISTEN).
+/// Connections accepted on 127.0.0.1:`port` that its server has not closed yet (ESTABLISHED, or CLOSE_WAIT:
+/// the peer closed, the server not yet), from /proc/net/tcp.
+func tcpConnectionsOpen(onPort port: Int) -> Int {
+    guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return 0 }
+    let local = "0100007F:" + String(format: "%04X", port)
+    return table.split(separator: "\n").filter { line in
+        let fields = line.split(separator: " ")
+        return fields.count > 3 && fields[1] == local && (fields[3] == "01" || fields[3] == "08")
+    }.count
+}
+
 func tcpPortIsListening(_ port: Int) -> Bool {
     guard let table = try? String(contentsOfFile: "/proc/net/tcp", encoding: .utf8) else { return false }
     let local = "0100007F:" + String(format: "%04X", port)
