@@ -17,8 +17,13 @@ public enum BICDecision: Sendable, Equatable {
 /// SDP offer, concurrency. Every text is Meta's where Meta documents one. Time is passed in.
 public struct BICInvitePolicy: Sendable {
     public let configuration: MockConfiguration
+    /// The businesses' settings as they are now (changed by the Graph API mock).
+    public let directory: MockBusinessDirectory
 
-    public init(configuration: MockConfiguration) { self.configuration = configuration }
+    public init(configuration: MockConfiguration, directory: MockBusinessDirectory? = nil) {
+        self.configuration = configuration
+        self.directory = directory ?? MockBusinessDirectory(configuration.businesses)
+    }
 
     /// - Parameters:
     ///   - monotonic: seconds, for nonce ages.
@@ -45,7 +50,8 @@ public struct BICInvitePolicy: Sendable {
         case .temporary(let after) where wall >= startedAt + after: return noPermission
         default: break
         }
-        if let problem = configuration.sdpCheck.problem(in: offer, keyExchange: business.srtpKeyExchange) {
+        if let problem = configuration.sdpCheck.problem(in: offer, keyExchange: business.srtpKeyExchange,
+                                                        additionalCodecs: business.additionalCodecs) {
             return .reject(status: 403, reason: "Forbidden", rule: "sdp: \(problem)")
         }
         return nil
@@ -71,29 +77,28 @@ public struct BICInvitePolicy: Sendable {
         }
         // 3. From user must be a business number → 400 Asset not found.
         guard let from = try? request.from(), let number = from.uri.userNumber.map(String.init),
-              let business = configuration.business(number: number)
+              let business = directory.business(number: number)
         else {
             return .reject(status: 400, reason: "Asset not found, invalid business phone number", rule: "from-number: not a business")
         }
-        // 4. From host must match the configured SIP server hostname; with the number's SIP setting disabled
-        // (its servers kept) no server matches (spec §6; Meta's text for this case is not documented).
-        if !business.sipEnabled {
-            return .reject(
-                status: 403,
-                reason: "SIP server \(from.uri.host) from INVITE does not match any SIP server configured for phone number id \(business.phoneNumberID)",
-                rule: "sip-disabled: calling.sip.status is DISABLED for phone number id \(business.phoneNumberID)")
+        // 4. From host must match a configured SIP server hostname; with the number's calling or SIP setting
+        // disabled (its servers kept) no server matches (spec §6; Meta's text for this case is not documented).
+        let noMatch = "SIP server \(from.uri.host) from INVITE does not match any SIP server configured for phone number id \(business.phoneNumberID)"
+        if !business.callingEnabled || !business.sipEnabled {
+            let setting = business.callingEnabled ? "calling.sip.status" : "calling.status"
+            return .reject(status: 403, reason: noMatch,
+                           rule: "sip-disabled: \(setting) is DISABLED for phone number id \(business.phoneNumberID)")
         }
-        if !configuration.fromHostMatches(from.uri.host, configured: business.sipServerHostname) {
-            return .reject(
-                status: 403,
-                reason: "SIP server \(from.uri.host) from INVITE does not match any SIP server configured for phone number id \(business.phoneNumberID)",
-                rule: "from-domain: \(from.uri.host) vs \(business.sipServerHostname) (\(configuration.domainMatch.rawValue))")
+        guard let server = business.servers.first(where: { configuration.fromHostMatches(from.uri.host, configured: $0.hostname) }) else {
+            let configured = business.servers.isEmpty ? "no SIP server configured" : business.servers.map(\.hostname).joined(separator: ", ")
+            return .reject(status: 403, reason: noMatch,
+                           rule: "from-domain: \(from.uri.host) vs \(configured) (\(configuration.domainMatch.rawValue))")
         }
-        // 5. The app that configured the SIP server must be authorized on the number.
-        if business.sipServerApp?.authorized != true {
+        // 5. The app that configured that SIP server must be authorized on the number.
+        guard let app = business.app(server.appID), app.authorized else {
             return .reject(
                 status: 403,
-                reason: "The app \(business.sipServerAppID) configured for SIP server \(business.sipServerHostname) is not authorized for phone number id \(business.phoneNumberID)",
+                reason: "The app \(server.appID) configured for SIP server \(server.hostname) is not authorized for phone number id \(business.phoneNumberID)",
                 rule: "app-not-authorized")
         }
         // 6. Digest: a wrong answer is 403, not a new challenge (spec §2.2).
@@ -104,13 +109,13 @@ public struct BICInvitePolicy: Sendable {
             return .reject(status: 403, reason: "Forbidden",
                            rule: "auth-throttle: \(key) is locked out after \(throttle.policy.failures) failed attempts")
         }
-        // The password is the one of the From number's SIP app: another business's username and password
-        // do not authenticate this number's calls.
+        // The password is the one of the matched server's app on the From number: another business's
+        // username and password do not authenticate this number's calls.
         let verdict: DigestVerdict
         if credentials.username != business.digestUsername {
             verdict = .rejected("username '\(credentials.username)' is not \(business.number)'s (\(business.digestUsername))")
         } else {
-            verdict = digest.verify(credentials, method: request.method, password: business.sipPassword, now: monotonic)
+            verdict = digest.verify(credentials, method: request.method, password: app.sipPassword, now: monotonic)
         }
         switch verdict {
         case .accepted:

@@ -23,13 +23,13 @@ enum MockMediaPlan {
     }
 
     static func make(offerText: String, configuration: MockConfiguration, context: DTLSContext, host: String,
-                     random: inout FastRandom) -> Plan?
+                     g711: (payloadType: Int, name: String)? = nil, random: inout FastRandom) -> Plan?
     {
         guard let offer = try? SessionDescription(parsing: offerText), let audio = offer.audio else { return nil }
         let address = (offer.audioAddress ?? "127.0.0.1").split(separator: ".").compactMap { UInt8($0) }
         guard address.count == 4 else { return nil }
         let remote = (address, UInt16(clamping: audio.candidates.first?.port ?? audio.port))
-        let opus = audio.payloadType("opus/48000") ?? 111
+        let opus = g711?.payloadType ?? audio.payloadType("opus/48000") ?? 111
         let dtmf = audio.payloadType("telephone-event/8000") ?? 126
         let session = UInt64(Date().timeIntervalSince1970 * 1000)
         let ssrc = UInt32(truncatingIfNeeded: random.next() | 1)
@@ -39,8 +39,11 @@ enum MockMediaPlan {
             ] + (profile == "UDP/TLS/RTP/SAVPF" ? ["a=ice-lite"] : []) + [
                 "m=audio \(port) \(profile) \(opus) \(dtmf)", "c=IN IP4 \(host)", "a=rtcp:9 IN IP4 0.0.0.0",
             ] + security + [
-                "a=mid:audio", "a=sendrecv", "a=rtcp-mux", "a=rtpmap:\(opus) opus/48000/2",
+                "a=mid:audio", "a=sendrecv", "a=rtcp-mux",
+            ] + (g711.map { ["a=rtpmap:\(opus) \($0.name)"] } ?? [
+                "a=rtpmap:\(opus) opus/48000/2",
                 "a=fmtp:\(opus) maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1",
+            ]) + [
                 "a=rtpmap:\(dtmf) telephone-event/8000", "a=maxptime:20", "a=ptime:20", "a=ssrc:\(ssrc) cname:WhatsAppAudioStream1", "",
             ]).joined(separator: "\r\n")
         }
@@ -111,12 +114,14 @@ extension MetaMockCore {
     /// answer (with the bound port) or the description-only answer when there is no media to run.
     func prepareMedia(_ request: SIPRequest, callID: String, user: String, respond: @escaping (String) -> Void) {
         let summary = calls[callID]?.offer ?? SDPOfferSummary(request.body)
+        let g711 = calls[callID]?.g711
         // Plain RTP offers (lab peers) get the description only; secure ones are parsed in full for the leg.
         guard configuration.media.enabled, summary.asksForSecureMedia, let context = dtlsContext,
               let plan = MockMediaPlan.make(offerText: request.body.getString(at: request.body.readerIndex, length: request.body.readableBytes) ?? "",
-                                            configuration: configuration, context: context, host: endpoint.advertisedHost, random: &random)
+                                            configuration: configuration, context: context, host: endpoint.advertisedHost, g711: g711, random: &random)
         else {
-            respond(MockSessionDescription.answer(to: summary, host: endpoint.advertisedHost, sessionMillis: UInt64(clock.wallNow() * 1000), random: &random))
+            respond(MockSessionDescription.answer(to: summary, host: endpoint.advertisedHost, sessionMillis: UInt64(clock.wallNow() * 1000),
+                                                 g711: g711, random: &random))
             return
         }
         let impairment = configuration.userGroup(user)?.mediaImpairment ?? configuration.media.impairment
@@ -133,7 +138,8 @@ extension MetaMockCore {
                 respond(plan.answer(port))
                 socket.start()
             case .failure:
-                respond(MockSessionDescription.answer(to: summary, host: endpoint.advertisedHost, sessionMillis: UInt64(clock.wallNow() * 1000), random: &random))
+                respond(MockSessionDescription.answer(to: summary, host: endpoint.advertisedHost, sessionMillis: UInt64(clock.wallNow() * 1000),
+                                                 g711: g711, random: &random))
             }
         }
     }

@@ -79,7 +79,7 @@ extension MetaMockCore {
     /// Places a user-initiated call towards the business's configured SIP server (spec §3). Runs on the
     /// endpoint's loop; `completion` runs there once the call is over (or refused before any INVITE).
     func placeUserCall(_ request: UICCallRequest, completion: @escaping (UICCallReport) -> Void) {
-        guard let business = configuration.business(number: request.business) else {
+        guard let business = policy.directory.business(number: request.business) else {
             completion(UICCallReport(callID: "", outcome: UICOutcome(status: 404, reason: "Not Found", localFailure: true,
                                                                      detail: "\(request.business) is not a configured business"),
                                      timing: UICCallTiming()))
@@ -119,8 +119,14 @@ extension MetaMockCore {
     /// a call, the number at its concurrency limit (spec §3: the user sees "call cannot be placed"). A
     /// refused call never ends a call in `state`: only an admitted one does.
     private func uicRefusal(_ business: MockConfiguration.Business, pair: MockCallState.Pair) -> String? {
+        if !business.callingEnabled {
+            return "calling-disabled: calling.status is DISABLED for phone number id \(business.phoneNumberID)"
+        }
         if !business.sipEnabled {
             return "sip-disabled: calling.sip.status is DISABLED for phone number id \(business.phoneNumberID)"
+        }
+        if business.servers.isEmpty {
+            return "no-sip-server: no SIP server is configured for phone number id \(business.phoneNumberID)"
         }
         if business.sipServerApp?.authorized != true {
             return "app-not-authorized: the app \(business.sipServerAppID) is not authorized for phone number id \(business.phoneNumberID)"
@@ -211,7 +217,7 @@ extension MetaMockCore {
             guard let entry = uicCalls[callID] else { return }
             switch action {
             case .sendInvite(let invite):
-                let business = configuration.business(number: entry.flow.identity.business)!
+                let business = policy.directory.business(number: entry.flow.identity.business)!
                 endpoint.sendRequest(invite, to: uicDestination(business), started: { [self] branch in
                     uicCalls[callID]?.inviteBranch = branch
                 }) { [self] event in
@@ -244,7 +250,7 @@ extension MetaMockCore {
 
     /// The connection the INVITE went out on: in-dialog requests reuse it (Meta sets `;alias`).
     private func sipFlowOfLastInvite(_ entry: UICCallEntry) -> SIPFlow? {
-        let business = configuration.business(number: entry.flow.identity.business)!
+        let business = policy.directory.business(number: entry.flow.identity.business)!
         var found: SIPFlow?
         endpoint.flow(for: uicDestination(business)) { flow, _ in found = flow }
         return found

@@ -28,6 +28,9 @@ final class MetaMockCore: SIPRequestHandler {
         var media: MockMedia?
         /// The INVITE's SDP offer, as read by the policy (the answer mirrors it).
         let offer: SDPOfferSummary
+        /// The G.711 codec the answer uses for an offer without Opus, when the number's `additional_codecs`
+        /// allow one the offer carries.
+        var g711: (payloadType: Int, name: String)?
 
         init(pair: MockCallState.Pair, transaction: ServerTransactionID, toTag: String, flow: SIPFlow, wacid: String, offer: SDPOfferSummary) {
             self.pair = pair
@@ -80,12 +83,12 @@ final class MetaMockCore: SIPRequestHandler {
     /// The media legs' timers of this loop's calls.
     lazy var mediaScheduler = MediaScheduler(eventLoop: endpoint.eventLoop)
 
-    init(configuration: MockConfiguration, secret: [UInt8], shard: Int, state: MockCallState, clock: MockClock,
-         startedAt: Double, endpoint: SIPEndpoint, log: @escaping @Sendable (String) -> Void)
+    init(configuration: MockConfiguration, directory: MockBusinessDirectory, secret: [UInt8], shard: Int, state: MockCallState,
+         clock: MockClock, startedAt: Double, endpoint: SIPEndpoint, log: @escaping @Sendable (String) -> Void)
     {
         self.endpoint = endpoint
         self.configuration = configuration
-        self.policy = BICInvitePolicy(configuration: configuration)
+        self.policy = BICInvitePolicy(configuration: configuration, directory: directory)
         self.shaping = MetaResponseShaping(configuration: configuration)
         self.state = state
         self.clock = clock
@@ -219,12 +222,14 @@ final class MetaMockCore: SIPRequestHandler {
             ledger.close(callID) { $0.endedAt = clock.wallNow() }
             if ledger.unwritten.count >= 64 * 1024 { flushLedger() }
             endpoint.respond(shaping.rejection(to: request, status: status, reason: reason, toTag: identifiers.uuid(), flow: flow), to: transaction)
-        case .accept(_, let user, let pair):
+        case .accept(let business, let user, let pair):
             ledger.open(MockCallRecord(callID: callID, direction: .bic, from: from, to: request.uri.description, startedAt: clock.wallNow()))
             endpoint.respond(shaping.response(to: request, status: 100, toTag: nil, flow: flow), to: transaction)
             let toTag = identifiers.uuid()
             let wacid = Self.wacid(user: pair.user, business: pair.business, random: &identifiers)
-            calls[callID] = Call(pair: pair, transaction: transaction, toTag: toTag, flow: flow, wacid: wacid, offer: offer)
+            let call = Call(pair: pair, transaction: transaction, toTag: toTag, flow: flow, wacid: wacid, offer: offer)
+            if !offer.hasOpus48000, !business.additionalCodecs.isEmpty { call.g711 = offer.g711(allowed: business.additionalCodecs) }
+            calls[callID] = call
             ledger.update(callID) { $0.wacid = wacid }
             let outcome = draw(user.behaviour)
             ledger.update(callID) { $0.userOutcome = outcome.rawValue }

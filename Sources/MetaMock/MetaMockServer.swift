@@ -52,6 +52,11 @@ public final class MetaMockServer: Sendable {
 
     /// Shared per-pair and per-number state (limits, active calls, streaks).
     public let state: MockCallState
+    /// The businesses' calling settings as they are now (the Graph API mock changes them).
+    public let directory: MockBusinessDirectory
+    /// The mock's clock, and its reading at the start (temporary permissions count from it).
+    public let clock: MockClock
+    public let startedAt: Double
     /// Failed digest authentications per source and username, shared by the loops.
     public let authThrottle: DigestFailureThrottle
     /// The certificate presented to business TLS servers that ask for one (UIC), if any.
@@ -110,6 +115,10 @@ public final class MetaMockServer: Sendable {
         let throttle = DigestFailureThrottle(policy: configuration.protection.authFailures)
         self.authThrottle = throttle
         let startedAt = clock.wallNow()
+        self.clock = clock
+        self.startedAt = startedAt
+        let directory = MockBusinessDirectory(configuration.businesses)
+        self.directory = directory
         stack = try await SIPTransportStack(
             group: group, advertisedHost: configuration.domain == "wa.meta.vc" ? "127.0.0.1" : configuration.domain,
             timers: timers ?? configuration.timers,
@@ -121,7 +130,7 @@ public final class MetaMockServer: Sendable {
                                          refusedALPN: configuration.rejectALPNSip ? ["sip"] : [])
         ) { endpoint in
             return collected.withLockedValue { cores in
-                let core = MetaMockCore(configuration: configuration, secret: secretCopy, shard: cores.count, state: state,
+                let core = MetaMockCore(configuration: configuration, directory: directory, secret: secretCopy, shard: cores.count, state: state,
                                         clock: clock, startedAt: startedAt, endpoint: endpoint, log: log)
                 core.authThrottle = throttle
                 core.mediaFingerprint = fingerprint

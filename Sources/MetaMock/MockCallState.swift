@@ -176,5 +176,22 @@ public final class MockCallState: @unchecked Sendable {
 
     public func isRevoked(_ pair: Pair) -> Bool { lock.withLock { revokedPairs.contains(pair) } }
 
+    /// What the call-permissions API reports of a pair, read in one step.
+    public struct PairUsage: Sendable, Equatable {
+        /// Times of the connected BICs within the 24 h before `now`, oldest first.
+        public var connectedWithinDay: [Double]
+        public var revoked: Bool
+        /// Consecutive unanswered or declined BICs.
+        public var streak: Int
+        public var inCall: Bool
+    }
+
+    public func usage(_ pair: Pair, now: Double) -> PairUsage {
+        lock.withLock {
+            PairUsage(connectedWithinDay: (connectedAt[pair] ?? []).filter { now - $0 < Self.day }.sorted(),
+                      revoked: revokedPairs.contains(pair), streak: streak[pair] ?? 0, inCall: active.contains(pair))
+        }
+    }
+
     public var activeCalls: Int { lock.withLock { active.count } }
 }

@@ -16,7 +16,7 @@ public enum MockConfigLoader {
     static func parse(_ doc: YAMLValue) throws -> MockConfiguration { try YAMLValue.collectingErrors(doc, parseOnce) }
 
     static func parseOnce(_ doc: YAMLValue) throws -> MockConfiguration {
-        let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip", "tls", "uic", "headers", "media", "protection"])
+        let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip", "tls", "uic", "headers", "media", "protection", "graph_api"])
         var config = MockConfiguration()
         if let v = top["domain"] { config.domain = try v.string() }
         if let v = top["seed"] { config.seed = UInt64(try v.int(min: 0)) }
@@ -86,6 +86,7 @@ public enum MockConfigLoader {
             if let x = m["lab_route_host"] { config.labRouteHost = try x.string() }
         }
         if let v = top["protection"] { config.protection = try protection(v) }
+        if let v = top["graph_api"] { config.graphAPI = try graphAPI(v, businesses: config.businesses) }
         if let v = top["uic"] { config.uic = try uic(v, businesses: config.businesses) }
         if let v = top["media"] {
             let m = try v.mapping(allowed: ["enabled", "drop_client_hellos", "drop_dtls_before_nomination", "bic_dtls_setup", "probe"])
@@ -126,20 +127,58 @@ public enum MockConfigLoader {
         return p
     }
 
+    static func graphAPI(_ v: YAMLValue, businesses: [MockConfiguration.Business]) throws -> MockGraphAPIConfiguration {
+        let m = try v.mapping(allowed: ["tokens", "requests_per_second"])
+        var g = MockGraphAPIConfiguration()
+        if let r = m["requests_per_second"] {
+            g.requestsPerSecond = Double(try r.int(min: 1, max: 1_000_000))
+        }
+        if let t = m["tokens"] {
+            let apps = Set(businesses.flatMap { $0.apps.map(\.appID) })
+            var seen = Set<String>()
+            g.tokens = try t.sequence().map { item in
+                let tm = try item.mapping(allowed: ["token", "app_id", "permissions"])
+                guard let token = tm["token"], let app = tm["app_id"] else { throw item.error("a token needs token and app_id") }
+                let text = try token.string(), appID = try app.string()
+                guard !text.isEmpty, !text.contains(where: \.isWhitespace) else { throw token.error("a token is one word") }
+                guard seen.insert(text).inserted else { throw token.error("token '\(text)' appears twice") }
+                guard apps.contains(appID) else { throw app.error("app \(appID) is not an app of any business") }
+                var permissions = MockGraphAPIConfiguration.allPermissions
+                if let p = tm["permissions"] {
+                    permissions = Set(try p.sequence().map { try $0.choice(MockGraphAPIConfiguration.allPermissions.sorted()) })
+                }
+                return MockGraphAPIConfiguration.AccessToken(token: text, appID: appID, permissions: permissions)
+            }
+        }
+        return g
+    }
+
     static func business(_ v: YAMLValue) throws -> MockConfiguration.Business {
-        let m = try v.mapping(allowed: ["number", "phone_number_id", "apps", "sip_server", "srtp_key_exchange_protocol"])
-        guard let numberValue = m["number"], let idValue = m["phone_number_id"], let appsValue = m["apps"], let serverValue = m["sip_server"] else {
-            let missing = ["number", "phone_number_id", "apps", "sip_server"].filter { m[$0] == nil }
-            throw v.error("a business needs number, phone_number_id, apps and sip_server; missing: \(missing.joined(separator: ", "))")
+        let m = try v.mapping(allowed: ["number", "phone_number_id", "apps", "sip_server", "srtp_key_exchange_protocol", "additional_codecs"])
+        guard let numberValue = m["number"], let idValue = m["phone_number_id"], let appsValue = m["apps"] else {
+            let missing = ["number", "phone_number_id", "apps"].filter { m[$0] == nil }
+            throw v.error("a business needs number, phone_number_id and apps; missing: \(missing.joined(separator: ", "))")
         }
         let number = try numberValue.string()
         guard NumberSet.isE164(number) else { throw numberValue.error("'\(number)' is not an E.164 number like +15550100001") }
         let apps = try appsValue.sequence().map { a -> MockConfiguration.App in
             let am = try a.mapping(allowed: ["app_id", "authorized", "sip_password"])
-            guard let id = am["app_id"], let pw = am["sip_password"] else { throw a.error("an app needs app_id and sip_password") }
-            return MockConfiguration.App(appID: try id.string(), authorized: try am["authorized"]?.bool() ?? true, sipPassword: try pw.string())
+            guard let id = am["app_id"] else { throw a.error("an app needs an app_id") }
+            // Without one, Meta's generates a password when the app configures a SIP server.
+            return MockConfiguration.App(appID: try id.string(), authorized: try am["authorized"]?.bool() ?? true,
+                                         sipPassword: try am["sip_password"]?.string() ?? "")
         }
         guard !apps.isEmpty else { throw appsValue.error("at least one app is needed") }
+        let codecs = try m["additional_codecs"]?.sequence().map { try $0.choice(["PCMA", "PCMU"]) } ?? []
+        guard let serverValue = m["sip_server"] else {
+            // No SIP server yet (to be provisioned through the Graph API): SIP is disabled, as Meta's default.
+            var business = MockConfiguration.Business(number: number, phoneNumberID: try idValue.string(), apps: apps, sipServerHostname: "",
+                                                      srtpKeyExchange: try m["srtp_key_exchange_protocol"]?.choice(["DTLS", "SDES"]))
+            business.servers = []
+            business.sipEnabled = false
+            business.additionalCodecs = codecs
+            return business
+        }
         let sm = try serverValue.mapping(allowed: ["hostname", "port", "app_id", "request_uri_user_params", "connect_to", "transport", "status"])
         guard let host = sm["hostname"] else { throw serverValue.error("sip_server needs a hostname") }
         var params: [String: String] = [:]
@@ -156,7 +195,7 @@ public enum MockConfigLoader {
         if let appID, !apps.contains(where: { $0.appID == appID }) {
             throw sm["app_id"]!.error("app \(appID) is not in this business's apps")
         }
-        let srtp = try m["srtp_key_exchange_protocol"]?.choice(["DTLS", "SDES"]) ?? "DTLS"
+        let srtp = try m["srtp_key_exchange_protocol"]?.choice(["DTLS", "SDES"])
         var business = MockConfiguration.Business(
             number: number, phoneNumberID: try idValue.string(), apps: apps, sipServerAppID: appID,
             sipServerHostname: try host.string(), sipServerPort: try sm["port"]?.int(min: 1, max: 65535) ?? 5061,
@@ -170,6 +209,11 @@ public enum MockConfigLoader {
         }
         if let t = sm["transport"] { business.transport = SIPTransportKind(rawValue: try t.choice(["tls", "tcp", "udp"]))! }
         if let st = sm["status"] { business.sipEnabled = try st.choice(["enabled", "disabled", "ENABLED", "DISABLED"]).lowercased() == "enabled" }
+        business.additionalCodecs = codecs
+        let serverApp = business.servers[0].appID
+        if let i = business.apps.firstIndex(where: { $0.appID == serverApp }), business.apps[i].sipPassword.isEmpty {
+            business.apps[i].sipPassword = MockConfiguration.App.newSIPPassword()
+        }
         return business
     }
 

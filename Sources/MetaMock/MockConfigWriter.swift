@@ -14,14 +14,17 @@ public enum MockConfigWriter {
             for a in b.apps {
                 out += "      - { app_id: \(q(a.appID)), authorized: \(a.authorized), sip_password: \(q(a.sipPassword)) }\n"
             }
-            out += "    sip_server:\n      hostname: \(b.sipServerHostname)\n      port: \(b.sipServerPort)\n      app_id: \(q(b.sipServerAppID))\n"
-            if !b.requestURIUserParams.isEmpty {
-                out += "      request_uri_user_params: { " + b.requestURIUserParams.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + " }\n"
+            if let server = b.servers.first {
+                out += "    sip_server:\n      hostname: \(server.hostname)\n      port: \(server.port)\n      app_id: \(q(server.appID))\n"
+                if !server.requestURIUserParams.isEmpty {
+                    out += "      request_uri_user_params: { " + server.requestURIUserParams.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value)" }.joined(separator: ", ") + " }\n"
+                }
+                if let c = b.connectAddress { out += "      connect_to: \(q(c))\n" }
+                if b.transport != .tls { out += "      transport: \(b.transport.rawValue)\n" }
+                if !b.sipEnabled { out += "      status: disabled\n" }
             }
-            if let c = b.connectAddress { out += "      connect_to: \(q(c))\n" }
-            if b.transport != .tls { out += "      transport: \(b.transport.rawValue)\n" }
-            if !b.sipEnabled { out += "      status: disabled\n" }
-            out += "    srtp_key_exchange_protocol: \(b.srtpKeyExchange)\n"
+            if let srtp = b.srtpKeyExchangeSetting { out += "    srtp_key_exchange_protocol: \(srtp)\n" }
+            if !b.additionalCodecs.isEmpty { out += "    additional_codecs: [\(b.additionalCodecs.joined(separator: ", "))]\n" }
         }
         out += "users:\n"
         for u in c.users {
@@ -89,6 +92,16 @@ public enum MockConfigWriter {
                 if let dl = p.deeplinkPayload { out += ", deeplink_payload: \(q(dl))" }
                 out += " }\n"
             }
+        }
+        let tokens = c.graphAPI.effectiveTokens(for: c.businesses).map {
+            "{ token: \(q($0.token)), app_id: \(q($0.appID)), permissions: [\($0.permissions.sorted().joined(separator: ", "))] }"
+        }
+        if c.graphAPI != MockGraphAPIConfiguration() {
+            out += "graph_api:\n  requests_per_second: \(Int(c.graphAPI.requestsPerSecond))\n"
+            if c.graphAPI.tokens != nil { out += "  tokens:\n" + tokens.map { "    - \($0)\n" }.joined() }
+        } else {
+            // The default tokens, as a comment: printed, they would stop being derived from the apps.
+            out += "# graph_api tokens (the default, one per app):\n" + tokens.map { "#   - \($0)\n" }.joined()
         }
         return out
     }

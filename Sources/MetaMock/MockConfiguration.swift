@@ -12,6 +12,7 @@ public struct MockConfiguration: Sendable, Hashable {
         public var appID: String
         /// Whether the app has `whatsapp_business_messaging` on the number.
         public var authorized: Bool
+        /// "" while the app has no SIP server on the number (a password is generated when it configures one).
         public var sipPassword: String
 
         public init(appID: String, authorized: Bool = true, sipPassword: String) {
@@ -19,25 +20,36 @@ public struct MockConfiguration: Sendable, Hashable {
             self.authorized = authorized
             self.sipPassword = sipPassword
         }
+
+        /// A password as Meta generates one per (number, app): 32 random characters.
+        public static func newSIPPassword() -> String {
+            let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789")
+            var generator = SystemRandomNumberGenerator()
+            return String((0..<32).map { _ in alphabet[Int(generator.next() % UInt64(alphabet.count))] })
+        }
     }
 
-    /// One business phone number configured for SIP calling.
+    /// One business phone number and its calling settings (Meta's `calling` object of
+    /// `/<PHONE_NUMBER_ID>/settings`), which the Graph API mock changes while the mock runs.
     public struct Business: Sendable, Hashable {
         /// E.164 with "+", as in the From user part.
         public var number: String
         public var phoneNumberID: String
         public var apps: [App]
-        /// The app that configured the SIP server; its password is the digest password.
-        public var sipServerAppID: String
-        /// Configured SIP server hostname: the From host of BICs must match it.
-        public var sipServerHostname: String
-        public var sipServerPort: Int
-        /// Put in the user part of UIC Request-URIs (RFC 4904 `tgrp`, `trunk-context`).
-        public var requestURIUserParams: [String: String]
-        /// `DTLS` (default) or `SDES`.
-        public var srtpKeyExchange: String
-        /// Lab setting: connect UIC calls to this `host:port` instead of resolving `sipServerHostname` (the
-        /// certificate is still checked against `sipServerHostname`).
+        /// `calling.sip.servers`: at most one per app (spec §6). The first is where user-initiated calls go.
+        public var servers: [SIPServer]
+        /// `calling.srtp_key_exchange_protocol` as set (nil: never set, Meta's default DTLS applies and a GET
+        /// leaves the field out).
+        public var srtpKeyExchangeSetting: String?
+        /// `calling.audio.additional_codecs` (PCMA, PCMU): codecs accepted besides Opus.
+        public var additionalCodecs: [String] = []
+        /// `calling.status`: when DISABLED the number takes and places no calls at all.
+        public var callingEnabled = true
+        /// Other `calling` settings the mock keeps and returns but does not act on (`call_icon_visibility`,
+        /// `call_hours`, ...), each as its JSON text.
+        public var otherCallingSettings: [String: String] = [:]
+        /// Lab setting: connect UIC calls to this `host:port` instead of resolving the server's hostname (the
+        /// certificate is still checked against the hostname).
         public var connectAddress: String?
         /// Transport of UIC calls. Meta uses TLS only; `tcp` and `udp` are lab settings for peers without TLS.
         public var transport: SIPTransportKind = .tls
@@ -47,24 +59,67 @@ public struct MockConfiguration: Sendable, Hashable {
 
         public init(number: String, phoneNumberID: String, apps: [App], sipServerAppID: String? = nil,
                     sipServerHostname: String, sipServerPort: Int = 5061, requestURIUserParams: [String: String] = [:],
-                    srtpKeyExchange: String = "DTLS")
+                    srtpKeyExchange: String? = nil)
         {
             self.number = number
             self.phoneNumberID = phoneNumberID
             self.apps = apps
-            self.sipServerAppID = sipServerAppID ?? apps.first?.appID ?? ""
-            self.sipServerHostname = sipServerHostname
-            self.sipServerPort = sipServerPort
-            self.requestURIUserParams = requestURIUserParams
-            self.srtpKeyExchange = srtpKeyExchange
+            self.servers = [SIPServer(appID: sipServerAppID ?? apps.first?.appID ?? "", hostname: sipServerHostname,
+                                      port: sipServerPort, requestURIUserParams: requestURIUserParams)]
+            self.srtpKeyExchangeSetting = srtpKeyExchange
         }
 
         /// The digest username Meta expects: the number without "+".
         public var digestUsername: String { number.hasPrefix("+") ? String(number.dropFirst()) : number }
-        /// The app that configured the SIP server.
-        public var sipServerApp: App? { apps.first { $0.appID == sipServerAppID } }
-        /// The digest password: that app's SIP password.
+        /// `DTLS` (default) or `SDES`.
+        public var srtpKeyExchange: String {
+            get { srtpKeyExchangeSetting ?? "DTLS" }
+            set { srtpKeyExchangeSetting = newValue }
+        }
+        /// Whether Meta routes SIP calls for the number: calling and SIP enabled, and a server configured.
+        public var routesSIP: Bool { callingEnabled && sipEnabled && !servers.isEmpty }
+        /// The app that configured the first SIP server ("" when there is none).
+        public var sipServerAppID: String {
+            get { servers.first?.appID ?? "" }
+            set { ensureServer(); servers[0].appID = newValue }
+        }
+        /// The first SIP server's hostname: the From host of BICs must match a server's, UICs go to it.
+        public var sipServerHostname: String {
+            get { servers.first?.hostname ?? "" }
+            set { ensureServer(); servers[0].hostname = newValue }
+        }
+        public var sipServerPort: Int {
+            get { servers.first?.port ?? 5061 }
+            set { ensureServer(); servers[0].port = newValue }
+        }
+        /// Put in the user part of UIC Request-URIs (RFC 4904 `tgrp`, `trunk-context`).
+        public var requestURIUserParams: [String: String] {
+            get { servers.first?.requestURIUserParams ?? [:] }
+            set { ensureServer(); servers[0].requestURIUserParams = newValue }
+        }
+        private mutating func ensureServer() {
+            if servers.isEmpty { servers = [SIPServer(appID: apps.first?.appID ?? "", hostname: "")] }
+        }
+        /// The app that configured the first SIP server.
+        public var sipServerApp: App? { app(servers.first?.appID) }
+        /// The digest password of the first server: its app's SIP password.
         public var sipPassword: String { sipServerApp?.sipPassword ?? "" }
+        public func app(_ id: String?) -> App? { id.flatMap { id in apps.first { $0.appID == id } } }
+    }
+
+    /// One `calling.sip.servers` entry: the SIP server an app configured for the number.
+    public struct SIPServer: Sendable, Hashable {
+        public var appID: String
+        public var hostname: String
+        public var port: Int
+        public var requestURIUserParams: [String: String]
+
+        public init(appID: String, hostname: String, port: Int = 5061, requestURIUserParams: [String: String] = [:]) {
+            self.appID = appID
+            self.hostname = hostname
+            self.port = port
+            self.requestURIUserParams = requestURIUserParams
+        }
     }
 
     /// A user's call permission for business-initiated calls (spec §7).
@@ -192,6 +247,8 @@ public struct MockConfiguration: Sendable, Hashable {
     public var sdpCheck = MetaSDPCheck.basic
     /// Defences for a mock on a public address: connection limits, timeouts, message size, auth throttling.
     public var protection = MockProtection()
+    /// The Graph API mock's tokens (`wasim mock --graph-api`).
+    public var graphAPI = MockGraphAPIConfiguration()
 
     public init(
         domain: String = "wa.meta.vc",

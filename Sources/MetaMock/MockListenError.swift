@@ -11,23 +11,32 @@ public struct MockListenError: Error, CustomStringConvertible {
     public var port: Int
     public var reason: String
 
+    public init(transport: String, host: String, port: Int, reason: String) {
+        self.transport = transport
+        self.host = host
+        self.port = port
+        self.reason = reason
+    }
+
     public var description: String {
         "cannot listen for \(transport) on \(host):\(port): \(reason)" + (reason.contains("in use") ? " (another process holds the port: stop it, or choose another port)" : "")
     }
 
     /// Runs `open`, turning its failure into a `MockListenError` that names the listener.
     static func naming<T>(_ transport: String, _ host: String, _ port: Int, _ open: () async throws -> T) async throws -> T {
-        do { return try await open() } catch let error as IOError {
-            let reason: String
-            switch error.errnoCode {
-            case EADDRINUSE: reason = "address already in use"
-            case EADDRNOTAVAIL: reason = "no such local address"
-            case EACCES: reason = "permission denied (ports below 1024 need root)"
-            default: reason = "\(error)"
-            }
-            throw MockListenError(transport: transport, host: host, port: port, reason: reason)
-        } catch {
-            throw MockListenError(transport: transport, host: host, port: port, reason: "\(error)")
+        do { return try await open() } catch {
+            throw MockListenError(transport: transport, host: host, port: port, reason: reason(of: error))
+        }
+    }
+
+    /// Why a bind failed, in words ("address already in use").
+    public static func reason(of error: any Error) -> String {
+        guard let error = error as? IOError else { return "\(error)" }
+        switch error.errnoCode {
+        case EADDRINUSE: return "address already in use"
+        case EADDRNOTAVAIL: return "no such local address"
+        case EACCES: return "permission denied (ports below 1024 need root)"
+        default: return "\(error)"
         }
     }
 }

@@ -10,13 +10,16 @@ enum MockSessionDescription {
         answer(to: SDPOfferSummary(offer), host: host, sessionMillis: sessionMillis, random: &random)
     }
 
-    static func answer(to offer: SDPOfferSummary, host: String, sessionMillis: UInt64, random: inout FastRandom) -> String {
+    /// With `g711` (an offer without Opus, G.711 allowed by `additional_codecs`) the answer carries that codec.
+    static func answer(to offer: SDPOfferSummary, host: String, sessionMillis: UInt64, g711: (payloadType: Int, name: String)? = nil,
+                       random: inout FastRandom) -> String
+    {
         let opus = offer.opusPayloadType ?? 111, dtmf = offer.dtmfPayloadType ?? 126
         let profile = offer.audioProfile
         let secure = profile.hasPrefix("UDP/TLS/RTP/SAVPF") ? "UDP/TLS/RTP/SAVPF" : profile.contains("RTP/SAVP") ? "RTP/SAVP" : "RTP/AVP"
         let ssrc = UInt32(truncatingIfNeeded: random.next() | 1)
+        let o = g711.map { String($0.payloadType) } ?? String(opus), d = String(dtmf)
         // Written in one string (a busy mock answers thousands of calls a second).
-        let o = String(opus), d = String(dtmf)
         var sdp = "v=0\r\no=- "
         sdp.reserveCapacity(560)
         sdp += String(sessionMillis)
@@ -25,8 +28,13 @@ enum MockSessionDescription {
         sdp += "\r\ns=-\r\nt=0 0\r\na=group:BUNDLE audio\r\nm=audio 3480 "
         sdp += secure
         sdp += " " + o + " " + d + "\r\nc=IN IP4 " + host
-        sdp += "\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=mid:audio\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:" + o + " opus/48000/2\r\na=fmtp:" + o
-        sdp += " maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1\r\na=rtpmap:" + d
+        sdp += "\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=mid:audio\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:" + o
+        if let g711 {
+            sdp += " " + g711.name + "\r\na=rtpmap:" + d
+        } else {
+            sdp += " opus/48000/2\r\na=fmtp:" + o
+            sdp += " maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1\r\na=rtpmap:" + d
+        }
         sdp += " telephone-event/8000\r\na=maxptime:20\r\na=ptime:20\r\na=ssrc:" + String(ssrc) + " cname:WhatsAppAudioStream1\r\n"
         return sdp
     }

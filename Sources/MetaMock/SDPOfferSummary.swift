@@ -17,6 +17,9 @@ public struct SDPOfferSummary: Sendable, Hashable {
     var opusPayloadType: Int?
     var dtmfPayloadType: Int?
     var hasOpus48000 = false
+    /// G.711 offered: static payload 0 (PCMU) or 8 (PCMA) on the audio m-line, or by rtpmap.
+    var hasPCMU = false
+    var hasPCMA = false
     var hasCrypto = false
     var hasSHA256Fingerprint = false
 
@@ -51,6 +54,10 @@ public struct SDPOfferSummary: Sendable, Hashable {
                 // m=audio <port> <profile> ...
                 let fields = l.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: true)
                 if fields.count >= 3 { audioProfile = String(decoding: fields[2], as: UTF8.self) }
+                for format in fields.dropFirst(3) where format.count == 1 {
+                    if format.first == UInt8(ascii: "0") { hasPCMU = true }
+                    if format.first == UInt8(ascii: "8") { hasPCMA = true }
+                }
             }
         } else if starts("a=rtpmap:") {
             let rest = l[(l.startIndex + 9)...]
@@ -62,11 +69,23 @@ public struct SDPOfferSummary: Sendable, Hashable {
                 if opusPayloadType == nil { opusPayloadType = number }
             }
             if dtmfPayloadType == nil, codec.hasPrefix("telephone-event/8000") { dtmfPayloadType = number }
+            if codec.hasPrefix("pcmu/8000") { hasPCMU = true }
+            if codec.hasPrefix("pcma/8000") { hasPCMA = true }
         } else if starts("a=crypto:") {
             hasCrypto = true
         } else if starts("a=fingerprint:sha-256 ") {
             hasSHA256Fingerprint = true
         }
+    }
+
+    /// The G.711 codec the answer uses when the offer has no Opus: the first of `allowed` (the number's
+    /// `additional_codecs`) that the offer carries, as (payload type, rtpmap name); nil: none.
+    func g711(allowed: [String]) -> (payloadType: Int, name: String)? {
+        for codec in allowed {
+            if codec == "PCMU", hasPCMU { return (0, "PCMU/8000") }
+            if codec == "PCMA", hasPCMA { return (8, "PCMA/8000") }
+        }
+        return nil
     }
 
     /// True when the offer asks for secure media (DTLS or SDES profiles), for which the mock parses it fully.

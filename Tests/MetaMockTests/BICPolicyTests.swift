@@ -278,4 +278,45 @@ struct BICPolicyTests {
         #expect(MetaSDPCheck.strict.problem(in: ByteBuffer(string: "m=audio 1 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\n"), keyExchange: "DTLS") == "No fingerprint found in SDP")
         #expect(MetaSDPCheck.strict.problem(in: ByteBuffer(string: "m=audio 1 RTP/SAVP 111\r\na=rtpmap:111 opus/48000/2\r\na=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:x\r\n"), keyExchange: "SDES") == nil)
     }
+
+    /// The policy reads the businesses' live settings: a second app's server is matched with its own
+    /// password and authorization, a deleted server's password stops working, and a number whose calling is
+    /// DISABLED matches no server.
+    @Test func liveSettingsApplyToTheNextInvite() {
+        var config = MockConfiguration.default
+        config.businesses[0].apps.append(MockConfiguration.App(appID: "2", authorized: true, sipPassword: "second-pw"))
+        var rig = Rig(config)
+        let directory = rig.policy.directory
+        _ = directory.update(phoneNumberID: "100000000000001") { b in
+            b.servers.append(MockConfiguration.SIPServer(appID: "2", hostname: "sbc.other.example"))
+        }
+        #expect(isAccept(rig.invite(to: "+15550200001", fromHost: "edge.sbc.other.example", password: "second-pw")))
+        #expect(rejection(rig.invite(to: "+15550200002", fromHost: "edge.sbc.other.example"))?.0 == 403, "the first app's password is not the second's")
+        #expect(isAccept(rig.invite(to: "+15550200003")), "the first server still works with its own password")
+        _ = directory.update(phoneNumberID: "100000000000001") { b in
+            b.servers.removeAll { $0.appID == "2" }
+            b.apps[1].sipPassword = ""
+        }
+        #expect(rejection(rig.invite(to: "+15550200004", fromHost: "sbc.other.example", password: "second-pw"))?.0 == 403)
+        _ = directory.update(phoneNumberID: "100000000000001") { b in b.apps[0].authorized = false }
+        #expect(rejection(rig.invite(to: "+15550200005"))?.1.hasPrefix("The app 100000000000099 configured for SIP server sip.example.com is not authorized") == true)
+        _ = directory.update(phoneNumberID: "100000000000001") { b in
+            b.apps[0].authorized = true
+            b.callingEnabled = false
+        }
+        guard case .reject(403, _, let rule) = rig.invite(to: "+15550200006") else { Issue.record("not refused"); return }
+        #expect(rule.hasPrefix("sip-disabled: calling.status is DISABLED"), "\(rule)")
+    }
+
+    /// `additional_codecs` lets an offer without Opus through the strict check.
+    @Test func additionalCodecsPassTheStrictCheck() {
+        var config = MockConfiguration.default
+        config.sdpCheck = .strict
+        var rig = Rig(config)
+        let pcmu = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 UDP/TLS/RTP/SAVPF 0 8\r\na=fingerprint:sha-256 AB:CD\r\n"
+        guard case .reject(403, _, let rule) = rig.invite(to: "+15550200001", sdp: pcmu) else { Issue.record("accepted"); return }
+        #expect(rule == "sdp: Opus 48000/2 is not offered", "\(rule)")
+        _ = rig.policy.directory.update(phoneNumberID: "100000000000001") { $0.additionalCodecs = ["PCMA"] }
+        #expect(isAccept(rig.invite(to: "+15550200002", sdp: pcmu)))
+    }
 }

@@ -92,7 +92,7 @@ struct MockConfigLoaderTests {
 
     @Test func exampleFilesLoad() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-        for name in ["Scenarios/mocks/users.yaml", "Scenarios/mocks/example.yaml"] {
+        for name in ["Scenarios/mocks/users.yaml", "Scenarios/mocks/example.yaml", "Scenarios/mocks/unprovisioned.yaml"] {
             _ = try MockConfigLoader.load(path: root.appendingPathComponent(name).path)
         }
     }
@@ -174,13 +174,34 @@ struct MockConfigLoaderTests {
         }
     }
 
+    /// `sip_server` may be left out: the number then has no SIP server yet (to be configured through the Graph API) and SIP is
+    /// disabled, as Meta's default; an app without `sip_password` gets one generated with its server.
+    @Test func aBusinessWithoutSIPServerStartsDisabled() throws {
+        let c = try MockConfigLoader.parse("""
+            businesses:
+              - number: "+15550100001"
+                phone_number_id: "1"
+                apps: [{ app_id: "9" }]
+              - number: "+15550100002"
+                phone_number_id: "2"
+                apps: [{ app_id: "8" }]
+                sip_server: { hostname: sip.example.com }
+            """, file: "m.yaml")
+        #expect(c.businesses[0].servers.isEmpty && !c.businesses[0].sipEnabled && !c.businesses[0].routesSIP)
+        #expect(c.businesses[0].apps[0].sipPassword.isEmpty)
+        #expect(c.businesses[1].sipPassword.count == 32 && c.businesses[1].routesSIP)
+        #expect(c.businesses[1].srtpKeyExchangeSetting == nil && c.businesses[1].srtpKeyExchange == "DTLS")
+        // The written configuration reads back the same.
+        #expect(try MockConfigLoader.parse(MockConfigWriter.yaml(c), file: "w.yaml").businesses == c.businesses)
+    }
+
     /// A business missing keys says which ones (it listed all four, whatever was wrong).
     @Test func missingBusinessKeysAreNamed() {
         do {
             _ = try MockConfigLoader.parse("businesses:\n  - number: \"+15550100001\"\n    phone_number_id: \"1\"\n", file: "m.yaml")
             Issue.record("accepted")
         } catch let error as ConfigFileError {
-            #expect(error.description == "m.yaml:2:5: businesses[0]: a business needs number, phone_number_id, apps and sip_server; missing: apps, sip_server")
+            #expect(error.description == "m.yaml:2:5: businesses[0]: a business needs number, phone_number_id and apps; missing: apps")
         } catch {
             Issue.record("\(error)")
         }
