@@ -1,4 +1,4 @@
-// swift-tools-version:6.0
+// swift-tools-version:6.1
 import PackageDescription
 
 let package = Package(
@@ -16,6 +16,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
     ],
     targets: [
         /// Pure SIP message model, parser and serializer (RFC 3261 §7, §20, §25). No I/O.
@@ -63,6 +65,17 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        /// Meta's Graph API for calling settings and call permissions, on the mock's state (Hummingbird).
+        .target(name: "MetaGraphAPI", dependencies: [
+            "MetaMock", "WasimCerts",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         /// Scenario files, the call generator and results.
         .target(name: "LoadEngine", dependencies: [
             "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "MetaMock", "WasimCerts", "WasimYAML", "WasimMedia", "WasimResults",
@@ -74,7 +87,7 @@ let package = Package(
         ]),
         /// The `wasim` command line.
         .executableTarget(name: "WasimCLI", dependencies: [
-            "LoadEngine", "MetaMock", "WasimCerts", "SIPCore", "WasimYAML",
+            "LoadEngine", "MetaMock", "MetaGraphAPI", "WasimCerts", "SIPCore", "WasimYAML",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
@@ -106,7 +119,7 @@ let package = Package(
         ]),
         .testTarget(name: "MetaMockTests", dependencies: ["MetaMock", "SIPAuth", "SIPCore", "SIPTransport", "WasimYAML"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "SIPTransport", "MetaMock", "LoadEngine", "WasimCerts", "SIPAuth",
+            "SIPTransport", "MetaMock", "MetaGraphAPI", "LoadEngine", "WasimCerts", "SIPAuth",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ], resources: [.copy("SIPp")]),

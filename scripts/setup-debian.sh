@@ -3,7 +3,7 @@
 # Swift itself (6.x) is not a Debian package: it must already be on PATH.
 set -euo pipefail
 
-packages=(pkg-config libssl-dev libsrtp2-dev sip-tester baresip sipsak sipvicious tshark kamailio kamailio-tls-modules openssl iproute2 dnsmasq-base)
+packages=(pkg-config libssl-dev libsrtp2-dev sip-tester baresip sipsak sipvicious tshark kamailio kamailio-tls-modules openssl iproute2 dnsmasq-base curl ca-certificates)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

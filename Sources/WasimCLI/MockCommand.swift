@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import MetaGraphAPI
 import MetaMock
 import WasimYAML
 import NIOCore
@@ -45,11 +46,28 @@ struct MockCommand: AsyncParsableCommand {
     @Flag(name: .customLong("print-config"), help: "Print the effective configuration (passwords included) and exit.")
     var printConfig = false
 
+    @Option(name: .customLong("graph-api"), help: "Serve Meta's Graph API for calling settings and call permissions on HOST:PORT (HTTPS with the mock's CA), e.g. 127.0.0.1:8443.")
+    var graphAPI: String?
+
+    @Flag(name: .customLong("graph-api-plain"), help: "Serve the Graph API over plain HTTP instead of HTTPS.")
+    var graphAPIPlain = false
+
     @Option(name: .customLong("time-scale"), help: "Run the mock's clock this many times faster (limits, permissions), for demonstrations.")
     var timeScale: Double = 1
 
     func validate() throws {
         guard timeScale > 0 else { throw ValidationError("'--time-scale' must be greater than 0") }
+        if let graphAPI, Self.hostPort(graphAPI) == nil {
+            throw ValidationError("'--graph-api' is HOST:PORT, e.g. 127.0.0.1:8443 (got '\(graphAPI)')")
+        }
+        if graphAPIPlain, graphAPI == nil { throw ValidationError("'--graph-api-plain' needs '--graph-api HOST:PORT'") }
+    }
+
+    /// `127.0.0.1:8443`, `[::1]:8443`.
+    static func hostPort(_ text: String) -> (host: String, port: Int)? {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port) else { return nil }
+        let host = text[..<colon].trimmingCharacters(in: CharacterSet(charactersIn: "[]"))
+        return host.isEmpty ? nil : (host, port)
     }
 
     func run() async throws {
@@ -83,8 +101,25 @@ struct MockCommand: AsyncParsableCommand {
             try? await group.shutdownGracefully()
             throw ExitCode(2)
         }
+        var graph: GraphAPIServer?
+        if let graphAPI, let (graphHost, graphPort) = Self.hostPort(graphAPI) {
+            do {
+                graph = try await GraphAPIServer.start(mock: server, host: graphHost, port: graphPort, tls: !graphAPIPlain, certsDirectory: certs) { line in
+                    FileHandle.standardError.write(Data("info: \(line)\n".utf8))
+                }
+            } catch let error as MockListenError {
+                FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+                await server.stop()
+                try? await group.shutdownGracefully()
+                throw ExitCode(2)
+            }
+        }
         for business in configuration.businesses {
-            print("business \(business.number) (phone number id \(business.phoneNumberID)): SIP server \(business.sipServerHostname), digest user \(business.digestUsername), password \(business.sipPassword)")
+            if business.servers.isEmpty {
+                print("business \(business.number) (phone number id \(business.phoneNumberID)): no SIP server yet, SIP \(business.sipEnabled ? "enabled" : "disabled")")
+            } else {
+                print("business \(business.number) (phone number id \(business.phoneNumberID)): SIP server \(business.sipServerHostname), digest user \(business.digestUsername), password \(business.sipPassword)\(business.sipEnabled ? "" : ", SIP disabled")")
+            }
         }
         for group in configuration.users {
             print("users \(group.numbers): permission \(group.permission)")
@@ -96,6 +131,12 @@ struct MockCommand: AsyncParsableCommand {
         if let a = bound.tls { print("listening TLS \(a)") }
         if let a = bound.udp { print("listening UDP \(a)") }
         if let a = bound.tcp { print("listening TCP \(a)") }
+        if let graph {
+            print("graph api: \(graph.baseURL)/v23.0/<PHONE_NUMBER_ID>/settings\(graph.caFile.map { " (CA \($0))" } ?? "")")
+            for token in configuration.graphAPI.effectiveTokens(for: configuration.businesses) {
+                print("graph api token for app \(token.appID): \(token.token) (\(token.permissions.sorted().joined(separator: ", ")))")
+            }
+        }
         if let cert = server.clientCertificateHost { print("client certificate for business TLS servers that ask: \(cert)") }
         for plan in configuration.uic.calls {
             let business = configuration.business(number: plan.business)!
@@ -133,6 +174,7 @@ struct MockCommand: AsyncParsableCommand {
         FileHandle.standardError.write(Data("info: protection: \(await server.protectionCounts())\n".utf8))
         uicTask.cancel()
         print("stopping")
+        await graph?.stop()
         await server.stop()
         try await group.shutdownGracefully()
     }
