@@ -26,7 +26,7 @@ grep -q "listening TLS" "$out/mock.log" || { echo "soak.sh: the mock did not sta
 cat >"$out/soak.yaml" <<YAML
 name: soak
 target: "sip:127.0.0.1:$port;transport=tls"
-business: { number: "+15550100001", domain: sip.example.com, password: wasim-default-sip-password }
+business: { number: "+33639980001", domain: sip.example.com, password: wasim-default-sip-password }
 transport: { protocol: tls, ca: "$out/certs/ca.pem", server_name: wa.meta.vc }
 callees: { range: "+15550200000..+15550209999" }
 load: { rate: $rate/s, duration: ${minutes}m }

@@ -205,7 +205,7 @@ class Bench:
     def scenario_yaml(self, name, rate, calls, target, hold="0s", transport="udp", password='"x"', extra="", transport_options=""):
         text = f"""name: {name}
 target: {target}
-business: {{ number: "+15550100001", domain: sip.example.com, password: {password} }}
+business: {{ number: "+33639980001", domain: sip.example.com, password: {password} }}
 transport: {{ protocol: {transport}{", " + transport_options if transport_options else ""} }}
 callees: {{ range: "+15550200000..+15550299999" }}
 load: {{ arrivals: constant, rate: {rate}/s, total_calls: {calls}, max_concurrent: 1000000 }}
@@ -309,7 +309,7 @@ call: {{ hold: {hold} }}
         before = mock.cpu_seconds()
         d = self.sipp_uac(udp, rate, calls, name="sipp-digest-uac", cwd=work,
                           scenario=os.path.join(ROOT, "Tests/IntegrationTests/SIPp/uac-digest.xml"),
-                          extra=["-inf", "callees.csv", "-key", "fromhost", "sip.example.com", "-au", "15550100001",
+                          extra=["-inf", "callees.csv", "-key", "fromhost", "sip.example.com", "-au", "33639980001",
                                  "-ap", "wasim-default-sip-password"])
         mock_cpu = mock.cpu_seconds() - before
         mock.stop()
@@ -331,7 +331,7 @@ call: {{ hold: {hold} }}
             mock = self.wasim_mock(mock_config(), udp=udp, name=f"wasim-mock-{rate}")
             d = self.sipp_uac(udp, rate, calls, name=f"sipp-digest-uac-{rate}", cwd=work, timeout=seconds * 4 + 90,
                               scenario=os.path.join(ROOT, "Tests/IntegrationTests/SIPp/uac-digest.xml"),
-                              extra=["-inf", "callees.csv", "-key", "fromhost", "sip.example.com", "-au", "15550100001",
+                              extra=["-inf", "callees.csv", "-key", "fromhost", "sip.example.com", "-au", "33639980001",
                                      "-ap", "wasim-default-sip-password"])
             mock.stop()
             clean, why = sipp_clean(d, calls, seconds)
@@ -573,7 +573,7 @@ def mock_config():
     """The default business and users, with the limits out of the way of a load test: the 24 h limit and
     the per-number concurrency raised, users answering at once."""
     return """businesses:
-  - number: "+15550100001"
+  - number: "+33639980001"
     phone_number_id: "100000000000001"
     apps:
       - { app_id: "100000000000099", authorized: true, sip_password: "wasim-default-sip-password" }

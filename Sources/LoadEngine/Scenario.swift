@@ -262,14 +262,14 @@ public enum ScenarioLoader {
         }
 
         // business
-        var number = "+15550100001", domain = "sip.example.com"
+        var number = "+33639980001", domain = "sip.example.com"
         var password = Scenario.Secret.fromMock
         if let b = top["business"] {
             let m = try b.mapping(allowed: ["number", "domain", "password"])
             if let v = m["number"] {
                 number = try v.string()
                 guard number.hasPrefix("+"), number.dropFirst().allSatisfy(\.isNumber), number.count >= 4 else {
-                    throw v.error("business number must be E.164 with '+', like +15550100001")
+                    throw v.error("business number must be E.164 with '+', like +33639980001")
                 }
             }
             if let v = m["domain"] { domain = try v.string() }

@@ -128,6 +128,11 @@ struct GraphAPIRoutes: Sendable {
                 throw GraphError(httpStatus: 400, message: "(#138000) Calling is not enabled", code: 138000,
                                  details: "calling.status is DISABLED for phone number id \(phoneNumberID)")
             }
+            let country = E164Country.of(business.number)
+            if mock.configuration.limits.bicBlockedCountries.contains(country) {
+                throw GraphError(httpStatus: 400, message: "(#138013) Business initiated calling is not available", code: 138013,
+                                 details: "Business initiated calls are not available for business phone numbers in \(country)")
+            }
             let status = permission(user: user, business: business)
             if status.kind == .noPermission {
                 throw GraphError(httpStatus: 401, message: "(#138006) No approved call permission", code: 138006,

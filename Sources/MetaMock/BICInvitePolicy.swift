@@ -13,7 +13,7 @@ public enum BICDecision: Sendable, Equatable {
 
 /// Meta's checks on a BIC INVITE, in the order of `meta-sip-spec.md` §10: Request-URI, credentials, From
 /// number, From host (SIP enabled), app authorization, failed-authentication lockout, digest (the username must
-/// be the From number's, the password its SIP app's), the number's 24 h BIC initiations, duplicate call, permission, 24 h connected-call limit,
+/// be the From number's, the password its SIP app's), the number's country, the number's 24 h BIC initiations, duplicate call, permission, 24 h connected-call limit,
 /// SDP offer, concurrency. Every text is Meta's where Meta documents one. Time is passed in.
 public struct BICInvitePolicy: Sendable {
     public let configuration: MockConfiguration
@@ -125,6 +125,12 @@ public struct BICInvitePolicy: Sendable {
             let locked = throttle?.recordFailure(source: source, username: credentials.username, now: wall) ?? []
             let note = locked.isEmpty ? "" : "; \(locked.map(\.description).joined(separator: " and ")) now locked out"
             return .reject(status: 403, reason: "Forbidden", rule: "digest: \(why)\(note)")
+        }
+        // The number's country: no business-initiated calls from the countries Meta lists (spec §7).
+        let country = E164Country.of(business.number)
+        if configuration.limits.bicBlockedCountries.contains(country) {
+            return .reject(status: 403, reason: "Forbidden",
+                           rule: "country: business-initiated calls are not available for business numbers in \(country) (Graph error 138013)")
         }
         // 7–10. The permission and the SDP offer (decided here, from the configuration), then in one step on
         // the shared state: the number's 24 h BIC initiations (every authenticated INVITE counts, whatever

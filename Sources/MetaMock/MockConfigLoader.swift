@@ -31,11 +31,21 @@ public enum MockConfigLoader {
         if let v = top["users"] { config.users = try v.sequence().map(userGroup) }
         if let v = top["limits"] {
             let m = try v.mapping(allowed: ["connected_bic_per_24h", "bic_attempts_per_24h", "concurrent_per_number",
-                                                  "concurrency_limit_status", "call_rate_per_number", "unanswered_streak"])
+                                                  "concurrency_limit_status", "call_rate_per_number", "unanswered_streak",
+                                                  "bic_blocked_countries"])
             if let x = m["connected_bic_per_24h"] { config.limits.connectedBICPer24h = try x.int(min: 0) }
             if let x = m["bic_attempts_per_24h"] { config.limits.bicAttemptsPer24h = try x.int(min: 0) }
             if let x = m["call_rate_per_number"] { config.limits.callRatePerNumber = (try? x.string()) == "none" ? nil : try x.ratePerSecond() }
             if let x = m["concurrent_per_number"] { config.limits.concurrentPerNumber = try x.int(min: 1) }
+            if let x = m["bic_blocked_countries"] {
+                config.limits.bicBlockedCountries = Set(try x.sequence().map { item in
+                    let code = try item.string()
+                    guard code.count == 2, code.allSatisfy({ $0.isASCII && $0.isUppercase }) else {
+                        throw item.error("a country is an ISO 3166 code of two capital letters, like US")
+                    }
+                    return code
+                })
+            }
             if let x = m["concurrency_limit_status"] { config.limits.concurrencyLimitStatus = try x.int(min: 400, max: 699) }
             if let x = m["unanswered_streak"] {
                 let s = try x.mapping(allowed: ["nudge", "revoke"])
@@ -160,7 +170,7 @@ public enum MockConfigLoader {
             throw v.error("a business needs number, phone_number_id and apps; missing: \(missing.joined(separator: ", "))")
         }
         let number = try numberValue.string()
-        guard NumberSet.isE164(number) else { throw numberValue.error("'\(number)' is not an E.164 number like +15550100001") }
+        guard NumberSet.isE164(number) else { throw numberValue.error("'\(number)' is not an E.164 number like +33639980001") }
         let apps = try appsValue.sequence().map { a -> MockConfiguration.App in
             let am = try a.mapping(allowed: ["app_id", "authorized", "sip_password"])
             guard let id = am["app_id"] else { throw a.error("an app needs an app_id") }

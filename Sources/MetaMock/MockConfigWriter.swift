@@ -47,6 +47,7 @@ public enum MockConfigWriter {
         let l = c.limits
         out += "limits:\n  connected_bic_per_24h: \(l.connectedBICPer24h)\n  bic_attempts_per_24h: \(l.bicAttemptsPer24h)\n"
         out += "  concurrent_per_number: \(l.concurrentPerNumber)\n"
+        out += "  bic_blocked_countries: [\(l.bicBlockedCountries.sorted().joined(separator: ", "))]\n"
         out += "  call_rate_per_number: \(l.callRatePerNumber.map { "\($0)/s" } ?? "none")\n"
         out += "  concurrency_limit_status: \(l.concurrencyLimitStatus)\n  unanswered_streak: { nudge: \(l.streakNudge), revoke: \(l.streakRevoke) }\n"
         out += "auth: { algorithms: [\(c.digestAlgorithms.map(\.rawValue).joined(separator: ", "))], nonce_lifetime: \(c.nonceLifetimeSeconds)s }\n"

@@ -187,6 +187,10 @@ public struct MockConfiguration: Sendable, Hashable {
         /// has an error for it (138005) but publishes no value; over it a BIC gets
         /// `concurrencyLimitStatus` and a UIC is not placed.
         public var callRatePerNumber: Double?
+        /// Countries (ISO 3166) of business numbers that cannot make business-initiated calls (spec §7: US,
+        /// CA, EG, VN, NG in Meta's Jun 2026 list; the Nov 2025 list also had TR). Graph error 138013; Meta
+        /// documents no SIP answer: 403.
+        public var bicBlockedCountries: Set<String> = ["US", "CA", "EG", "VN", "NG"]
         /// Consecutive unanswered or declined BICs per pair: a nudge at `nudge`, permission revoked at `revoke`.
         public var streakNudge: Int = 2
         public var streakRevoke: Int = 4
@@ -280,7 +284,7 @@ public struct MockConfiguration: Sendable, Hashable {
 
     /// The business of the default configuration; `wasim scenario` uses it out of the box.
     public static let defaultBusiness = Business(
-        number: "+15550100001", phoneNumberID: "100000000000001",
+        number: "+33639980001", phoneNumberID: "100000000000001",
         apps: [App(appID: "100000000000099", authorized: true, sipPassword: "wasim-default-sip-password")],
         sipServerHostname: "sip.example.com", requestURIUserParams: ["tgrp": "wacall", "trunk-context": "byoc.example.com"])
 

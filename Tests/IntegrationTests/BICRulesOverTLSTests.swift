@@ -12,11 +12,11 @@ import Testing
 struct BICRulesOverTLSTests {
     static let users = """
         businesses:
-          - number: "+15550100001"
+          - number: "+33639980001"
             phone_number_id: "100000000000001"
             apps: [{ app_id: "100000000000099", sip_password: "pw1" }]
             sip_server: { hostname: sip.example.com }
-          - number: "+15550100002"
+          - number: "+33639980002"
             phone_number_id: "100000000000002"
             apps: [{ app_id: "200000000000099", authorized: false, sip_password: "pw2" }]
             sip_server: { hostname: sip.example.com }
@@ -45,7 +45,7 @@ struct BICRulesOverTLSTests {
             await mock.stop()
         }
 
-        static func invite(to uri: String, from: String = "+15550100001", host: String = "sip.example.com", callID: String = UUID().uuidString) -> SIPRequest {
+        static func invite(to uri: String, from: String = "+33639980001", host: String = "sip.example.com", callID: String = UUID().uuidString) -> SIPRequest {
             var h = SIPHeaders()
             h.add(.from, "<sip:\(from)@\(host)>;tag=\(UInt32.random(in: 1...UInt32.max))")
             h.add(.to, "<\(uri)>")
@@ -58,7 +58,7 @@ struct BICRulesOverTLSTests {
         }
 
         /// INVITE, then (after the 407) the same INVITE with credentials for `username`/`password`.
-        func call(_ uri: String, from: String = "+15550100001", host: String = "sip.example.com", username: String = "15550100001",
+        func call(_ uri: String, from: String = "+33639980001", host: String = "sip.example.com", username: String = "33639980001",
                   password: String = "pw1") async throws -> SIPResponse {
             var invite = Self.invite(to: uri, from: from, host: host)
             let first = try await client.send(invite, to: destination).get()
@@ -103,7 +103,7 @@ struct BICRulesOverTLSTests {
 
     @Test func unauthorizedAppIs403() async throws {
         let lab = try await Lab.start()
-        let r = try await lab.call("sip:+15550200004@wa.meta.vc;transport=tls", from: "+15550100002", username: "15550100002", password: "pw2")
+        let r = try await lab.call("sip:+15550200004@wa.meta.vc;transport=tls", from: "+33639980002", username: "33639980002", password: "pw2")
         await lab.stop()
         Self.expectRejection(r, 403, "The app 200000000000099 configured for SIP server sip.example.com is not authorized for phone number id 100000000000002")
     }
@@ -142,7 +142,7 @@ struct BICRulesOverTLSTests {
         var invite = Lab.invite(to: "sip:+15550200006@wa.meta.vc;transport=tls")
         invite.body = ByteBuffer(string: "v=0\r\nm=audio 4000 RTP/SAVP 111\r\na=rtpmap:111 opus/48000/2\r\nm=video 4002 RTP/SAVP 96\r\n")
         let first = try await lab.client.send(invite, to: lab.destination).get()
-        var digest = DigestClient(username: "15550100001", password: "pw1")
+        var digest = DigestClient(username: "33639980001", password: "pw1")
         let authorization = digest.authorize(first, method: .invite, uri: invite.uri.description, cnonce: "1")
         let auth = try #require(authorization)
         invite.headers.set(.cseq, "2 INVITE")

@@ -53,7 +53,7 @@ struct CLITests {
         let file = dir.path + "/wrong-domain.yaml"
         try """
             name: wrong-domain
-            business: { number: "+15550100001", domain: not-configured.example.net, password: { from: mock } }
+            business: { number: "+33639980001", domain: not-configured.example.net, password: { from: mock } }
             callees: { list: ["+15550200000"] }
             load: { total_calls: 2, rate: 10/s }
             """.write(toFile: file, atomically: false, encoding: .utf8)

@@ -292,7 +292,7 @@ struct HangUpRunTests {
         #expect(result.summary.responses == ["488 Not Acceptable Here": 2] && result.summary.traces.written == 2)
         let text = try String(contentsOfFile: result.directory + "/traces/call-0.txt", encoding: .utf8)
         for needle in ["UIC 0 outgoing:wacid.", "(as the mock saw it): 488 Not Acceptable Here", "──▶ sent to tls 127.0.0.1:",
-                       "INVITE sip:+15550100001;tgrp=wacall;trunk-context=byoc.example.com@sip.example.com", "x-wa-meta-wacid:", "◀── received from", "488 Not Acceptable Here", "ACK sip:"] {
+                       "INVITE sip:+33639980001;tgrp=wacall;trunk-context=byoc.example.com@sip.example.com", "x-wa-meta-wacid:", "◀── received from", "488 Not Acceptable Here", "ACK sip:"] {
             #expect(text.contains(needle), "missing \(needle)")
         }
     }

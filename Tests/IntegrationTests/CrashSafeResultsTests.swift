@@ -24,7 +24,7 @@ struct CrashSafeResultsTests {
         defer { dir.remove() }
         try """
             name: killed
-            business: { number: "+15550100001", domain: sip.example.com, password: { from: mock } }
+            business: { number: "+33639980001", domain: sip.example.com, password: { from: mock } }
             transport: { protocol: udp }
             callees: { range: "+15550200000..+15550209999" }
             load: { rate: 50/s, total_calls: 3000 }

@@ -108,7 +108,7 @@ struct GeneratorFaultTests {
         let proxy = try await LossyUDPProxy.start(upstream: try SocketAddress(ipAddress: "127.0.0.1", port: mock.udpPort), lossRate: 0.10, seed: 7)
         var scenario = try ScenarioLoader.parse("""
             name: lossy
-            business: { number: "+15550100001", domain: sip.example.com, password: wasim-default-sip-password }
+            business: { number: "+33639980001", domain: sip.example.com, password: wasim-default-sip-password }
             transport: { protocol: udp }
             callees: { range: "+15550200000..+15550200099" }
             load: { rate: 20/s, total_calls: 40 }

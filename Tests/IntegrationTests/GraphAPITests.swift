@@ -19,12 +19,12 @@ struct GraphAPITests {
     /// and the codecs decide offers.
     static let yaml = """
         businesses:
-          - number: "+15550100001"
+          - number: "+33639980001"
             phone_number_id: "100000000000001"
             apps:
               - { app_id: "100000000000099" }
               - { app_id: "300000000000099", authorized: false }
-          - number: "+15550100002"
+          - number: "+33639980002"
             phone_number_id: "100000000000002"
             apps: [{ app_id: "200000000000099", sip_password: "pw-b" }]
             sip_server: { hostname: sip.b.example.com }
@@ -70,7 +70,7 @@ struct GraphAPITests {
         }
 
         /// A BIC INVITE from `from` at `host`, the 407, and the INVITE again with the digest of `password`.
-        func call(_ user: String, from: String = "+15550100001", host: String = "sip.example.com", password: String,
+        func call(_ user: String, from: String = "+33639980001", host: String = "sip.example.com", password: String,
                   offer: Offer = .dtls) async throws -> SIPResponse
         {
             let uri = "sip:\(user)@wa.meta.vc;transport=tls"
@@ -271,7 +271,7 @@ struct GraphAPITests {
     /// The connected-call limit shows in `start_call` with the time the oldest call leaves the 24 h window.
     @Test func theConnectedCallLimitShowsItsExpiry() async throws {
         let lab = try await Lab.start()
-        let pair = MockCallState.Pair(business: "+15550100001", user: "+15550200007")
+        let pair = MockCallState.Pair(business: "+33639980001", user: "+15550200007")
         let now = lab.mock.server.clock.wallNow()
         lab.mock.server.state.connected(pair, now: now - 3_600)
         lab.mock.server.state.connected(pair, now: now - 60)
@@ -282,6 +282,20 @@ struct GraphAPITests {
         #expect(start?["can_perform_action"] as? Bool == false && limit?["current_usage"] as? Int == 2, "\(reply)")
         let until = try #require(limit?["limit_expiration_time"] as? Int, "\(reply)")
         #expect(abs(Double(until) - (now - 3_600 + 86_400)) < 2, "\(reply)")
+    }
+
+    /// A business number in a country without business-initiated calls (the US here) gets 138013 from
+    /// `/calls`, as its BICs get the SIP 403.
+    @Test func callsFromABlockedCountryAre138013() async throws {
+        let lab = try await Lab.start { c in
+            var us = MockConfiguration.Business(number: "+12125550100", phoneNumberID: "100000000000003",
+                                                apps: [.init(appID: "100000000000099", sipPassword: "pw-us")], sipServerHostname: "sip.example.com")
+            us.sipEnabled = false
+            c.businesses.append(us)
+        }
+        let reply = try await lab.api.post("100000000000003/calls", token: "tok-a", #"{"messaging_product": "whatsapp", "to": "15550200001", "action": "connect"}"#)
+        await lab.stop()
+        #expect(reply.code == 138013 && reply.details?.contains("in US") == true, "\(reply)")
     }
 
     // MARK: End to end
@@ -320,7 +334,7 @@ struct GraphAPITests {
         _ = try await api.post("\(id)/settings", token: "tok-a", #"{"calling": {"srtp_key_exchange_protocol": "SDES"}}"#)
         let dtlsAfterSDES = try await lab.call("+15550200004", password: p2, offer: .dtls)
         let sdes = try await lab.call("+15550200005", password: p2, offer: .sdes)
-        let uic = await lab.mock.server.placeUserCall(UICCallRequest(user: "+15550200050", business: "+15550100001", hold: 0.3))
+        let uic = await lab.mock.server.placeUserCall(UICCallRequest(user: "+15550200050", business: "+33639980001", hold: 0.3))
         // Codecs: a G.711 offer is refused until PCMU is allowed, then answered with PCMU.
         let pcmuBefore = try await lab.call("+15550200006", password: p2, offer: .pcmu)
         _ = try await api.post("\(id)/settings", token: "tok-a", #"{"calling": {"audio": {"additional_codecs": ["PCMU"]}}}"#)
@@ -333,7 +347,7 @@ struct GraphAPITests {
         _ = try await api.post("\(id)/settings", token: "tok-a", #"{"calling": {"sip": {"status": "DISABLED"}}}"#)
         let callsNoPermission = try await api.post("\(id)/calls", token: "tok-a", #"{"messaging_product": "whatsapp", "to": "15550209000", "action": "connect"}"#)
         let callsPermitted = try await api.post("\(id)/calls", token: "tok-a", #"{"messaging_product": "whatsapp", "to": "15550200020", "action": "connect"}"#)
-        let gated = await lab.mock.server.placeUserCall(UICCallRequest(user: "+15550200051", business: "+15550100001", hold: 0.3))
+        let gated = await lab.mock.server.placeUserCall(UICCallRequest(user: "+15550200051", business: "+33639980001", hold: 0.3))
         let disabledBIC = try await lab.call("+15550200011", host: "sbc.new-example.net", password: p2, offer: .sdes)
         await lab.stop()
         let uasOutput = await UICInteropTests.finish(uas, log: uasLog, work: work)

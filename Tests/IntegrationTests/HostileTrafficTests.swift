@@ -15,11 +15,11 @@ struct HostileTrafficTests {
     static func configuration(_ protection: String) -> String {
         """
         businesses:
-          - number: "+15550100001"
+          - number: "+33639980001"
             phone_number_id: "100000000000001"
             apps: [{ app_id: "100000000000099", sip_password: "wasim-default-sip-password" }]
             sip_server: { hostname: sip.example.com }
-          - number: "+15550100002"
+          - number: "+33639980002"
             phone_number_id: "100000000000002"
             apps: [{ app_id: "100000000000098", sip_password: "password-of-b" }]
             sip_server: { hostname: sip.example.com }
@@ -45,7 +45,7 @@ struct HostileTrafficTests {
         try """
             name: normal-call
             target: "sip:127.0.0.1:\(port);transport=\(transport)"
-            business: { number: "+15550100002", domain: sip.example.com, password: password-of-b }
+            business: { number: "+33639980002", domain: sip.example.com, password: password-of-b }
             callees: { list: [\(callees.joined(separator: ", "))] }
             load: { total_calls: \(calls), rate: 20/s }
             call: { hold: 200ms }
@@ -106,7 +106,7 @@ struct HostileTrafficTests {
         let svmap = try await ExternalProcess.run(try #require(Peers.path("svmap")), ["-p", "\(mock.udpPort)", "127.0.0.1"], timeout: 60)
         #expect(svmap.output.contains("127.0.0.1:\(mock.udpPort)"), "\(svmap.output.suffix(800))")
         let svwar = try await ExternalProcess.run(try #require(Peers.path("svwar")), [
-            "-p", "\(mock.udpPort)", "-e", "15550100000-15550100020", "-m", "INVITE", "127.0.0.1",
+            "-p", "\(mock.udpPort)", "-e", "33639980000-33639980020", "-m", "INVITE", "127.0.0.1",
         ], timeout: 90)
         #expect(!svwar.timedOut, "\(svwar.output.suffix(800))")
         let words = (0..<200).map { "guess\($0)" } + ["wasim-default-sip-password"] + (0..<50).map { "after\($0)" }
@@ -114,7 +114,7 @@ struct HostileTrafficTests {
         // svcrack guesses over REGISTER, which Meta (and the mock) refuses with 403 before any challenge: it
         // is told "User not found" and keeps trying; 20 s of it is enough.
         let svcrack = try await ExternalProcess.run(try #require(Peers.path("svcrack")), [
-            "-p", "\(mock.udpPort)", "-u", "15550100001", "-d", work.path + "/words.txt", "127.0.0.1",
+            "-p", "\(mock.udpPort)", "-u", "33639980001", "-d", work.path + "/words.txt", "127.0.0.1",
         ], timeout: 30)
         // What it printed says so (on a loaded machine it may print nothing before the 30 s are up).
         #expect(svcrack.output.isEmpty || svcrack.output.contains("User not found"), "\(svcrack.output.suffix(800))")
@@ -140,7 +140,7 @@ struct HostileTrafficTests {
             try callees.write(toFile: work.path + "/callees.csv", atomically: false, encoding: .utf8)
             return try await ExternalProcess.run(sipp, [
                 "-sf", PeerInteropTests.sippScenarioFile, "-inf", work.path + "/callees.csv", "-key", "fromhost", "sip.example.com",
-                "-au", "15550100001", "-ap", password, "-t", "u1", "-i", "127.0.0.1", "-m", "\(calls)", "-r", "10",
+                "-au", "33639980001", "-ap", password, "-t", "u1", "-i", "127.0.0.1", "-m", "\(calls)", "-r", "10",
                 "-timeout", "20", "-timeout_error", "-nostdin", "-recv_timeout", "5000", "127.0.0.1:\(mock.udpPort)",
             ], directory: work.url, timeout: 40)
         }
@@ -153,7 +153,7 @@ struct HostileTrafficTests {
         let log = await mock.stop()
         let mismatches = log.components(separatedBy: "[digest: digest response does not match").count - 1
         #expect(mismatches == 5, "\(log.suffix(3000))")
-        #expect(log.contains("source 127.0.0.1 and username 15550100001 now locked out"), "\(log.suffix(3000))")
+        #expect(log.contains("source 127.0.0.1 and username 33639980001 now locked out"), "\(log.suffix(3000))")
         #expect(log.components(separatedBy: "[auth-throttle: source 127.0.0.1 is locked out after 5 failed attempts]").count - 1 == 4,
                 "\(log.suffix(3000))")
         let line = Self.protectionLine(log)
@@ -171,13 +171,13 @@ struct HostileTrafficTests {
         try "SEQUENTIAL\n+15550210500;\n".write(toFile: work.path + "/callees.csv", atomically: false, encoding: .utf8)
         let result = try await ExternalProcess.run(sipp, [
             "-sf", PeerInteropTests.sippScenarioFile, "-inf", work.path + "/callees.csv", "-key", "fromhost", "sip.example.com",
-            "-au", "15550100002", "-ap", "password-of-b", "-t", "t1", "-i", "127.0.0.1", "-m", "1",
+            "-au", "33639980002", "-ap", "password-of-b", "-t", "t1", "-i", "127.0.0.1", "-m", "1",
             "-timeout", "20", "-timeout_error", "-nostdin", "-recv_timeout", "5000", "127.0.0.1:\(mock.tcpPort)",
         ], directory: work.url, timeout: 40)
         #expect(result.status != 0)
         try await Self.normalCalls(mock, transport: "tcp")
         let log = await mock.stop()
-        #expect(log.contains("→ sip:+15550210500@wa.meta.vc;transport=TCP: 403 Forbidden [digest: username '15550100002' is not +15550100001's (15550100001)]"),
+        #expect(log.contains("→ sip:+15550210500@wa.meta.vc;transport=TCP: 403 Forbidden [digest: username '33639980002' is not +33639980001's (33639980001)]"),
                 "\(log.suffix(2000))")
     }
 
@@ -246,7 +246,7 @@ struct HostileTrafficTests {
             if tick % 4 == 0 {
                 trunks.send(crlf, Array("\r\n\r\n".utf8))
                 let n = tick / 4
-                trunks.send(options, Array("OPTIONS sip:wa.meta.vc SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.8:5060;branch=z9hG4bK-keep\(n)\r\nFrom: <sip:+15550100002@sip.example.com>;tag=k\r\nTo: <sip:wa.meta.vc>\r\nCall-ID: keep\(n)\r\nCSeq: \(n + 1) OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n".utf8))
+                trunks.send(options, Array("OPTIONS sip:wa.meta.vc SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.8:5060;branch=z9hG4bK-keep\(n)\r\nFrom: <sip:+33639980002@sip.example.com>;tag=k\r\nTo: <sip:wa.meta.vc>\r\nCall-ID: keep\(n)\r\nCSeq: \(n + 1) OPTIONS\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n".utf8))
             }
             try await Task.sleep(for: .milliseconds(250))
         }

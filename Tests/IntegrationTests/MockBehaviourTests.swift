@@ -14,11 +14,11 @@ import Testing
 struct MockBehaviourTests {
     static func invite(_ transport: SIPTransportKind, from host: String = "sip.example.com") -> SIPRequest {
         var h = SIPHeaders()
-        h.add(.from, "<sip:+15550100001@\(host)>;tag=\(UInt32.random(in: 1...UInt32.max))")
+        h.add(.from, "<sip:+33639980001@\(host)>;tag=\(UInt32.random(in: 1...UInt32.max))")
         h.add(.to, "<sip:+15550200000@wa.meta.vc>")
         h.add(.callID, UUID().uuidString)
         h.add(.cseq, "1 INVITE")
-        h.add(.contact, "<sip:+15550100001@127.0.0.1;transport=\(transport.rawValue)>")
+        h.add(.contact, "<sip:+33639980001@127.0.0.1;transport=\(transport.rawValue)>")
         return SIPRequest(method: .invite, uri: try! SIPURI("sip:+15550200000@wa.meta.vc;transport=\(transport.rawValue)"), headers: h)
     }
 

@@ -22,9 +22,9 @@ struct MockLoopTests {
         let first = SIPDestination(transport: .udp, host: "127.0.0.1", port: ports[0])
         let second = SIPDestination(transport: .udp, host: "127.0.0.1", port: ports[1])
         var flow = BusinessCallFlow(identity: .init(
-            businessNumber: "+15550100001", businessDomain: "sip.example.com", callee: "+15550200007", targetDomain: "wa.meta.vc",
+            businessNumber: "+33639980001", businessDomain: "sip.example.com", callee: "+15550200007", targetDomain: "wa.meta.vc",
             transport: "udp", contactHost: "127.0.0.1", callID: "loops-\(UUID().uuidString)", fromTag: "f\(UInt32.random(in: 1...UInt32.max))",
-            digestUsername: "15550100001", password: "wasim-default-sip-password"), hold: .seconds(60))
+            digestUsername: "33639980001", password: "wasim-default-sip-password"), hold: .seconds(60))
         guard case .sendInvite(let invite)? = flow.start(now: .now()).first else { Issue.record("no INVITE"); return }
         let challenge = try await client.send(invite, to: first).get()
         #expect(challenge.statusCode == 407)

@@ -54,7 +54,7 @@ struct PeerInteropTests {
         let scenario = try ScenarioLoader.parse("""
             name: wasim-to-sipp
             target: "sip:127.0.0.1:\(port);transport=udp"
-            business: { number: "+15550100001", domain: sip.example.com, password: unused }
+            business: { number: "+33639980001", domain: sip.example.com, password: unused }
             callees: { list: ["+15550200000"] }
             load: { rate: 20/s, total_calls: 10 }
             call: { hold: 200ms }

@@ -17,7 +17,7 @@ struct RealSBCTests {
     static func scenario(_ name: String, transport: String, calls: Int, extra: String = "") throws -> Scenario {
         try ScenarioLoader.parse("""
             name: \(name)
-            business: { number: "+15550100001", domain: sip.example.com, password: s3cret }
+            business: { number: "+33639980001", domain: sip.example.com, password: s3cret }
             transport: { protocol: \(transport) }
             callees: { range: "+15550200000..+15550200099" }
             load: { rate: 10/s, total_calls: \(calls) }
@@ -61,9 +61,9 @@ struct RealSBCTests {
     /// The give-up: a target that never answers the CANCEL either ends the call 64 × T1 after it, and its
     /// INVITE transaction is let go (checked on the flow, with injected time).
     @Test func cancelIgnoredEndsTheCallAnyway() throws {
-        var flow = BusinessCallFlow(identity: .init(businessNumber: "+15550100001", businessDomain: "sip.example.com", callee: "+15550200000",
+        var flow = BusinessCallFlow(identity: .init(businessNumber: "+33639980001", businessDomain: "sip.example.com", callee: "+15550200000",
                                                     targetDomain: "wa.meta.vc", transport: "udp", contactHost: "10.0.0.1", callID: "c1",
-                                                    fromTag: "t1", digestUsername: "15550100001", password: "p"),
+                                                    fromTag: "t1", digestUsername: "33639980001", password: "p"),
                                     hold: .seconds(1), ringTimeout: .seconds(60))
         let t0 = NIODeadline.uptimeNanoseconds(1_000_000_000)
         let start = flow.start(now: t0)
@@ -123,7 +123,7 @@ struct RoutedTargetTests {
         let invites = seen.components(separatedBy: "INVITE sip:").dropFirst()
         #expect(invites.count >= 3, "\(seen.prefix(1500))")
         let viaLines = seen.split(separator: "\n").filter { $0.hasPrefix("Via:") || $0.hasPrefix("v:") }
-        let contactLines = seen.split(separator: "\n").filter { $0.hasPrefix("Contact:") && $0.contains("15550100001") }
+        let contactLines = seen.split(separator: "\n").filter { $0.hasPrefix("Contact:") && $0.contains("33639980001") }
         #expect(!viaLines.isEmpty && viaLines.allSatisfy { $0.contains(ns.hostAddress) && !$0.contains("127.0.0.1") }, "\(viaLines.prefix(4))")
         #expect(!contactLines.isEmpty && contactLines.allSatisfy { $0.contains("@\(ns.hostAddress)") }, "\(contactLines.prefix(4))")
         #expect(!seen.contains("127.0.0.1"), "a message to the SBC named loopback")
@@ -228,7 +228,7 @@ struct FailoverTests {
         try """
             name: srv
             target: "sip:sbc.wasim.test;transport=tcp"
-            business: { number: "+15550100001", domain: sip.example.com, password: s3cret }
+            business: { number: "+33639980001", domain: sip.example.com, password: s3cret }
             callees: { range: "+15550200000..+15550200099" }
             load: { rate: 10/s, total_calls: 3 }
             call: { hold: 200ms }

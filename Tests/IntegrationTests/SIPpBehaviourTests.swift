@@ -23,7 +23,7 @@ struct SIPpBehaviourTests {
         let port = transport == "u1" ? mock.udpPort : mock.tcpPort
         return try await ExternalProcess.run(sipp, [
             "-sf", scenario(name), "-inf", file, "-key", "fromhost", fromHost,
-            "-au", "15550100001", "-ap", "wasim-default-sip-password", "-t", transport, "-i", "127.0.0.1",
+            "-au", "33639980001", "-ap", "wasim-default-sip-password", "-t", transport, "-i", "127.0.0.1",
             "-m", "\(callees.count)", "-l", "1", "-r", "10", "-timeout", "30", "-nostdin", "127.0.0.1:\(port)",
         ], directory: work.url, timeout: 45)
     }

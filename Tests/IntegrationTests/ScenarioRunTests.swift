@@ -11,7 +11,7 @@ struct ScenarioRunTests {
         try ScenarioLoader.parse("""
             name: run-\(transport)
             \(target.map { "target: \"\($0)\"" } ?? "target: embedded")
-            business: { number: "+15550100001", domain: sip.example.com, password: { from: mock } }
+            business: { number: "+33639980001", domain: sip.example.com, password: { from: mock } }
             transport: { protocol: \(transport), server_name: wa.meta.vc }
             callees: { range: "+15550200000..+15550200099" }
             load: { arrivals: burst, burst: { size: 10, every: 200ms }, total_calls: \(calls) }
@@ -69,7 +69,7 @@ struct ScenarioRunTests {
         options.target = try SIPURI("sip:127.0.0.1:\(mock.tlsPort);transport=tls")
         let scenario = try ScenarioLoader.parse("""
             name: external-user-hangs-up
-            business: { number: "+15550100001", domain: sip.example.com, password: { from: mock } }
+            business: { number: "+33639980001", domain: sip.example.com, password: { from: mock } }
             callees: { range: "+15550200000..+15550200099" }
             load: { rate: 20/s, total_calls: 4 }
             call: { hold: 300ms, hang_up: user }
@@ -267,7 +267,7 @@ struct CallTraceTests {
         defer { dir.remove() }
         let scenario = try ScenarioLoader.parse("""
             name: traced
-            business: { number: "+15550100001", domain: sbc.other-example.net, password: { from: mock } }
+            business: { number: "+33639980001", domain: sbc.other-example.net, password: { from: mock } }
             callees: { range: "+15550200000..+15550200001" }
             load: { rate: 20/s, total_calls: 2 }
             """, file: "t.yaml")

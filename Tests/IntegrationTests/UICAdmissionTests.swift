@@ -9,7 +9,7 @@ import Testing
 /// state of the calls that are up untouched.
 @Suite("UIC admission: the calls Meta does not place", .serialized)
 struct UICAdmissionTests {
-    static let business = "+15550100001"
+    static let business = "+33639980001"
     static let user = "+15550200001"
 
     /// INVITEs the SIPp UAS received, from its `-trace_msg` log.

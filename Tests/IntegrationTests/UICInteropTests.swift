@@ -23,7 +23,7 @@ struct UICInteropTests {
     }
 
     static func plan(count: Int = 2) -> MockUICConfiguration.CallPlan {
-        MockUICConfiguration.CallPlan(users: NumberSet(range: "+15550200000..+15550200009")!, business: "+15550100001",
+        MockUICConfiguration.CallPlan(users: NumberSet(range: "+15550200000..+15550200009")!, business: "+33639980001",
                                       count: count, rate: 10, hold: 0.5...0.5)
     }
 
@@ -99,7 +99,7 @@ struct UICInteropTests {
         let scenario = try ScenarioLoader.parse("""
             name: uic-to-sipp
             target: "sip:127.0.0.1:\(port);transport=tcp"
-            business: { number: "+15550100001" }
+            business: { number: "+33639980001" }
             callees: { range: "+15550200000..+15550200003" }
             load: { rate: 20/s, total_calls: 4 }
             call: { direction: uic, hold: 300ms }
@@ -196,7 +196,7 @@ struct UICInteropTests {
         var output = ""
         _ = await eventually(timeout: 10) {
             output = server.output()
-            return output.contains("INVITE sip:+15550100001")
+            return output.contains("INVITE sip:+33639980001")
         }
         // The business server goes away: Meta's INVITE fails on the closed connection (no Timer B wait).
         server.terminate()

@@ -12,7 +12,7 @@ struct AuthProtectionTests {
     static let configuration: MockConfiguration = {
         var c = MockConfiguration.default
         c.businesses.append(MockConfiguration.Business(
-            number: "+15550100002", phoneNumberID: "100000000000002",
+            number: "+33639980002", phoneNumberID: "100000000000002",
             apps: [.init(appID: "100000000000098", sipPassword: "password-of-b")], sipServerHostname: "sip.example.com"))
         return c
     }()
@@ -54,13 +54,13 @@ struct AuthProtectionTests {
     /// The probe: business A's username and password authenticated a call from B's number.
     @Test func anotherBusinessesCredentialsDoNotAuthenticate() {
         var rig = Rig()
-        #expect(accepted(rig.invite(from: "+15550100002", username: "15550100002", password: "password-of-b")))
-        let crossed = rig.invite(from: "+15550100002", username: "15550100001", password: "wasim-default-sip-password")
-        #expect(rule(crossed)?.contains("username '15550100001' is not +15550100002's") == true)
+        #expect(accepted(rig.invite(from: "+33639980002", username: "33639980002", password: "password-of-b")))
+        let crossed = rig.invite(from: "+33639980002", username: "33639980001", password: "wasim-default-sip-password")
+        #expect(rule(crossed)?.contains("username '33639980001' is not +33639980002's") == true)
         // B's username with A's password, and A's number with B's credentials, fail too.
-        #expect(rule(rig.invite(from: "+15550100002", username: "15550100002", password: "wasim-default-sip-password")) != nil)
-        #expect(rule(rig.invite(from: "+15550100001", username: "15550100002", password: "password-of-b")) != nil)
-        #expect(accepted(rig.invite(from: "+15550100001", username: "15550100001", password: "wasim-default-sip-password")))
+        #expect(rule(rig.invite(from: "+33639980002", username: "33639980002", password: "wasim-default-sip-password")) != nil)
+        #expect(rule(rig.invite(from: "+33639980001", username: "33639980002", password: "password-of-b")) != nil)
+        #expect(accepted(rig.invite(from: "+33639980001", username: "33639980001", password: "wasim-default-sip-password")))
     }
 
     /// One challenge served unlimited guesses: now a wrong response uses its nonce up, and the right
@@ -68,12 +68,12 @@ struct AuthProtectionTests {
     @Test func aWrongResponseUsesTheNonceUp() {
         var rig = Rig()
         let challenge = rig.challenge()
-        let wrong = rig.invite(from: "+15550100001", username: "15550100001", password: "guess-1", challenge: challenge)
+        let wrong = rig.invite(from: "+33639980001", username: "33639980001", password: "guess-1", challenge: challenge)
         #expect(rule(wrong)?.contains("does not match") == true)
-        let right = rig.invite(from: "+15550100001", username: "15550100001", password: "wasim-default-sip-password", challenge: challenge)
+        let right = rig.invite(from: "+33639980001", username: "33639980001", password: "wasim-default-sip-password", challenge: challenge)
         #expect(rule(right)?.contains("used up") == true)
         // A fresh challenge works.
-        #expect(accepted(rig.invite(from: "+15550100001", username: "15550100001", password: "wasim-default-sip-password")))
+        #expect(accepted(rig.invite(from: "+33639980001", username: "33639980001", password: "wasim-default-sip-password")))
     }
 
     /// After `failures` failures in the window, the source and the username are locked out, whatever the
@@ -82,23 +82,23 @@ struct AuthProtectionTests {
         var rig = Rig()
         rig.throttle = DigestFailureThrottle(policy: DigestThrottlePolicy(failures: 3, window: 60, lockout: 300))
         for i in 1...2 {
-            #expect(rule(rig.invite(from: "+15550100001", username: "15550100001", password: "guess-\(i)"))?.contains("does not match") == true)
+            #expect(rule(rig.invite(from: "+33639980001", username: "33639980001", password: "guess-\(i)"))?.contains("does not match") == true)
         }
-        let third = rig.invite(from: "+15550100001", username: "15550100001", password: "guess-3")
-        #expect(rule(third)?.contains("source 192.0.2.1 and username 15550100001 now locked out") == true)
+        let third = rig.invite(from: "+33639980001", username: "33639980001", password: "guess-3")
+        #expect(rule(third)?.contains("source 192.0.2.1 and username 33639980001 now locked out") == true)
         // The right password, from the same source: refused.
         rig.now += 1
-        let locked = rig.invite(from: "+15550100001", username: "15550100001", password: "wasim-default-sip-password")
+        let locked = rig.invite(from: "+33639980001", username: "33639980001", password: "wasim-default-sip-password")
         #expect(rule(locked)?.hasPrefix("auth-throttle: source 192.0.2.1") == true)
         // From elsewhere, the username is locked too; another business from elsewhere is not.
-        let elsewhere = rig.invite(from: "+15550100001", username: "15550100001", password: "wasim-default-sip-password", source: "198.51.100.7")
-        #expect(rule(elsewhere)?.hasPrefix("auth-throttle: username 15550100001") == true)
-        #expect(accepted(rig.invite(from: "+15550100002", username: "15550100002", password: "password-of-b", source: "198.51.100.7")))
+        let elsewhere = rig.invite(from: "+33639980001", username: "33639980001", password: "wasim-default-sip-password", source: "198.51.100.7")
+        #expect(rule(elsewhere)?.hasPrefix("auth-throttle: username 33639980001") == true)
+        #expect(accepted(rig.invite(from: "+33639980002", username: "33639980002", password: "password-of-b", source: "198.51.100.7")))
         #expect(rig.throttle!.counts.lockouts == 2)
         #expect(rig.throttle!.counts.refused == 2)
         // After the lockout, the right password works again.
         rig.now += 300
-        #expect(accepted(rig.invite(from: "+15550100001", username: "15550100001", password: "wasim-default-sip-password")))
+        #expect(accepted(rig.invite(from: "+33639980001", username: "33639980001", password: "wasim-default-sip-password")))
     }
 
     /// Failures spread wider than the window never add up to a lockout; a success clears the count.
@@ -106,10 +106,10 @@ struct AuthProtectionTests {
         var rig = Rig()
         rig.throttle = DigestFailureThrottle(policy: DigestThrottlePolicy(failures: 3, window: 60, lockout: 300))
         for i in 1...6 {
-            #expect(rule(rig.invite(from: "+15550100001", username: "15550100001", password: "typo-\(i)"))?.contains("does not match") == true)
+            #expect(rule(rig.invite(from: "+33639980001", username: "33639980001", password: "typo-\(i)"))?.contains("does not match") == true)
             rig.now += 40
             if i % 2 == 0 {
-                #expect(accepted(rig.invite(from: "+15550100001", username: "15550100001", password: "wasim-default-sip-password")))
+                #expect(accepted(rig.invite(from: "+33639980001", username: "33639980001", password: "wasim-default-sip-password")))
             }
         }
         #expect(rig.throttle!.counts.lockouts == 0)

@@ -28,7 +28,7 @@ struct BICPolicyTests {
         static let offer = "v=0\r\no=- 1 1 IN IP4 10.0.0.1\r\ns=-\r\nc=IN IP4 10.0.0.1\r\nt=0 0\r\nm=audio 4000 UDP/TLS/RTP/SAVPF 111\r\na=rtpmap:111 opus/48000/2\r\na=fingerprint:sha-256 AB:CD\r\n"
 
         mutating func invite(to callee: String = "+15550200000", fromHost: String = "sip.example.com",
-                             number: String = "+15550100001", password: String? = nil, sdp: String = Rig.offer) -> BICDecision
+                             number: String = "+33639980001", password: String? = nil, sdp: String = Rig.offer) -> BICDecision
         {
             var request = SIPRequest(method: .invite, uri: try! SIPURI("sip:\(callee)@wa.meta.vc;transport=tls"), body: ByteBuffer(string: sdp))
             request.headers.add(.from, "<sip:\(number)@\(fromHost)>;tag=1")
@@ -42,7 +42,7 @@ struct BICPolicyTests {
             return policy.evaluate(request, digest: &digest, state: state, monotonic: UInt64(now), wall: now, startedAt: started)
         }
 
-        var pair: MockCallState.Pair { MockCallState.Pair(business: "+15550100001", user: "+15550200000") }
+        var pair: MockCallState.Pair { MockCallState.Pair(business: "+33639980001", user: "+15550200000") }
     }
 
     func isAccept(_ d: BICDecision) -> Bool { if case .accept = d { return true } else { return false } }
@@ -55,7 +55,7 @@ struct BICPolicyTests {
         let rig = Rig()
         var digest = rig.digest
         var request = SIPRequest(method: .invite, uri: try! SIPURI("sip:+15550200000@wa.meta.vc"))
-        request.headers.add(.from, "<sip:+15550100001@sip.example.com>;tag=1")
+        request.headers.add(.from, "<sip:+33639980001@sip.example.com>;tag=1")
         #expect(rig.policy.evaluate(request, digest: &digest, state: rig.state, monotonic: 0, wall: 0, startedAt: 0) == .challenge(stale: false))
     }
 
@@ -133,7 +133,7 @@ struct BICPolicyTests {
         #expect(rejection(rig.invite(to: "+15550200000"))! == (403, "No Approved Call Permission Found"))
         #expect(rejection(rig.invite(to: "+15550209999"))! == (403, "No Approved Call Permission Found"))  // not a known user
         #expect(isAccept(rig.invite(to: "+15550200001")))
-        rig.state.ended(MockCallState.Pair(business: "+15550100001", user: "+15550200001"), .other, limits: config.limits)
+        rig.state.ended(MockCallState.Pair(business: "+33639980001", user: "+15550200001"), .other, limits: config.limits)
         rig.now = rig.started + 7 * 86400  // a week later
         #expect(rejection(rig.invite(to: "+15550200001"))! == (403, "No Approved Call Permission Found"))
     }
@@ -160,11 +160,11 @@ struct BICPolicyTests {
         #expect(isAccept(rig.invite()))
     }
 
-    /// The default configuration and a second business, +15550100002 (password p2), for per-number limits.
+    /// The default configuration and a second business, +33639980002 (password p2), for per-number limits.
     static var twoBusinesses: MockConfiguration {
         var config = MockConfiguration.default
         config.businesses.append(MockConfiguration.Business(
-            number: "+15550100002", phoneNumberID: "2", apps: [MockConfiguration.App(appID: "a2", sipPassword: "p2")],
+            number: "+33639980002", phoneNumberID: "2", apps: [MockConfiguration.App(appID: "a2", sipPassword: "p2")],
             sipServerHostname: "sip.example.com"))
         return config
     }
@@ -186,7 +186,7 @@ struct BICPolicyTests {
         let refused = rig.invite(to: "+15550200001")
         #expect(rejection(refused)! == (403, "Forbidden"))
         if case .reject(_, _, let rule) = refused { #expect(rule == "limit: 3 BIC attempts per number in 24 h") }
-        #expect(isAccept(rig.invite(to: "+15550200001", number: "+15550100002", password: "p2")))
+        #expect(isAccept(rig.invite(to: "+15550200001", number: "+33639980002", password: "p2")))
         rig.now = t0 + 86_400 - 60  // still inside the first call's 24 h
         #expect(rejection(rig.invite(to: "+15550200002"))! == (403, "Forbidden"))
         rig.now = t0 + 86_400 + 10  // the first call's minute has left the window (the second's has not): room for one
@@ -205,7 +205,7 @@ struct BICPolicyTests {
         let over = rig.invite(to: "+15550200002")
         #expect(rejection(over)! == (503, "Service Unavailable"))
         if case .reject(_, _, let rule) = over { #expect(rule == "call rate: over 2/s calls per number") }
-        #expect(isAccept(rig.invite(to: "+15550200002", number: "+15550100002", password: "p2")))
+        #expect(isAccept(rig.invite(to: "+15550200002", number: "+33639980002", password: "p2")))
         rig.now += 0.5  // one token back
         #expect(isAccept(rig.invite(to: "+15550200003")))
         #expect(rejection(rig.invite(to: "+15550200004"))?.0 == 503)
@@ -222,7 +222,7 @@ struct BICPolicyTests {
         #expect(limits.bicAttemptsPer24h == 10_000)
         // Ineligible attempts (to users without permission): counted, never marked active.
         func initiated(at seconds: Double) -> Bool {
-            state.admit(MockCallState.Pair(business: "+15550100001", user: "+19990000000"), now: 1_000_000 + seconds, limits: limits,
+            state.admit(MockCallState.Pair(business: "+33639980001", user: "+19990000000"), now: 1_000_000 + seconds, limits: limits,
                         eligible: false) != .attemptLimit
         }
         var accepted = 0
@@ -318,5 +318,35 @@ struct BICPolicyTests {
         #expect(rule == "sdp: Opus 48000/2 is not offered", "\(rule)")
         _ = rig.policy.directory.update(phoneNumberID: "100000000000001") { $0.additionalCodecs = ["PCMA"] }
         #expect(isAccept(rig.invite(to: "+15550200002", sdp: pcmu)))
+    }
+
+    /// No BIC from business numbers in the countries Meta lists (US, CA, EG, VN, NG): 403 after the digest;
+    /// a Caribbean NANP number (Jamaica) is not the US; an empty list lifts the block.
+    @Test func bicCountryBlock() {
+        func business(_ number: String) -> MockConfiguration.Business {
+            MockConfiguration.Business(number: number, phoneNumberID: "id\(number)",
+                                       apps: [.init(appID: "1", sipPassword: "pw")], sipServerHostname: "sip.example.com")
+        }
+        var config = MockConfiguration.default
+        config.businesses = ["+12125550100", "+14165550100", "+201005550100", "+18765550100", "+33639980001"].map(business)
+        var rig = Rig(config)
+        var outcomes: [String: String] = [:]
+        for number in ["+12125550100", "+14165550100", "+201005550100", "+18765550100", "+33639980001"] {
+            switch rig.invite(to: "+15550200001", number: number, password: "pw") {
+            case .accept: outcomes[number] = "accepted"
+            case .reject(let status, _, let rule): outcomes[number] = "\(status) \(rule)"
+            case .challenge: outcomes[number] = "challenged"
+            }
+            rig.state.ended(MockCallState.Pair(business: number, user: "+15550200001"), .connected, limits: config.limits)
+        }
+        #expect(outcomes["+12125550100"] == "403 country: business-initiated calls are not available for business numbers in US (Graph error 138013)")
+        #expect(outcomes["+14165550100"]?.hasPrefix("403 country:") == true && outcomes["+14165550100"]?.contains(" CA ") == true, "\(outcomes)")
+        #expect(outcomes["+201005550100"]?.contains(" EG ") == true, "\(outcomes)")
+        #expect(outcomes["+18765550100"] == "accepted" && outcomes["+33639980001"] == "accepted", "\(outcomes)")
+        config.limits.bicBlockedCountries = []
+        var open = Rig(config)
+        #expect(isAccept(open.invite(to: "+15550200002", number: "+12125550100", password: "pw")))
+        #expect(E164Country.of("+14165550100") == "CA" && E164Country.of("+17875550100") == "PR" && E164Country.of("+84912345678") == "VN"
+                && E164Country.of("+2348031234567") == "NG" && E164Country.of("+999") == "ZZ")
     }
 }

@@ -12,7 +12,7 @@ struct MockConfigLoaderTests {
         domain: wa.meta.vc
         seed: 9
         businesses:
-          - number: "+15550100002"
+          - number: "+33639980002"
             phone_number_id: "222"
             apps:
               - { app_id: "a1", authorized: false, sip_password: "p1" }
@@ -46,7 +46,7 @@ struct MockConfigLoaderTests {
           client_certificate: client.sip.fbclientcerts.com
           answer_timeout: 30s
           calls:
-            - { users: "+15550300000..+15550300009", business: "+15550100002", count: 20, rate: 5/s, hold: [2s, 4s], cta_payload: promo-7 }
+            - { users: "+15550300000..+15550300009", business: "+33639980002", count: 20, rate: 5/s, hold: [2s, 4s], cta_payload: promo-7 }
         protection:
           max_connections: 500
           max_connections_per_source: 20
@@ -59,7 +59,7 @@ struct MockConfigLoaderTests {
     @Test func everySection() throws {
         let c = try MockConfigLoader.parse(Self.full, file: "m.yaml")
         let b = c.businesses[0]
-        #expect(b.number == "+15550100002" && b.phoneNumberID == "222" && b.sipServerPort == 5062)
+        #expect(b.number == "+33639980002" && b.phoneNumberID == "222" && b.sipServerPort == 5062)
         #expect(b.sipPassword == "p2" && b.sipServerApp?.authorized == true && b.srtpKeyExchange == "SDES")
         #expect(b.requestURIUserParams == ["tgrp": "wacall", "trunk-context": "byoc.example.org"])
         #expect(c.users.count == 2 && c.users[0].permission == .temporary(expiresAfter: 7 * 86400))
@@ -117,7 +117,7 @@ struct MockConfigLoaderTests {
         #expect(alg.path == "auth.algorithms[0]")
         let app = try #require(error("""
             businesses:
-              - number: "+15550100002"
+              - number: "+33639980002"
                 phone_number_id: "2"
                 apps: [{ app_id: a1, sip_password: p }]
                 sip_server: { hostname: h, app_id: nope }
@@ -157,11 +157,11 @@ struct MockConfigLoaderTests {
     /// A value of the wrong type names its path and both types (the probe got "a business needs number, ...").
     @Test func wrongTypesAreNamed() {
         for (yaml, expected) in [
-            ("businesses:\n  - number: \"+15550100001\"\n    phone_number_id: \"1\"\n    apps: x\n    sip_server: { hostname: h }\n",
+            ("businesses:\n  - number: \"+33639980001\"\n    phone_number_id: \"1\"\n    apps: x\n    sip_server: { hostname: h }\n",
              "m.yaml:4:11: businesses[0].apps: expected a list, found a scalar"),
             ("businesses:\n  - number: [\"+1\"]\n    phone_number_id: \"1\"\n    apps: []\n    sip_server: { hostname: h }\n",
              "m.yaml:2:13: businesses[0].number: expected a string, found a list"),
-            ("businesses:\n  - \"+15550100001\"\n", "m.yaml:2:5: businesses[0]: expected a mapping, found a scalar"),
+            ("businesses:\n  - \"+33639980001\"\n", "m.yaml:2:5: businesses[0]: expected a mapping, found a scalar"),
         ] {
             do {
                 _ = try MockConfigLoader.parse(yaml, file: "m.yaml")
@@ -179,10 +179,10 @@ struct MockConfigLoaderTests {
     @Test func aBusinessWithoutSIPServerStartsDisabled() throws {
         let c = try MockConfigLoader.parse("""
             businesses:
-              - number: "+15550100001"
+              - number: "+33639980001"
                 phone_number_id: "1"
                 apps: [{ app_id: "9" }]
-              - number: "+15550100002"
+              - number: "+33639980002"
                 phone_number_id: "2"
                 apps: [{ app_id: "8" }]
                 sip_server: { hostname: sip.example.com }
@@ -198,7 +198,7 @@ struct MockConfigLoaderTests {
     /// A business missing keys says which ones (it listed all four, whatever was wrong).
     @Test func missingBusinessKeysAreNamed() {
         do {
-            _ = try MockConfigLoader.parse("businesses:\n  - number: \"+15550100001\"\n    phone_number_id: \"1\"\n", file: "m.yaml")
+            _ = try MockConfigLoader.parse("businesses:\n  - number: \"+33639980001\"\n    phone_number_id: \"1\"\n", file: "m.yaml")
             Issue.record("accepted")
         } catch let error as ConfigFileError {
             #expect(error.description == "m.yaml:2:5: businesses[0]: a business needs number, phone_number_id and apps; missing: apps")

@@ -9,11 +9,11 @@ struct UICCallFlowTests {
 
     static func identity(routes: [String] = ["<sip:wa.meta.vc;transport=tls;lr>", "<sip:onevc-sip-proxy.fbinfra.net:8191;transport=tls;lr>"]) -> UICCallFlow.Identity {
         UICCallFlow.Identity(
-            user: "+15550200000", business: "+15550100001", serverHost: "sip.example.com", serverPort: 5061, transport: "tls",
+            user: "+15550200000", business: "+33639980001", serverHost: "sip.example.com", serverPort: 5061, transport: "tls",
             userParams: [("tgrp", "wacall"), ("trunk-context", "byoc.example.com")], domain: "wa.meta.vc", contactHost: "wa.meta.vc",
             callID: "outgoing:wacid.QUJD", wacid: "QUJD", fromTag: "meta-tag", firstSequence: 2824, recordRoutes: routes,
             inviteHeaders: [("x-wa-meta-wacid", "QUJD")], userHeaders: [("x-wa-meta-user-country-code", "US")],
-            headerNames: MetaHeaderNames(), digestUsername: "15550100001", password: "secret", sdpOffer: "v=0\r\n")
+            headerNames: MetaHeaderNames(), digestUsername: "33639980001", password: "secret", sdpOffer: "v=0\r\n")
     }
 
     static func flow() -> UICCallFlow {
@@ -35,14 +35,14 @@ struct UICCallFlowTests {
     @Test func inviteIsShapedLikeMetas() throws {
         var flow = Self.flow()
         let invite = try #require(Self.invite(flow.start(now: Self.t0)))
-        #expect(invite.uri.description == "sip:+15550100001;tgrp=wacall;trunk-context=byoc.example.com@sip.example.com;transport=tls")
+        #expect(invite.uri.description == "sip:+33639980001;tgrp=wacall;trunk-context=byoc.example.com@sip.example.com;transport=tls")
         #expect(invite.callID == "outgoing:wacid.QUJD")
         #expect(invite.headers[.from]?.contains("<sip:+15550200000@wa.meta.vc>;tag=meta-tag") == true)
         #expect(invite.headers[.contact] == "<sip:+15550200000@wa.meta.vc;transport=tls;ob>;isfocus")
         #expect(invite.headers.values(.recordRoute).map(String.init) == Self.identity().recordRoutes)
         #expect(invite.headers[SIPHeaderName("x-wa-meta-wacid")] == "QUJD")
         #expect(invite.headers[.userAgent] == "Facebook SipGateway")
-        #expect(flow.digestURI == "sip:+15550100001;tgrp=wacall;trunk-context=byoc.example.com@sip.example.com")
+        #expect(flow.digestURI == "sip:+33639980001;tgrp=wacall;trunk-context=byoc.example.com@sip.example.com")
     }
 
     @Test func answersOneChallengeThenGivesUp() throws {
@@ -53,7 +53,7 @@ struct UICCallFlowTests {
         #expect(try second.cseq().sequence == 2825)
         #expect(second.callID == first.callID)
         let auth = try #require(second.headers[.proxyAuthorization])
-        #expect(auth.contains(#"username="15550100001""#) && auth.contains(#"uri="sip:+15550100001;tgrp=wacall;trunk-context=byoc.example.com@sip.example.com""#))
+        #expect(auth.contains(#"username="33639980001""#) && auth.contains(#"uri="sip:+33639980001;tgrp=wacall;trunk-context=byoc.example.com@sip.example.com""#))
         // A second challenge means the password is wrong: the call ends, no third INVITE.
         let again = flow.inviteResponse(Self.response(to: second, 407, headers: [(.proxyAuthenticate, #"Digest realm="x", nonce="n2""#)]), now: Self.t0 + .milliseconds(40))
         guard case .finished(let outcome)? = again.first else { Issue.record("expected the end: \(again)"); return }
@@ -66,7 +66,7 @@ struct UICCallFlowTests {
         // The SBC's own entry on top, Meta's two unchanged below (parameters reordered: still the same URIs).
         let ok = Self.response(to: invite, 200, headers: [
             (.recordRoute, "<sip:sbc.example.com;lr>"), (.recordRoute, "<sip:wa.meta.vc;lr;transport=tls>"),
-            (.recordRoute, "<sip:onevc-sip-proxy.fbinfra.net:8191;transport=tls;lr>"), (.contact, "<sip:+15550100001@10.0.0.1:5061;transport=tls>"),
+            (.recordRoute, "<sip:onevc-sip-proxy.fbinfra.net:8191;transport=tls;lr>"), (.contact, "<sip:+33639980001@10.0.0.1:5061;transport=tls>"),
         ])
         let actions = flow.inviteResponse(ok, now: Self.t0 + .milliseconds(300))
         guard case .sendAck(let ack)? = actions.first, case .scheduleHangUp(let hold)? = actions.last else { Issue.record("\(actions)"); return }
@@ -87,7 +87,7 @@ struct UICCallFlowTests {
         var flow = Self.flow()
         let invite = try #require(Self.invite(flow.start(now: Self.t0)))
         let ok = Self.response(to: invite, 200, headers: [
-            (.recordRoute, "<sip:wa.meta.vc;transport=tls;lr>"), (.contact, "<sip:+15550100001@10.0.0.1:5061;transport=tls>"),
+            (.recordRoute, "<sip:wa.meta.vc;transport=tls;lr>"), (.contact, "<sip:+33639980001@10.0.0.1:5061;transport=tls>"),
         ])
         let actions = flow.inviteResponse(ok, now: Self.t0 + .milliseconds(300))
         #expect(!actions.contains { if case .sendAck = $0 { return true } else { return false } })
@@ -110,7 +110,7 @@ struct UICCallFlowTests {
         let invite = try #require(Self.invite(flow.start(now: Self.t0)))
         _ = flow.inviteResponse(Self.response(to: invite, 200, headers: [
             (.recordRoute, "<sip:wa.meta.vc;transport=tls;lr>"), (.recordRoute, "<sip:onevc-sip-proxy.fbinfra.net:8191;transport=tls;lr>"),
-            (.contact, "<sip:+15550100001@10.0.0.1:5061;transport=tls>"),
+            (.contact, "<sip:+33639980001@10.0.0.1:5061;transport=tls>"),
         ]), now: Self.t0 + .seconds(1))
         let end = flow.byeReceived(now: Self.t0 + .seconds(11))
         guard case .finished(let outcome)? = end.first else { Issue.record("\(end)"); return }

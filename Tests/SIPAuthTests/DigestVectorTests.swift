@@ -41,13 +41,13 @@ struct DigestVectorTests {
         let all = DigestChallenge.all(in: response)
         #expect(all.map(\.challenge.algorithm) == [.sha256, .md5])
         #expect(all.allSatisfy { $0.proxy })
-        var client = DigestClient(username: "15550100001", password: "pw")
+        var client = DigestClient(username: "33639980001", password: "pw")
         let answered = client.authorize(response, method: .invite, uri: "sip:+15550200000@wa.meta.vc;transport=tls", cnonce: "abc")
         let auth = try #require(answered)
         #expect(auth.header == .proxyAuthorization)
         let credentials = try DigestCredentials(parsing: Substring(auth.value))
         #expect(credentials.algorithm == .sha256 && credentials.nc == "00000001" && credentials.opaque == "440badfc05072367")
-        #expect(credentials.username == "15550100001" && credentials.realm == "wa.meta.vc")
+        #expect(credentials.username == "33639980001" && credentials.realm == "wa.meta.vc")
     }
 
     /// The server verifies what the client computes, rejects a wrong password and replayed nc, and reports
@@ -58,7 +58,7 @@ struct DigestVectorTests {
         let challenges = server.challenges(now: 1000, opaque: "0123456789abcdef")
         #expect(challenges.count == 2 && challenges[0].nonce.count == 16)
         #expect(challenges[0].nonce.allSatisfy { $0.isHexDigit && !$0.isUppercase })
-        var client = DigestClient(username: "15550100001", password: "secret")
+        var client = DigestClient(username: "33639980001", password: "secret")
         let good = client.answer(challenges[1], method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "c1")
         #expect(server.verify(good, method: .invite, password: "secret", now: 1010) == .accepted)
         // Same nc again: replay.
@@ -68,7 +68,7 @@ struct DigestVectorTests {
         #expect(next.nc == "00000002")
         #expect(server.verify(next, method: .invite, password: "secret", now: 1012) == .accepted)
         // Wrong password.
-        var wrong = DigestClient(username: "15550100001", password: "nope")
+        var wrong = DigestClient(username: "33639980001", password: "nope")
         let bad = wrong.answer(challenges[0], method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "c3")
         #expect(server.verify(bad, method: .invite, password: "secret", now: 1013) == .rejected("digest response does not match"))
         // The wrong response used that nonce up: the right one is refused on it.
@@ -76,7 +76,7 @@ struct DigestVectorTests {
         #expect(server.verify(after, method: .invite, password: "secret", now: 1014) == .rejected("nonce was used up by a wrong response"))
         // Expired nonce: stale.
         let second = server.challenges(now: 1000, opaque: "0123456789abcdef")
-        var lateClient = DigestClient(username: "15550100001", password: "secret")
+        var lateClient = DigestClient(username: "33639980001", password: "secret")
         let late = lateClient.answer(second[0], method: .invite, uri: "sip:+1@wa.meta.vc", cnonce: "c4")
         #expect(server.verify(late, method: .invite, password: "secret", now: 1000 + 301) == .stale)
         // A nonce we never issued.

@@ -5,7 +5,7 @@ import Testing
 /// Meta's UIC Call-ID ends in base64 padding, outside RFC 3261's `word`; a parser talking to Meta must take it.
 @Test func metaWacidCallIDIsAccepted() throws {
     let wire = "BYE sip:+15550200000@wa.meta.vc;transport=tls;ob SIP/2.0\r\nVia: SIP/2.0/TLS 127.0.0.1:5071;branch=z9hG4bK1\r\n"
-        + "From: <sip:+15550100001@sip.example.com>;tag=a\r\nTo: <sip:+15550200000@wa.meta.vc>;tag=b\r\n"
+        + "From: <sip:+33639980001@sip.example.com>;tag=a\r\nTo: <sip:+15550200000@wa.meta.vc>;tag=b\r\n"
         + "Call-ID: outgoing:wacid.HBgLMTIxOTU1NTA3MTQVAgASGCAzODg1NTE5NEU1NTBEMTc1RTFFQUY5NjNCQ0FCRkEzRhwYCzE3MDE1NTU4ODU3FQIAAA==\r\n"
         + "CSeq: 1 BYE\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n"
     let message = try #require(try SIPMessageParser.parseDatagram(ByteBuffer(string: wire)))

@@ -90,7 +90,7 @@ struct TestFailure: Error, Equatable { var text: String }
 enum Requests {
     static func options(_ transport: SIPTransportKind, callID: String = UUID().uuidString) -> SIPRequest {
         var h = SIPHeaders()
-        h.add(.from, "<sip:+15550100001@sip.example.com>;tag=\(UInt32.random(in: 1...UInt32.max))")
+        h.add(.from, "<sip:+33639980001@sip.example.com>;tag=\(UInt32.random(in: 1...UInt32.max))")
         h.add(.to, "<sip:wa.meta.vc>")
         h.add(.callID, callID)
         h.add(.cseq, "1 OPTIONS")
