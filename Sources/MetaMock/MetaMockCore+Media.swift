@@ -23,7 +23,7 @@ enum MockMediaPlan {
     }
 
     static func make(offerText: String, configuration: MockConfiguration, context: DTLSContext, host: String,
-                     g711: (payloadType: Int, name: String)? = nil, random: inout FastRandom) -> Plan?
+                     g711: (payloadType: Int, name: String)? = nil, sessionMillis: UInt64, random: inout FastRandom) -> Plan?
     {
         guard let offer = try? SessionDescription(parsing: offerText), let audio = offer.audio else { return nil }
         let address = (offer.audioAddress ?? "127.0.0.1").split(separator: ".").compactMap { UInt8($0) }
@@ -31,7 +31,7 @@ enum MockMediaPlan {
         let remote = (address, UInt16(clamping: audio.candidates.first?.port ?? audio.port))
         let opus = g711?.payloadType ?? audio.payloadType("opus/48000") ?? 111
         let dtmf = audio.payloadType("telephone-event/8000") ?? 126
-        let session = UInt64(Date().timeIntervalSince1970 * 1000)
+        let session = sessionMillis
         let ssrc = UInt32(truncatingIfNeeded: random.next() | 1)
         func lines(_ port: Int, profile: String, security: [String]) -> String {
             ([
@@ -118,7 +118,8 @@ extension MetaMockCore {
         // Plain RTP offers (lab peers) get the description only; secure ones are parsed in full for the leg.
         guard configuration.media.enabled, summary.asksForSecureMedia, let context = dtlsContext,
               let plan = MockMediaPlan.make(offerText: request.body.getString(at: request.body.readerIndex, length: request.body.readableBytes) ?? "",
-                                            configuration: configuration, context: context, host: endpoint.advertisedHost, g711: g711, random: &random)
+                                            configuration: configuration, context: context, host: endpoint.advertisedHost, g711: g711,
+                                            sessionMillis: UInt64(clock.wallNow() * 1000), random: &random)
         else {
             respond(MockSessionDescription.answer(to: summary, host: endpoint.advertisedHost, sessionMillis: UInt64(clock.wallNow() * 1000),
                                                  g711: g711, random: &random))
@@ -128,6 +129,8 @@ extension MetaMockCore {
         let leg = MediaLeg(side: .meta, security: plan.security, remote: plan.remote, ice: plan.ice, impairment: impairment,
                            seed: random.next())
         leg.probeSeconds = configuration.media.probeSeconds
+        leg.mediaStartTimeout = clock.delay(configuration.mediaStartTimeoutSeconds).seconds
+        leg.mediaTimeout = clock.delay(configuration.mediaTimeoutSeconds).seconds
         let socket = MediaSocket(leg: leg, eventLoop: endpoint.eventLoop, scheduler: mediaScheduler)
         socket.onEvent = { [weak self] event in self?.mediaEvent(event, callID: callID) }
         socket.bind(host: endpoint.advertisedHost).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
@@ -145,11 +148,11 @@ extension MetaMockCore {
     }
 
     /// The Meta leg's events: media arriving, and the watchdog (spec §8: 20 s without media at the start,
-    /// 30 s mid-call) that ends the call with a BYE carrying the reason seen live.
+    /// 30 s mid-call; `timers.media_start_timeout`, `timers.media_timeout`) that ends the call with a BYE carrying the reason seen live.
     func mediaEvent(_ event: MediaLeg.Event, callID: String) {
         switch event {
         case .mediaTimeout(let atStart):
-            log("media \(callID): no media from the business for \(atStart ? 20 : 30) s: Meta hangs up")
+            log("media \(callID): no media from the business for \(Int(atStart ? configuration.mediaStartTimeoutSeconds : configuration.mediaTimeoutSeconds)) s: Meta hangs up")
             metaHangsUp(callID, reason: "SIP;cause=408;text=\"not receiving any media for a long time\"", rule: "media timeout")
         case .failed(let why):
             log("media \(callID): \(why)")

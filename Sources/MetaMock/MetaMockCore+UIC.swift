@@ -151,6 +151,7 @@ extension MetaMockCore {
     {
         let now = endpoint.eventLoop.now
         let offer = MockSessionDescription.offer(host: endpoint.advertisedHost, port: media?.1 ?? 3480, keyExchange: business.srtpKeyExchange,
+                                                 sessionMillis: UInt64(clock.wallNow() * 1000),
                                                  fingerprint: mediaFingerprint, random: &random)
         let transport = business.transport
         let contactHost = configuration.labRouteHost.map { "\($0):\(localPort(transport))" } ?? configuration.domain
@@ -171,8 +172,8 @@ extension MetaMockCore {
             inviteHeaders: headers, userHeaders: userHeaders, headerNames: configuration.headerNames,
             digestUsername: business.digestUsername, password: business.sipPassword,
             sdpOffer: offer.sdp)
-        let flow = UICCallFlow(identity: identity, hold: .nanoseconds(Int64(request.hold * 1e9)),
-                               answerTimeout: .nanoseconds(Int64(configuration.uic.answerTimeoutSeconds * 1e9)))
+        let flow = UICCallFlow(identity: identity, hold: clock.delay(request.hold),
+                               answerTimeout: clock.delay(configuration.uic.answerTimeoutSeconds), timeScale: clock.scale)
         ledger.open(MockCallRecord(callID: callID, direction: .uic, from: from, to: flow.requestURI, startedAt: clock.wallNow(), wacid: wacid))
         uicCalls[callID] = UICCallEntry(flow: flow, pair: pair, completion: completion, media: media?.0, offer: offer,
                                         messages: request.recordMessages ? [] : nil)

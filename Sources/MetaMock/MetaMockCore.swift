@@ -261,7 +261,7 @@ final class MetaMockCore: SIPRequestHandler {
             if delay <= 0 {
                 act()
             } else {
-                calls[callID]?.pending = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { act() }
+                calls[callID]?.pending = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: clock.delay(delay)) { act() }
             }
         }
     }
@@ -305,7 +305,7 @@ final class MetaMockCore: SIPRequestHandler {
         let asked = configuration.wasimHeaders ? request.headers[SIPHeaderName(WasimControlHeader.hangUpAfter)].flatMap(WasimControlHeader.parseSeconds) : nil
         if let hangUp = asked.map({ $0...$0 }) ?? (user.isEmpty ? nil : configuration.userGroup(user)?.behaviour.hangUpAfter) {
             let delay = hangUp.lowerBound + (hangUp.upperBound - hangUp.lowerBound) * random.nextUnit()
-            calls[callID]?.pending = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: .nanoseconds(Int64(delay * 1e9))) { [self] in
+            calls[callID]?.pending = endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(in: clock.delay(delay)) { [self] in
                 metaHangsUp(callID, reason: nil, rule: nil)
             }
         }
@@ -327,7 +327,7 @@ final class MetaMockCore: SIPRequestHandler {
         call.pending = nil
         var bye = dialog.makeRequest(.bye)
         call.dialog = dialog
-        let duration = call.answeredAt.map { Int(((endpoint.eventLoop.now - $0).seconds).rounded()) } ?? 0
+        let duration = call.answeredAt.map { Int(clock.mockSeconds(endpoint.eventLoop.now - $0).rounded()) } ?? 0
         let names = configuration.headerNames
         bye.headers.add(SIPHeaderName(names.wacid), call.wacid)
         bye.headers.add(SIPHeaderName(names.callDuration), String(duration))
@@ -414,16 +414,28 @@ final class MetaMockCore: SIPRequestHandler {
     }
 }
 
-/// Time as the mock sees it: wall-clock seconds for permissions, limits and the ledger, monotonic seconds
-/// for nonces. Injectable; `scaled` runs the wall clock faster for demonstrations.
+/// Time as the mock sees it, the one clock of every mock time: wall-clock seconds for permissions, limits
+/// and the ledger, monotonic seconds for nonces (real time even when scaled), and `delay` for what the mock waits for (the user's answer
+/// and hang-up, the ring and answer timeouts, the hold of a UIC, the media timeouts). Injectable; `scaled`
+/// runs all of it faster for demonstrations (`--time-scale`). SIP's own timers (T1, T2, T4) and RTP pacing
+/// are protocol time and are never scaled.
 public struct MockClock: Sendable {
     public var wallNow: @Sendable () -> Double
     public var monotonicSeconds: @Sendable () -> UInt64
+    /// Mock seconds per real second (1: real time).
+    public var scale: Double = 1
 
-    public init(wallNow: @escaping @Sendable () -> Double, monotonicSeconds: @escaping @Sendable () -> UInt64) {
+    public init(wallNow: @escaping @Sendable () -> Double, monotonicSeconds: @escaping @Sendable () -> UInt64, scale: Double = 1) {
         self.wallNow = wallNow
         self.monotonicSeconds = monotonicSeconds
+        self.scale = scale
     }
+
+    /// The real time to wait for `seconds` of mock time.
+    public func delay(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64((seconds / scale * 1e9).rounded())) }
+
+    /// Mock seconds in a real `interval` (a call's duration as Meta reports it).
+    public func mockSeconds(_ interval: TimeAmount) -> Double { interval.seconds * scale }
 
     public static let system = MockClock(
         wallNow: { Date().timeIntervalSince1970 },
@@ -432,8 +444,10 @@ public struct MockClock: Sendable {
     /// The system clock running `factor` times faster from now on (`wasim mock --time-scale`).
     public static func scaled(_ factor: Double) -> MockClock {
         let origin = Date().timeIntervalSince1970
+        // Nonces keep real time: a nonce outliving the 407 → INVITE round trip is protocol, not Meta's clock.
         return MockClock(
             wallNow: { origin + (Date().timeIntervalSince1970 - origin) * factor },
-            monotonicSeconds: { NIODeadline.now().uptimeNanoseconds / 1_000_000_000 })
+            monotonicSeconds: { NIODeadline.now().uptimeNanoseconds / 1_000_000_000 },
+            scale: factor)
     }
 }

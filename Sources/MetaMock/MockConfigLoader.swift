@@ -68,9 +68,10 @@ public enum MockConfigLoader {
             config.domainMatch = MockConfiguration.DomainMatch(rawValue: try v.choice(MockConfiguration.DomainMatch.allCases.map(\.rawValue)))!
         }
         if let v = top["timers"] {
-            let m = try v.mapping(allowed: ["ring_timeout", "media_start_timeout", "t1", "t2", "t4"])
+            let m = try v.mapping(allowed: ["ring_timeout", "media_start_timeout", "media_timeout", "t1", "t2", "t4"])
             if let r = m["ring_timeout"] { config.ringTimeoutSeconds = try r.seconds() }
             if let r = m["media_start_timeout"] { config.mediaStartTimeoutSeconds = try r.seconds() }
+            if let r = m["media_timeout"] { config.mediaTimeoutSeconds = try r.seconds() }
             func amount(_ x: YAMLValue) throws -> TimeAmount {
                 let s = try x.seconds()
                 guard s > 0 else { throw x.error("must be more than 0") }

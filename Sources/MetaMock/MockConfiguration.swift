@@ -219,6 +219,8 @@ public struct MockConfiguration: Sendable, Hashable {
     public var ringTimeoutSeconds: Double
     /// Seconds without media before "408 RTP Timeout" (spec §8: 20 s at start).
     public var mediaStartTimeoutSeconds: Double = 20
+    /// Seconds without media mid-call before Meta hangs up (spec §8: 30 s).
+    public var mediaTimeoutSeconds: Double = 30
     /// Send 180 Ringing before the answer (undocumented for BIC; a setting).
     public var sendRinging: Bool
     /// The two Record-Route entries Meta prepends to its responses.

@@ -50,8 +50,10 @@ enum MockSessionDescription {
         var sdesKey: [UInt8]?
     }
 
-    static func offer(host: String, port: Int, keyExchange: String, fingerprint: String, random: inout FastRandom) -> UICOffer {
-        let session = UInt64(Date().timeIntervalSince1970 * 1000)
+    static func offer(host: String, port: Int, keyExchange: String, sessionMillis: UInt64, fingerprint: String,
+                      random: inout FastRandom) -> UICOffer
+    {
+        let session = sessionMillis
         let ssrc = UInt32(truncatingIfNeeded: random.next() | 1)
         let stream = random.uuid()
         var lines = ["v=0", "o=- \(session) 2 IN IP4 \(host)", "s=-", "t=0 0", "a=group:BUNDLE audio", "a=msid-semantic: WMS \(stream)"]

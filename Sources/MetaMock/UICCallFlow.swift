@@ -91,6 +91,8 @@ public struct UICCallFlow: Sendable {
     public let identity: Identity
     let hold: TimeAmount
     let answerTimeout: TimeAmount
+    /// Mock seconds per real second (`--time-scale`): the reported duration is in mock time.
+    let timeScale: Double
     var digest: DigestClient
     var sequence: UInt32
     var lastInvite: SIPRequest?
@@ -100,10 +102,12 @@ public struct UICCallFlow: Sendable {
     var answerReason: String?
     var cnonceCounter: UInt32 = 0
 
-    public init(identity: Identity, hold: TimeAmount, answerTimeout: TimeAmount) {
+    /// `hold` and `answerTimeout` are real time (the mock's clock turned mock seconds into them).
+    public init(identity: Identity, hold: TimeAmount, answerTimeout: TimeAmount, timeScale: Double = 1) {
         self.identity = identity
         self.hold = hold
         self.answerTimeout = answerTimeout
+        self.timeScale = timeScale
         self.sequence = identity.firstSequence
         self.digest = DigestClient(username: identity.digestUsername, password: identity.password)
     }
@@ -236,10 +240,10 @@ public struct UICCallFlow: Sendable {
         return [.sendBye(bye)]
     }
 
-    /// Whole seconds since the answer, rounded (the exact semantics are undocumented, spec §12).
+    /// Whole mock seconds since the answer, rounded (the exact semantics are undocumented, spec §12).
     func durationSeconds(_ now: NIODeadline) -> Int {
         guard let answered = timing.answered else { return 0 }
-        return Int(((now - answered).seconds).rounded())
+        return Int(((now - answered).seconds * timeScale).rounded())
     }
 
     public mutating func byeResponse(_ response: SIPResponse, now: NIODeadline) -> [Action] {

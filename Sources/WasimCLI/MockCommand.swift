@@ -52,7 +52,7 @@ struct MockCommand: AsyncParsableCommand {
     @Flag(name: .customLong("graph-api-plain"), help: "Serve the Graph API over plain HTTP instead of HTTPS.")
     var graphAPIPlain = false
 
-    @Option(name: .customLong("time-scale"), help: "Run the mock's clock this many times faster (limits, permissions), for demonstrations.")
+    @Option(name: .customLong("time-scale"), help: "Run the mock's clock this many times faster, for demonstrations: limits, permissions, the user's answer and hang-up, ring and answer timeouts, UIC holds, media timeouts (not SIP's T1/T2/T4 nor RTP pacing).")
     var timeScale: Double = 1
 
     func validate() throws {

@@ -84,6 +84,10 @@ public final class MediaLeg {
     /// frame every `keepAliveInterval` (so a watchdog sees a live peer at a fraction of the packet rate).
     public var probeSeconds: Double?
     public var keepAliveInterval: Double = 10
+    /// Seconds without media from the peer before Meta's side reports a timeout: at the start (spec §8: 20 s)
+    /// and mid-call (30 s).
+    public var mediaStartTimeout: Double = 20
+    public var mediaTimeout: Double = 30
     /// Seconds before the first DTLS retransmission (then doubling: 1 s, 2 s, 4 s by default).
     public var dtlsInitialRetransmit: Double = 1
     var firstSentAt: Double?
@@ -148,7 +152,7 @@ public final class MediaLeg {
 
     var timeoutAt: Double? {
         guard side == .meta, !timedOut else { return nil }
-        return (lastReceivedAt ?? startedAt) + (lastReceivedAt == nil ? 20 : 30)
+        return (lastReceivedAt ?? startedAt) + (lastReceivedAt == nil ? mediaStartTimeout : mediaTimeout)
     }
 
     /// Timers: ICE checks, DTLS retransmissions, the next RTP frame, the media watchdog.

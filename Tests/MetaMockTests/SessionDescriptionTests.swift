@@ -29,14 +29,14 @@ struct SessionDescriptionTests {
 
     @Test func uicOffersHaveMetasShape() {
         var random = FastRandom(seed: 42)
-        let dtls = MockSessionDescription.offer(host: "57.144.135.35", port: 3480, keyExchange: "DTLS", fingerprint: "AB:CD", random: &random).sdp
+        let dtls = MockSessionDescription.offer(host: "57.144.135.35", port: 3480, keyExchange: "DTLS", sessionMillis: 1_700_000_000_000, fingerprint: "AB:CD", random: &random).sdp
         #expect(dtls.contains("a=ice-lite\r\nm=audio 3480 UDP/TLS/RTP/SAVPF 111 126\r\n"))
         #expect(dtls.contains("a=fingerprint:sha-256 AB:CD\r\na=setup:actpass"))
         let ufrag = dtls.split(separator: "\r\n").first { $0.hasPrefix("a=ice-ufrag:") }?.dropFirst(12)
         #expect(ufrag?.count == 16)
         let pwd = dtls.split(separator: "\r\n").first { $0.hasPrefix("a=ice-pwd:") }?.dropFirst(10)
         #expect(pwd?.count == 24 && pwd?.hasSuffix("==") == true)
-        let sdes = MockSessionDescription.offer(host: "57.144.135.35", port: 3480, keyExchange: "SDES", fingerprint: "AB:CD", random: &random).sdp
+        let sdes = MockSessionDescription.offer(host: "57.144.135.35", port: 3480, keyExchange: "SDES", sessionMillis: 1_700_000_000_000, fingerprint: "AB:CD", random: &random).sdp
         #expect(sdes.contains("m=audio 3480 RTP/SAVP 111 126") && sdes.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"))
         #expect(!sdes.contains("ice-") && !sdes.contains("fingerprint") && !sdes.contains("rtcp-fb"))
     }

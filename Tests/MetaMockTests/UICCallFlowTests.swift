@@ -83,6 +83,19 @@ struct UICCallFlowTests {
         #expect(outcome.connected && outcome.endedBy == "meta" && outcome.durationSeconds == 64)
     }
 
+    /// Under `--time-scale 60` a call held one real second lasted a mock minute: Meta's BYE says 60.
+    @Test func durationIsInMockTime() throws {
+        var flow = UICCallFlow(identity: Self.identity(), hold: .seconds(1), answerTimeout: .seconds(1), timeScale: 60)
+        let invite = try #require(Self.invite(flow.start(now: Self.t0)))
+        let ok = Self.response(to: invite, 200, headers: [
+            (.recordRoute, "<sip:wa.meta.vc;lr;transport=tls>"), (.recordRoute, "<sip:onevc-sip-proxy.fbinfra.net:8191;transport=tls;lr>"),
+            (.contact, "<sip:+33639980001@10.0.0.1:5061;transport=tls>"),
+        ])
+        _ = flow.inviteResponse(ok, now: Self.t0)
+        guard case .sendBye(let bye)? = flow.hangUp(now: Self.t0 + .seconds(1)).first else { Issue.record("no BYE"); return }
+        #expect(bye.headers[SIPHeaderName("x-wa-meta-call-duration")] == "60")
+    }
+
     @Test func withholdsAckWhenRecordRouteIsAltered() throws {
         var flow = Self.flow()
         let invite = try #require(Self.invite(flow.start(now: Self.t0)))

@@ -17,10 +17,11 @@ final class MockHarness: @unchecked Sendable {
     var tcpPort: Int { bound.tcp!.port! }
     var certs: String { directory.path }
 
-    static func start(configuration: MockConfiguration = .default, threads: Int = 2, listen: MockListenAddresses = .ephemeral()) async throws -> MockHarness {
+    static func start(configuration: MockConfiguration = .default, threads: Int = 2, listen: MockListenAddresses = .ephemeral(),
+                      clock: MockClock = .system) async throws -> MockHarness {
         let directory = try TemporaryDirectory()
         let group = MultiThreadedEventLoopGroup(numberOfThreads: threads)
-        let server = try await MetaMockServer(configuration: configuration, group: group, certsDirectory: directory.path)
+        let server = try await MetaMockServer(configuration: configuration, group: group, certsDirectory: directory.path, clock: clock)
         let bound = try await server.start(listen)
         return MockHarness(group: group, server: server, bound: bound, directory: directory)
     }
