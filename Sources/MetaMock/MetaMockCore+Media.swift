@@ -33,13 +33,14 @@ enum MockMediaPlan {
         let dtmf = audio.payloadType("telephone-event/8000") ?? 126
         let session = sessionMillis
         let ssrc = UInt32(truncatingIfNeeded: random.next() | 1)
+        let stream = random.uuid()
         func lines(_ port: Int, profile: String, security: [String]) -> String {
             ([
                 "v=0", "o=- \(session) 2 IN IP4 \(host)", "s=-", "t=0 0", "a=group:BUNDLE audio",
             ] + (profile == "UDP/TLS/RTP/SAVPF" ? ["a=ice-lite"] : []) + [
                 "m=audio \(port) \(profile) \(opus) \(dtmf)", "c=IN IP4 \(host)", "a=rtcp:9 IN IP4 0.0.0.0",
             ] + security + [
-                "a=mid:audio", "a=sendrecv", "a=rtcp-mux",
+                "a=mid:audio", "a=sendrecv", "a=msid:\(stream) WhatsAppTrack1", "a=rtcp-mux",
             ] + (g711.map { ["a=rtpmap:\(opus) \($0.name)"] } ?? [
                 "a=rtpmap:\(opus) opus/48000/2",
                 "a=fmtp:\(opus) maxaveragebitrate=20000;maxplaybackrate=16000;minptime=20;sprop-maxcapturerate=16000;useinbandfec=1",

@@ -151,8 +151,8 @@ extension MetaMockCore {
     {
         let now = endpoint.eventLoop.now
         let offer = MockSessionDescription.offer(host: endpoint.advertisedHost, port: media?.1 ?? 3480, keyExchange: business.srtpKeyExchange,
-                                                 sessionMillis: UInt64(clock.wallNow() * 1000),
-                                                 fingerprint: mediaFingerprint, random: &random)
+                                                 sessionMillis: UInt64(clock.wallNow() * 1000), fingerprint: mediaFingerprint,
+                                                 ipv6Candidate: configuration.media.ipv6Candidate, random: &random)
         let transport = business.transport
         let contactHost = configuration.labRouteHost.map { "\($0):\(localPort(transport))" } ?? configuration.domain
         let recordRoutes = uicRecordRoutes(transport: transport)

@@ -100,11 +100,20 @@ public enum MockConfigLoader {
         if let v = top["graph_api"] { config.graphAPI = try graphAPI(v, businesses: config.businesses) }
         if let v = top["uic"] { config.uic = try uic(v, businesses: config.businesses) }
         if let v = top["media"] {
-            let m = try v.mapping(allowed: ["enabled", "drop_client_hellos", "drop_dtls_before_nomination", "bic_dtls_setup", "probe"])
+            let m = try v.mapping(allowed: ["enabled", "drop_client_hellos", "drop_dtls_before_nomination", "bic_dtls_setup", "probe", "ipv6_candidate"])
+            if let x = m["ipv6_candidate"] {
+                let text = try x.string()
+                if text == "none" {
+                    config.media.ipv6Candidate = nil
+                } else {
+                    guard text.contains(":"), text.allSatisfy({ $0.isHexDigit || $0 == ":" }) else { throw x.error("an IPv6 address such as 2a03:2880:f343:131:face:b00c:0:699c, or none") }
+                    config.media.ipv6Candidate = text
+                }
+            }
             if let x = m["probe"] { config.media.probeSeconds = try x.seconds() }
             if let x = m["enabled"] { config.media.enabled = try x.bool() }
             if let x = m["bic_dtls_setup"] { config.media.bicDTLSSetup = try x.choice(["passive", "active"]) }
-            config.media.impairment = try impairment(v, base: config.media.impairment, extra: ["enabled", "bic_dtls_setup", "probe"])
+            config.media.impairment = try impairment(v, base: config.media.impairment, extra: ["enabled", "bic_dtls_setup", "probe", "ipv6_candidate"])
         }
         if let v = top["headers"] { config.headerNames = try headerNames(v) }
         for (i, plan) in config.uic.calls.enumerated() where config.business(number: plan.business) == nil {

@@ -28,7 +28,7 @@ enum MockSessionDescription {
         sdp += "\r\ns=-\r\nt=0 0\r\na=group:BUNDLE audio\r\nm=audio 3480 "
         sdp += secure
         sdp += " " + o + " " + d + "\r\nc=IN IP4 " + host
-        sdp += "\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=mid:audio\r\na=sendrecv\r\na=rtcp-mux\r\na=rtpmap:" + o
+        sdp += "\r\na=rtcp:9 IN IP4 0.0.0.0\r\na=mid:audio\r\na=sendrecv\r\na=msid:" + random.uuid() + " WhatsAppTrack1\r\na=rtcp-mux\r\na=rtpmap:" + o
         if let g711 {
             sdp += " " + g711.name + "\r\na=rtpmap:" + d
         } else {
@@ -51,7 +51,7 @@ enum MockSessionDescription {
     }
 
     static func offer(host: String, port: Int, keyExchange: String, sessionMillis: UInt64, fingerprint: String,
-                      random: inout FastRandom) -> UICOffer
+                      ipv6Candidate: String? = nil, random: inout FastRandom) -> UICOffer
     {
         let session = sessionMillis
         let ssrc = UInt32(truncatingIfNeeded: random.next() | 1)
@@ -72,6 +72,7 @@ enum MockSessionDescription {
             lines.insert("a=ice-lite", at: 6)
             lines += ["m=audio \(port) UDP/TLS/RTP/SAVPF 111 126", "c=IN IP4 \(host)", "a=rtcp:9 IN IP4 0.0.0.0",
                       "a=candidate:\(random.next() % 4_000_000_000) 1 udp 2122260223 \(host) \(port) typ host generation 0 network-cost 50",
+                  ] + (ipv6Candidate.map { ["a=candidate:\(random.next() % 4_000_000_000) 1 udp 2122262783 \($0) \(port) typ host generation 0 network-cost 50"] } ?? []) + [
                       "a=ice-ufrag:\(ufrag)", "a=ice-pwd:\(pwd)",
                       "a=fingerprint:sha-256 \(fingerprint)", "a=setup:actpass"]
         }

@@ -81,6 +81,9 @@ public struct MockMediaConfiguration: Sendable, Hashable {
     /// Load tests: Meta's leg sends full-rate audio for this long after its first packet, then a keep-alive
     /// every 10 s (nil: audio for the whole call, as Meta does).
     public var probeSeconds: Double? = nil
+    /// The IPv6 host candidate Meta's UIC offers carry beside the IPv4 one, on the same port (spec §5.2; nil:
+    /// IPv4 only). Nothing answers on it: a business stack must get through ICE on the IPv4 candidate.
+    public var ipv6Candidate: String? = "2a03:2880:f343:131:face:b00c:0:699c"
 
     public init() {}
 }

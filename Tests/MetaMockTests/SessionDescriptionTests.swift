@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import SIPTransport
 import Testing
@@ -39,5 +40,23 @@ struct SessionDescriptionTests {
         let sdes = MockSessionDescription.offer(host: "57.144.135.35", port: 3480, keyExchange: "SDES", sessionMillis: 1_700_000_000_000, fingerprint: "AB:CD", random: &random).sdp
         #expect(sdes.contains("m=audio 3480 RTP/SAVP 111 126") && sdes.contains("a=crypto:1 AES_CM_128_HMAC_SHA1_80 inline:"))
         #expect(!sdes.contains("ice-") && !sdes.contains("fingerprint") && !sdes.contains("rtcp-fb"))
+    }
+
+    /// Meta's DTLS offer has exactly one IPv4 and one IPv6 host candidate on the same port (spec §5.2); its
+    /// BIC answer carries `a=msid:<uuid> WhatsAppTrack1` (spec §5.4).
+    @Test func ipv6CandidateAndMsid() {
+        var random = FastRandom(seed: 7)
+        let dtls = MockSessionDescription.offer(host: "57.144.135.35", port: 3480, keyExchange: "DTLS", sessionMillis: 1,
+                                                fingerprint: "AB:CD", ipv6Candidate: "2a03:2880:f343:131:face:b00c:0:699c", random: &random).sdp
+        let candidates = dtls.split(separator: "\r\n").filter { $0.hasPrefix("a=candidate:") }
+        #expect(candidates.count == 2, "\(candidates)")
+        #expect(candidates.first?.hasSuffix(" 1 udp 2122260223 57.144.135.35 3480 typ host generation 0 network-cost 50") == true)
+        #expect(candidates.last?.contains(" 1 udp 2122262783 2a03:2880:f343:131:face:b00c:0:699c 3480 typ host generation 0 network-cost 50") == true)
+        let sdes = MockSessionDescription.offer(host: "57.144.135.35", port: 3480, keyExchange: "SDES", sessionMillis: 1,
+                                                fingerprint: "AB:CD", ipv6Candidate: "2a03:2880:f343:131:face:b00c:0:699c", random: &random).sdp
+        #expect(!sdes.contains("a=candidate"))
+        let answer = MockSessionDescription.answer(to: ByteBuffer(string: "v=0\r\nm=audio 9 RTP/SAVP 111\r\n"), host: "57.144.135.35",
+                                                   sessionMillis: 1, random: &random)
+        #expect(answer.range(of: #"a=msid:[0-9a-f-]{36} WhatsAppTrack1\r\n"#, options: .regularExpression) != nil, "\(answer)")
     }
 }
