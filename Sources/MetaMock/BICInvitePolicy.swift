@@ -43,7 +43,7 @@ public struct BICInvitePolicy: Sendable {
     private func ineligibility(group: MockConfiguration.UserGroup?, offer: SDPOfferSummary, business: MockConfiguration.Business,
                                wall: Double, startedAt: Double) -> BICDecision?
     {
-        let noPermission = BICDecision.reject(status: 403, reason: "No Approved Call Permission Found", rule: "permission")
+        let noPermission = BICDecision.reject(status: 403, reason: configuration.reasonPhrases.noPermission, rule: "permission")
         guard let group else { return noPermission }
         switch group.permission {
         case .none: return noPermission
@@ -69,7 +69,7 @@ public struct BICInvitePolicy: Sendable {
     {
         // 1. An IP literal or a sips: Request-URI → 404 (spec §1, §2.2).
         if request.uri.isSecure || request.uri.hostIsIPLiteral || !request.uri.isSIP {
-            return .reject(status: 404, reason: "Not Found", rule: "request-uri: IP literal or sips: scheme")
+            return .reject(status: 404, reason: configuration.reasonPhrases.ipInRequestURI, rule: "request-uri: IP literal or sips: scheme")
         }
         // 2. No credentials → 407.
         guard let authorization = request.headers[.proxyAuthorization] ?? request.headers[.authorization] else {
@@ -79,7 +79,7 @@ public struct BICInvitePolicy: Sendable {
         guard let from = try? request.from(), let number = from.uri.userNumber.map(String.init),
               let business = directory.business(number: number)
         else {
-            return .reject(status: 400, reason: "Asset not found, invalid business phone number", rule: "from-number: not a business")
+            return .reject(status: 400, reason: configuration.reasonPhrases.assetNotFound, rule: "from-number: not a business")
         }
         // 4. From host must match a configured SIP server hostname; with the number's calling or SIP setting
         // disabled (its servers kept) no server matches (spec §6; Meta's text for this case is not documented).
@@ -156,9 +156,9 @@ public struct BICInvitePolicy: Sendable {
         case .duplicate:
             return .reject(status: 403, reason: "Forbidden", rule: "duplicate: a call between \(business.number) and \(user) is active")
         case .revoked:
-            return .reject(status: 403, reason: "No Approved Call Permission Found", rule: "permission: revoked after unanswered calls")
+            return .reject(status: 403, reason: configuration.reasonPhrases.noPermission, rule: "permission: revoked after unanswered calls")
         case .dailyLimit:
-            return .reject(status: 403, reason: "Business Initiated Connected Call Per Day Limit Hit",
+            return .reject(status: 403, reason: configuration.reasonPhrases.dailyLimit,
                            rule: "limit: \(configuration.limits.connectedBICPer24h) connected calls in 24 h")
         case .concurrency:
             let status = configuration.limits.concurrencyLimitStatus

@@ -249,7 +249,7 @@ final class MetaMockCore: SIPRequestHandler {
                 calls[callID]?.pending = nil
                 switch outcome {
                 case .answer: answer(request, callID: callID, endpoint: endpoint)
-                case .decline: fail(request, callID: callID, status: 486, reason: "User declined the call", ending: .declined, endpoint: endpoint)
+                case .decline: fail(request, callID: callID, status: 486, reason: configuration.reasonPhrases.userDeclined, ending: .declined, endpoint: endpoint)
                 case .noAnswer, .unreachable:
                     fail(request, callID: callID, status: 480, reason: "Temporarily Unavailable", ending: .unanswered, endpoint: endpoint)
                 case .unavailable:

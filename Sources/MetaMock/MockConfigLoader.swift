@@ -18,7 +18,7 @@ public enum MockConfigLoader {
     static func parseOnce(_ doc: YAMLValue) throws -> MockConfiguration {
         let top = try doc.mapping(allowed: ["domain", "seed", "businesses", "users", "limits", "auth", "domain_match", "timers", "sip", "tls", "uic", "headers", "media", "protection", "graph_api"])
         var config = MockConfiguration()
-        if let v = top["domain"] { config.domain = try v.string() }
+        if let v = top["domain"] { config.domain = try headerText(v, maxLength: 253) }
         if let v = top["seed"] { config.seed = UInt64(try v.int(min: 0)) }
         if let v = top["businesses"] {
             config.businesses = try v.sequence().map(business)
@@ -87,14 +87,26 @@ public enum MockConfigLoader {
         }
         if let v = top["sip"] {
             let m = try v.mapping(allowed: ["send_ringing", "record_routes", "lab_route_host", "strict_in_dialog_route", "sdp_check", "wasim_headers",
-                                                  "reinvite_ends_call"])
+                                                  "reinvite_ends_call", "wording", "reason_phrases"])
+            if let x = m["wording"] {
+                config.reasonPhrases = MetaReasonPhrases(MetaReasonPhrases.Wording(rawValue: try x.choice(MetaReasonPhrases.Wording.allCases.map(\.rawValue)))!)
+            }
+            if let x = m["reason_phrases"] {
+                let phrases = try x.mapping(allowed: MetaReasonPhrases.keys.map(\.key))
+                for (key, path) in MetaReasonPhrases.keys {
+                    guard let value = phrases[key] else { continue }
+                    let text = try headerText(value, maxLength: 256)
+                    guard !text.isEmpty else { throw value.error("a reason phrase is one line of 1 to 256 characters") }
+                    config.reasonPhrases[keyPath: path] = text
+                }
+            }
             if let x = m["wasim_headers"] { config.wasimHeaders = try x.bool() }
             if let x = m["sdp_check"] { config.sdpCheck = MetaSDPCheck(rawValue: try x.choice(MetaSDPCheck.allCases.map(\.rawValue)))! }
             if let x = m["strict_in_dialog_route"] { config.strictInDialogRoute = try x.bool() }
             if let x = m["reinvite_ends_call"] { config.reinviteEndsCall = try x.bool() }
             if let x = m["send_ringing"] { config.sendRinging = try x.bool() }
-            if let x = m["record_routes"] { config.recordRoutes = try x.sequence().map { try $0.string() } }
-            if let x = m["lab_route_host"] { config.labRouteHost = try x.string() }
+            if let x = m["record_routes"] { config.recordRoutes = try x.sequence().map { try headerText($0) } }
+            if let x = m["lab_route_host"] { config.labRouteHost = try headerText(x, maxLength: 253) }
         }
         if let v = top["protection"] { config.protection = try protection(v) }
         if let v = top["graph_api"] { config.graphAPI = try graphAPI(v, businesses: config.businesses) }
@@ -120,6 +132,16 @@ public enum MockConfigLoader {
             throw try top["uic"]!.mapping(allowed: uicKeys)["calls"]!.sequence()[i].error("business \(plan.business) is not in businesses")
         }
         return config
+    }
+
+    /// A string that goes into a SIP header or status line: one line, no control characters (checked per
+    /// Unicode scalar: "\r\n" is a single Character).
+    static func headerText(_ x: YAMLValue, maxLength: Int = 1024) throws -> String {
+        let text = try x.string()
+        guard text.count <= maxLength, !text.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
+            throw x.error("one line of at most \(maxLength) characters without control characters (it goes into a SIP message)")
+        }
+        return text
     }
 
     static func protection(_ v: YAMLValue) throws -> MockProtection {
@@ -353,8 +375,8 @@ extension MockConfigLoader {
                 var plan = MockUICConfiguration.CallPlan(users: users, business: business, count: try cm["count"]?.int(min: 1) ?? 1)
                 if let r = cm["rate"] { plan.rate = try r.ratePerSecond() }
                 if let h = cm["hold"] { plan.hold = try durationRange(h, "hold") }
-                plan.ctaPayload = try cm["cta_payload"]?.string()
-                plan.deeplinkPayload = try cm["deeplink_payload"]?.string()
+                plan.ctaPayload = try cm["cta_payload"].map { try headerText($0) }
+                plan.deeplinkPayload = try cm["deeplink_payload"].map { try headerText($0) }
                 return plan
             }
         }

@@ -64,6 +64,7 @@ public enum MockConfigWriter {
         out += "sip:\n  send_ringing: \(c.sendRinging)\n  record_routes: [" + c.recordRoutes.map(q).joined(separator: ", ") + "]\n"
         out += "  strict_in_dialog_route: \(c.strictInDialogRoute)\n  wasim_headers: \(c.wasimHeaders)\n  sdp_check: \(c.sdpCheck.rawValue)\n"
         out += "  reinvite_ends_call: \(c.reinviteEndsCall)\n"
+        out += "  reason_phrases:\n" + MetaReasonPhrases.keys.map { "    \($0.key): \(q(c.reasonPhrases[keyPath: $0.path]))\n" }.joined()
         if let lab = c.labRouteHost { out += "  lab_route_host: \(lab)\n" }
         let h = c.headerNames
         func opt(_ s: String?) -> String { s.map(q) ?? "null" }

@@ -245,6 +245,8 @@ public struct MockConfiguration: Sendable, Hashable {
     /// A re-INVITE fails the call: after its 500, Meta hangs up with a BYE (seen by one integrator; Meta's FAQ
     /// only says re-INVITEs get 500). Off by default.
     public var reinviteEndsCall = false
+    /// Reason phrases where Meta's pages disagree (`sip.wording`, `sip.reason_phrases`).
+    public var reasonPhrases = MetaReasonPhrases()
     /// Honour wasim's control headers (`X-Wasim-Hangup-After` on a BIC INVITE: the user hangs up then).
     public var wasimHeaders = true
     /// Media: run ICE-lite, DTLS-SRTP or SDES and RTP for secure offers, and how to impair it.

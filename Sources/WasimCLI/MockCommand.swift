@@ -127,6 +127,9 @@ struct MockCommand: AsyncParsableCommand {
         print("limits: \(configuration.limits.connectedBICPer24h) connected BICs per pair per 24 h, \(configuration.limits.concurrentPerNumber) concurrent per number\(timeScale == 1 ? "" : "; clock ×\(timeScale)")")
         let p = configuration.protection
         print("protection: \(p.maxConnections) connections, \(p.maxConnectionsPerSource) per source, idle timeout \(p.idleTimeoutSeconds.map { "\($0) s" } ?? "none"), TLS handshake \(p.tlsHandshakeTimeoutSeconds) s, messages up to \(p.maxMessageSize) bytes, \(p.authFailures.isEnabled ? "auth lockout \(p.authFailures.lockout) s after \(p.authFailures.failures) failures in \(p.authFailures.window) s" : "no auth lockout")")
+        let r = configuration.reasonPhrases
+        print("wording: 400 '\(r.assetNotFound)', 404 '\(r.ipInRequestURI)', 486 '\(r.userDeclined)' (sip.wording: troubleshooting is the Calling Troubleshooting page's, sip-page the SIP page's)")
+        print("bic blocked for business numbers in: \(configuration.limits.bicBlockedCountries.sorted().joined(separator: ", "))")
         print("domain \(configuration.domain); CA \(server.caFile)")
         if let a = bound.tls { print("listening TLS \(a)") }
         if let a = bound.udp { print("listening UDP \(a)") }

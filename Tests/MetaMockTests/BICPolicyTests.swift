@@ -3,6 +3,7 @@ import MetaMock
 import SIPAuth
 import SIPCore
 import Testing
+import WasimYAML
 
 /// Meta's BIC rules, each on its own, with injected time: a 24 h window and a 7-day permission are tested in
 /// microseconds.
@@ -348,5 +349,29 @@ struct BICPolicyTests {
         #expect(isAccept(open.invite(to: "+15550200002", number: "+12125550100", password: "pw")))
         #expect(E164Country.of("+14165550100") == "CA" && E164Country.of("+17875550100") == "PR" && E164Country.of("+84912345678") == "VN"
                 && E164Country.of("+2348031234567") == "NG" && E164Country.of("+999") == "ZZ")
+    }
+
+    /// `sip.wording: sip-page` words the 400 and 404 as Meta's SIP page does; a single phrase can be set.
+    @Test func wordingFollowsTheChosenPage() throws {
+        let troubleshooting = Rig()
+        var digest = troubleshooting.digest
+        var ip = SIPRequest(method: .invite, uri: try SIPURI("sip:+15550200000@157.240.19.130"))
+        ip.headers.add(.from, "<sip:+33639980001@sip.example.com>;tag=1")
+        #expect(rejection(troubleshooting.policy.evaluate(ip, digest: &digest, state: troubleshooting.state, monotonic: 0, wall: 0, startedAt: 0))?.1 == "Not found")
+        var config = try MockConfigLoader.parse("sip: { wording: sip-page, reason_phrases: { no_permission: No approved call permission from the recipient } }", file: "w.yaml")
+        var page = Rig(config)
+        #expect(rejection(page.policy.evaluate(ip, digest: &digest, state: page.state, monotonic: 0, wall: 0, startedAt: 0))?.1
+                == "SIP INVITEs using IP in request URI are not allowed")
+        #expect(rejection(page.invite(number: "+33639989999"))?.1 == "Asset not found")
+        #expect(rejection(page.invite(to: "+19999999999"))?.1 == "No approved call permission from the recipient")
+        #expect(config.reasonPhrases.userDeclined == "Busy Here")
+        config.reasonPhrases = MetaReasonPhrases()
+        #expect(config.reasonPhrases.userDeclined == "User declined the call")
+        #expect(throws: ConfigFileError.self) { try MockConfigLoader.parse("sip: { reason_phrases: { user_declined: \"a\\r\\nb\" } }", file: "w.yaml") }
+        // Nothing from the file reaches a SIP message with a line break in it.
+        for yaml in ["sip: { record_routes: [\"<sip:a;lr>\\r\\nX-Injected: 1\"] }", "domain: \"wa.meta.vc\\nX: 1\"",
+                     "sip: { lab_route_host: \"h\\r\\n\" }"] {
+            #expect(throws: ConfigFileError.self, "\(yaml)") { try MockConfigLoader.parse(yaml, file: "w.yaml") }
+        }
     }
 }
