@@ -156,11 +156,18 @@ struct GraphAPIRoutes: Sendable {
     {
         let business = try GraphAccess.callingBusiness(phoneNumberID, for: token, directory: mock.directory, method: "GET")
         let query = request.uri.queryParameters
-        if query.get("user_wa_id") == nil, query.get("recipient") != nil {
-            throw .invalidParameter("Param recipient (a business-scoped user id) is not supported by the wasim mock: use user_wa_id")
-        }
-        guard let raw = query.get("user_wa_id"), let user = Self.userNumber(String(raw)) else {
-            throw .invalidParameter("Param user_wa_id is required: the user's WhatsApp id (phone number digits)")
+        let user: String
+        if let raw = query.get("user_wa_id") {
+            guard let number = Self.userNumber(String(raw)) else { throw .invalidParameter("Param user_wa_id must be the user's WhatsApp id (phone number digits)") }
+            user = number
+        } else if let raw = query.get("recipient") {
+            // A business-scoped user id of this business's (spec §7).
+            guard let number = BusinessScopedUserID.number(from: raw, business: business.number) else {
+                throw .invalidParameter("Param recipient is not a business-scoped user id of phone number id \(phoneNumberID)")
+            }
+            user = number
+        } else {
+            throw .invalidParameter("Param user_wa_id (or recipient, a business-scoped user id) is required")
         }
         return (200, CallPermissionsDocument.json(permission(user: user, business: business)))
     }

@@ -136,7 +136,10 @@ public struct BICInvitePolicy: Sendable {
         // the shared state: the number's 24 h BIC initiations (every authenticated INVITE counts, whatever
         // its outcome), its call rate, and for an eligible call the duplicate, revoked permission, the
         // pair's 24 h connected calls and concurrency. The real order is undocumented.
-        let user = request.uri.userNumber.map(String.init) ?? ""
+        // The user: a number, or a BSUID of this business's (spec §1 [BSUID]); anything else is a user Meta
+        // does not know (403 no permission, as for a number not on WhatsApp).
+        let addressed = request.uri.userNumber.map(String.init) ?? ""
+        let user = addressed.hasPrefix("+") ? addressed : BusinessScopedUserID.number(from: addressed, business: business.number) ?? addressed
         let pair = MockCallState.Pair(business: business.number, user: user)
         let group = configuration.userGroup(user)
         let ineligible = ineligibility(group: group, offer: offer, business: business, wall: wall, startedAt: startedAt)

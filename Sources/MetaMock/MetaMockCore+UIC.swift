@@ -88,7 +88,10 @@ extension MetaMockCore {
         let pair = MockCallState.Pair(business: business.number, user: request.user)
         let wacid = Self.wacid(user: request.user, business: business.number, random: &identifiers)
         let callID = "outgoing:wacid." + wacid
-        let from = "sip:\(request.user)@\(configuration.domain)"
+        // Users who have usernames are addressed by their BSUID in From and Contact (spec §3 [BSUID]).
+        let fromUser = configuration.userGroup(request.user)?.addressedByBSUID == true
+            ? BusinessScopedUserID.make(user: request.user, business: business.number) ?? request.user : request.user
+        let from = "sip:\(fromUser)@\(configuration.domain)"
         let to = "sip:\(business.number)@\(business.sipServerHostname)"
         if let rule = uicRefusal(business, pair: pair) {
             log("uic \(callID): not placed: \(rule)")
@@ -102,12 +105,13 @@ extension MetaMockCore {
         }
         // Meta's media leg needs its port in the offer: bind first (no media: the offer is description only).
         guard configuration.media.enabled, dtlsContext != nil else {
-            continueUserCall(request, business: business, pair: pair, wacid: wacid, callID: callID, from: from, media: nil, completion: completion)
+            continueUserCall(request, business: business, pair: pair, wacid: wacid, callID: callID, from: from, fromUser: fromUser, media: nil,
+                             completion: completion)
             return
         }
         let socket = MediaSocket(leg: nil, eventLoop: endpoint.eventLoop, scheduler: mediaScheduler)
         socket.bind(host: endpoint.advertisedHost).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
-            continueUserCall(request, business: business, pair: pair, wacid: wacid, callID: callID, from: from,
+            continueUserCall(request, business: business, pair: pair, wacid: wacid, callID: callID, from: from, fromUser: fromUser,
                              media: (try? result.get()).map { (socket, $0) }, completion: completion)
         }
     }
@@ -147,7 +151,8 @@ extension MetaMockCore {
     }
 
     private func continueUserCall(_ request: UICCallRequest, business: MockConfiguration.Business, pair: MockCallState.Pair, wacid: String,
-                                  callID: String, from: String, media: (MediaSocket, Int)?, completion: @escaping (UICCallReport) -> Void)
+                                  callID: String, from: String, fromUser: String, media: (MediaSocket, Int)?,
+                                  completion: @escaping (UICCallReport) -> Void)
     {
         let now = endpoint.eventLoop.now
         let offer = MockSessionDescription.offer(host: endpoint.advertisedHost, port: media?.1 ?? 3480, keyExchange: business.srtpKeyExchange,
@@ -160,11 +165,11 @@ extension MetaMockCore {
         if let cta = request.ctaPayload { headers.append((configuration.headerNames.ctaPayload, cta)) }
         if let deeplink = request.deeplinkPayload { headers.append((configuration.headerNames.deeplinkPayload, deeplink)) }
         if let after = request.businessHangsUpAfter { headers.append((WasimControlHeader.hangUpAfter, WasimControlHeader.seconds(after))) }
-        let userHeaders = MetaUserHeaders.values(user: request.user, names: configuration.headerNames)
+        let userHeaders = MetaUserHeaders.values(user: request.user, business: business.number, names: configuration.headerNames)
         headers += userHeaders
         if let name = configuration.headerNames.phoneNumberID { headers.append((name, business.phoneNumberID)) }
         let identity = UICCallFlow.Identity(
-            user: request.user, business: business.number, serverHost: business.sipServerHostname,
+            user: fromUser, business: business.number, serverHost: business.sipServerHostname,
             serverPort: business.sipServerPort, transport: transport.rawValue,
             userParams: business.requestURIUserParams.sorted { $0.key < $1.key }.map { ($0.key, $0.value) },
             domain: configuration.domain, contactHost: contactHost, callID: callID, wacid: wacid,

@@ -280,7 +280,8 @@ final class MetaMockCore: SIPRequestHandler {
     /// The user answers: 200 OK with Meta's headers and an SDP answer; the dialog is made now (RFC 3261 §12.1.1).
     private func answer(_ request: SIPRequest, callID: String, endpoint: SIPEndpoint) {
         guard calls[callID] != nil, let transaction = calls[callID]?.transaction, endpoint.isProceeding(transaction) else { return }
-        let user = request.uri.userNumber.map(String.init) ?? ""
+        // The user's number (the policy decoded a BSUID Request-URI into the pair).
+        let user = calls[callID]?.pair.user ?? ""
         prepareMedia(request, callID: callID, user: user) { [self] sdp in
             sendAnswer(request, callID: callID, user: user, sdp: sdp)
         }
@@ -293,7 +294,15 @@ final class MetaMockCore: SIPRequestHandler {
         }
         var response = shaping.response(to: request, status: 200, toTag: call.toTag, flow: call.flow)
         let transport = configuration.labRouteHost == nil ? "tls" : call.flow.transport.rawValue
-        response.headers.add(.contact, "<sip:\(user)@\(shaping.contactHost(call.flow));transport=\(transport);ob;X-FB-Sip-Smc-Tier=collaboration.sip_gateway.sip.prod>;isfocus")
+        // The Contact user is the user as addressed: the number, or the BSUID (spec §2.1 [BSUID]), which also
+        // brings the x-wa-meta-user-* headers.
+        let addressed = request.uri.userNumber.map(String.init) ?? user
+        response.headers.add(.contact, "<sip:\(addressed)@\(shaping.contactHost(call.flow));transport=\(transport);ob;X-FB-Sip-Smc-Tier=collaboration.sip_gateway.sip.prod>;isfocus")
+        if addressed != user {
+            for (name, value) in MetaUserHeaders.values(user: user, business: call.pair.business, names: configuration.headerNames) {
+                response.headers.add(SIPHeaderName(name), value)
+            }
+        }
         response.headers.add(.supported, "timer")
         response.headers.add(.contentType, "application/sdp")
         response.body = ByteBuffer(string: sdp)
@@ -331,7 +340,7 @@ final class MetaMockCore: SIPRequestHandler {
         let names = configuration.headerNames
         bye.headers.add(SIPHeaderName(names.wacid), call.wacid)
         bye.headers.add(SIPHeaderName(names.callDuration), String(duration))
-        for (name, value) in MetaUserHeaders.values(user: call.pair.user, names: names) { bye.headers.add(SIPHeaderName(name), value) }
+        for (name, value) in MetaUserHeaders.values(user: call.pair.user, business: call.pair.business, names: names) { bye.headers.add(SIPHeaderName(name), value) }
         bye.headers.add("X-FB-External-Domain", configuration.domain)
         bye.headers.add(.allow, MetaResponseShaping.allow)
         bye.headers.add(.userAgent, "Facebook SipGateway")

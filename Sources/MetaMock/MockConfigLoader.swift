@@ -260,7 +260,7 @@ public enum MockConfigLoader {
     }
 
     static func userGroup(_ v: YAMLValue) throws -> MockConfiguration.UserGroup {
-        let m = try v.mapping(allowed: ["range", "list", "number", "permission", "behaviour", "media"])
+        let m = try v.mapping(allowed: ["range", "list", "number", "permission", "behaviour", "media", "addressing"])
         let numbers: NumberSet
         if let r = m["range"] {
             guard let set = NumberSet(range: try r.string()) else { throw r.error("range must be '+FIRST..+LAST' with numbers of equal length") }
@@ -309,6 +309,7 @@ public enum MockConfigLoader {
         }
         var group = MockConfiguration.UserGroup(numbers: numbers, permission: permission, behaviour: behaviour)
         if let media = m["media"] { group.mediaImpairment = try impairment(media, base: .init(), extra: []) }
+        if let a = m["addressing"] { group.addressedByBSUID = try a.choice(["number", "bsuid"]) == "bsuid" }
         return group
     }
 }

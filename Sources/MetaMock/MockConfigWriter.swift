@@ -38,6 +38,7 @@ public enum MockConfigWriter {
             case .temporary(let s): out += "    permission: { temporary: \(d(s)) }\n"
             }
             let b = u.behaviour
+            if u.addressedByBSUID { out += "    addressing: bsuid\n" }
             if let media = u.mediaImpairment {
                 out += "    media: { drop_client_hellos: \(media.dropClientHellos), drop_dtls_before_nomination: \(media.dropDTLSBeforeNomination) }\n"
             }

@@ -164,6 +164,9 @@ public struct MockConfiguration: Sendable, Hashable {
         public var behaviour: Behaviour
         /// The media impairment for calls to these users (overrides `media.impairment`).
         public var mediaImpairment: MediaLeg.Impairment?
+        /// Users with usernames: Meta's UIC From and Contact carry their business-scoped user id (BSUID)
+        /// instead of the number. BICs may address any user by BSUID either way.
+        public var addressedByBSUID = false
 
         public init(numbers: NumberSet, permission: Permission = .permanent, behaviour: Behaviour = Behaviour()) {
             self.numbers = numbers

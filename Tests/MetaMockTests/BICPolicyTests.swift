@@ -374,4 +374,15 @@ struct BICPolicyTests {
             #expect(throws: ConfigFileError.self, "\(yaml)") { try MockConfigLoader.parse(yaml, file: "w.yaml") }
         }
     }
+
+    /// A BIC may address the user by the BSUID this business sees (`sip:US.…@wa.meta.vc`): the rules apply to
+    /// the number behind it; another business's BSUID for the same user is a user Meta does not know.
+    @Test func bsuidRequestURI() {
+        var rig = Rig()
+        let mine = BusinessScopedUserID.make(user: "+15550200042", business: "+33639980001")!
+        let theirs = BusinessScopedUserID.make(user: "+15550200043", business: "+33639989999")!
+        guard case .accept(_, _, let pair) = rig.invite(to: mine) else { Issue.record("not accepted"); return }
+        #expect(pair.user == "+15550200042")
+        #expect(rejection(rig.invite(to: theirs))?.1 == "No Approved Call Permission Found")
+    }
 }
