@@ -111,6 +111,26 @@ enum ICECredentials {
 }
 
 extension MetaMockCore {
+    /// Binds a media socket of Meta's on a free port of `media.ports` (given back when the socket closes), or
+    /// an ephemeral port when there is no pool, all its ports are in use, or the port cannot be bound.
+    func bindMedia(_ socket: MediaSocket) -> EventLoopFuture<Int> {
+        let host = endpoint.advertisedHost
+        guard let pool = mediaPorts else { return socket.bind(host: host) }
+        let (taken, first) = pool.take()
+        guard let port = taken else {
+            if first { log("media: every fixed port of media.ports is in use: further legs take ephemeral ports") }
+            return socket.bind(host: host)
+        }
+        return socket.bind(host: host, port: port).map { bound in
+            socket.onClose = { pool.release(port) }
+            return bound
+        }.flatMapError { [self] error in
+            pool.release(port)
+            log("media: cannot bind fixed port \(port) (\(error)): an ephemeral port instead")
+            return socket.bind(host: host)
+        }
+    }
+
     /// Starts the media of an answered BIC when the offer asks for secure media; `respond` gets the SDP
     /// answer (with the bound port) or the description-only answer when there is no media to run.
     func prepareMedia(_ request: SIPRequest, callID: String, user: String, respond: @escaping (String) -> Void) {
@@ -134,7 +154,7 @@ extension MetaMockCore {
         leg.mediaTimeout = clock.delay(configuration.mediaTimeoutSeconds).seconds
         let socket = MediaSocket(leg: leg, eventLoop: endpoint.eventLoop, scheduler: mediaScheduler)
         socket.onEvent = { [weak self] event in self?.mediaEvent(event, callID: callID) }
-        socket.bind(host: endpoint.advertisedHost).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
+        bindMedia(socket).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
             switch result {
             case .success(let port):
                 calls[callID]?.media = MockMedia(socket: socket, security: plan.kind)

@@ -110,7 +110,7 @@ extension MetaMockCore {
             return
         }
         let socket = MediaSocket(leg: nil, eventLoop: endpoint.eventLoop, scheduler: mediaScheduler)
-        socket.bind(host: endpoint.advertisedHost).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
+        bindMedia(socket).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in
             continueUserCall(request, business: business, pair: pair, wacid: wacid, callID: callID, from: from, fromUser: fromUser,
                              media: (try? result.get()).map { (socket, $0) }, completion: completion)
         }

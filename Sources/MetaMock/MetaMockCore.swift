@@ -75,6 +75,8 @@ final class MetaMockCore: SIPRequestHandler {
     var mediaFingerprint = ""
     /// The DTLS certificate of Meta's media legs.
     var dtlsContext: DTLSContext?
+    /// Meta's fixed media ports (`media.ports`), shared by the loops; nil: ephemeral ports.
+    var mediaPorts: MediaPortPool?
     /// Bound listener ports, for lab routes in UIC requests.
     var listenPorts: [SIPTransportKind: Int] = [:]
 

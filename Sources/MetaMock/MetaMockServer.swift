@@ -119,6 +119,7 @@ public final class MetaMockServer: Sendable {
         self.startedAt = startedAt
         let directory = MockBusinessDirectory(configuration.businesses)
         self.directory = directory
+        let mediaPorts = configuration.media.ports.isEmpty ? nil : MediaPortPool(ports: configuration.media.ports)
         stack = try await SIPTransportStack(
             group: group, advertisedHost: configuration.domain == "wa.meta.vc" ? "127.0.0.1" : configuration.domain,
             timers: timers ?? configuration.timers,
@@ -133,6 +134,7 @@ public final class MetaMockServer: Sendable {
                 let core = MetaMockCore(configuration: configuration, directory: directory, secret: secretCopy, shard: cores.count, state: state,
                                         clock: clock, startedAt: startedAt, endpoint: endpoint, log: log)
                 core.authThrottle = throttle
+                core.mediaPorts = mediaPorts
                 core.mediaFingerprint = fingerprint
                 core.dtlsContext = dtls
                 cores.append(NIOLoopBound(core, eventLoop: endpoint.eventLoop))

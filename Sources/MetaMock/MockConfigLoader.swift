@@ -112,7 +112,12 @@ public enum MockConfigLoader {
         if let v = top["graph_api"] { config.graphAPI = try graphAPI(v, businesses: config.businesses) }
         if let v = top["uic"] { config.uic = try uic(v, businesses: config.businesses) }
         if let v = top["media"] {
-            let m = try v.mapping(allowed: ["enabled", "drop_client_hellos", "drop_dtls_before_nomination", "bic_dtls_setup", "probe", "ipv6_candidate"])
+            let m = try v.mapping(allowed: ["enabled", "drop_client_hellos", "drop_dtls_before_nomination", "bic_dtls_setup", "probe", "ipv6_candidate", "ports"])
+            if let x = m["ports"] {
+                let ports = try x.sequence().map { try $0.int(min: 1, max: 65535) }
+                guard Set(ports).count == ports.count else { throw x.error("a port appears twice") }
+                config.media.ports = ports
+            }
             if let x = m["ipv6_candidate"] {
                 let text = try x.string()
                 if text == "none" {
@@ -125,7 +130,7 @@ public enum MockConfigLoader {
             if let x = m["probe"] { config.media.probeSeconds = try x.seconds() }
             if let x = m["enabled"] { config.media.enabled = try x.bool() }
             if let x = m["bic_dtls_setup"] { config.media.bicDTLSSetup = try x.choice(["passive", "active"]) }
-            config.media.impairment = try impairment(v, base: config.media.impairment, extra: ["enabled", "bic_dtls_setup", "probe", "ipv6_candidate"])
+            config.media.impairment = try impairment(v, base: config.media.impairment, extra: ["enabled", "bic_dtls_setup", "probe", "ipv6_candidate", "ports"])
         }
         if let v = top["headers"] { config.headerNames = try headerNames(v) }
         for (i, plan) in config.uic.calls.enumerated() where config.business(number: plan.business) == nil {

@@ -58,7 +58,7 @@ public enum MockConfigWriter {
         out += "  idle_timeout: \(p.idleTimeoutSeconds.map { d($0) } ?? "none")\n  tls_handshake_timeout: \(d(p.tlsHandshakeTimeoutSeconds))\n"
         out += "  max_message_size: \(p.maxMessageSize)\n"
         out += "  auth_failures: { failures: \(p.authFailures.failures), window: \(d(p.authFailures.window)), lockout: \(d(p.authFailures.lockout)) }\n"
-        out += "media: { enabled: \(c.media.enabled), drop_client_hellos: \(c.media.impairment.dropClientHellos), drop_dtls_before_nomination: \(c.media.impairment.dropDTLSBeforeNomination), bic_dtls_setup: \(c.media.bicDTLSSetup)\(c.media.probeSeconds.map { ", probe: \(d($0))" } ?? ""), ipv6_candidate: \(c.media.ipv6Candidate ?? "none") }\n"
+        out += "media: { enabled: \(c.media.enabled), drop_client_hellos: \(c.media.impairment.dropClientHellos), drop_dtls_before_nomination: \(c.media.impairment.dropDTLSBeforeNomination), bic_dtls_setup: \(c.media.bicDTLSSetup)\(c.media.probeSeconds.map { ", probe: \(d($0))" } ?? ""), ipv6_candidate: \(c.media.ipv6Candidate ?? "none"), ports: [\(c.media.ports.map(String.init).joined(separator: ", "))] }\n"
         out += "domain_match: \(c.domainMatch.rawValue)\n"
         func ms(_ t: TimeAmount) -> String { d(Double(t.nanoseconds) / 1e9) }
         out += "timers: { ring_timeout: \(d(c.ringTimeoutSeconds)), media_start_timeout: \(d(c.mediaStartTimeoutSeconds)), media_timeout: \(d(c.mediaTimeoutSeconds)), t1: \(ms(c.timers.t1)), t2: \(ms(c.timers.t2)), t4: \(ms(c.timers.t4)) }\n"

@@ -84,6 +84,8 @@ public struct MockMediaConfiguration: Sendable, Hashable {
     /// The IPv6 host candidate Meta's UIC offers carry beside the IPv4 one, on the same port (spec §5.2; nil:
     /// IPv4 only). Nothing answers on it: a business stack must get through ICE on the IPv4 candidate.
     public var ipv6Candidate: String? = "2a03:2880:f343:131:face:b00c:0:699c"
+    /// Meta's fixed media ports, taken by legs while free (empty: an ephemeral port per leg).
+    public var ports: [Int] = []
 
     public init() {}
 }

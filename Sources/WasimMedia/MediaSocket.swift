@@ -17,6 +17,8 @@ public final class MediaSocket {
     /// The scheduler slot this socket is filed under.
     var wakeSlot: UInt64?
     var closed = false
+    /// Runs once when the socket closes (a fixed port goes back to its pool).
+    public var onClose: (() -> Void)?
     /// The leg's remote address, parsed once per change (not per packet).
     var cachedRemote: (address: [UInt8], port: UInt16, socketAddress: SocketAddress)?
     /// Called on the loop for each event of the leg.
@@ -32,7 +34,8 @@ public final class MediaSocket {
     public static func now() -> Double { Double(NIODeadline.now().uptimeNanoseconds) / 1e9 }
 
     /// Binds `host:0` and returns the port (to put in the SDP). Call on `eventLoop`.
-    public func bind(host: String = "127.0.0.1") -> EventLoopFuture<Int> {
+    /// Binds `host:port` (0: an ephemeral port) and returns the port.
+    public func bind(host: String = "127.0.0.1", port: Int = 0) -> EventLoopFuture<Int> {
         let bound = NIOLoopBound(self, eventLoop: eventLoop)
         return DatagramBootstrap(group: eventLoop)
             .channelInitializer { channel in
@@ -40,7 +43,7 @@ public final class MediaSocket {
                     try channel.pipeline.syncOperations.addHandler(MediaDatagramHandler(socket: bound))
                 }
             }
-            .bind(host: host, port: 0)
+            .bind(host: host, port: port)
             .map { channel in
                 let socket = bound.value
                 socket.channel = channel
@@ -59,6 +62,9 @@ public final class MediaSocket {
 
     public func close() {
         closed = true
+        let hook = onClose
+        onClose = nil
+        hook?()
         wake?.cancel()
         channel?.close(promise: nil)
         channel = nil
