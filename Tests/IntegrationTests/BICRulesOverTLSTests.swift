@@ -60,15 +60,7 @@ struct BICRulesOverTLSTests {
         /// INVITE, then (after the 407) the same INVITE with credentials for `username`/`password`.
         func call(_ uri: String, from: String = "+33639980001", host: String = "sip.example.com", username: String = "33639980001",
                   password: String = "pw1") async throws -> SIPResponse {
-            var invite = Self.invite(to: uri, from: from, host: host)
-            let first = try await client.send(invite, to: destination).get()
-            guard first.statusCode == 407 else { return first }
-            var digest = DigestClient(username: username, password: password)
-            let authorization = digest.authorize(first, method: .invite, uri: uri, cnonce: "0a4f113b")
-            let auth = try #require(authorization)
-            invite.headers.set(.cseq, "2 INVITE")
-            invite.headers.add(auth.header, auth.value)
-            return try await client.send(invite, to: destination).get()
+            try await client.inviteWithDigest(Self.invite(to: uri, from: from, host: host), to: destination, username: username, password: password)
         }
     }
 

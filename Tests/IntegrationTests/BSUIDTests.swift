@@ -20,14 +20,8 @@ struct BSUIDTests {
         let bsuid = try #require(BusinessScopedUserID.make(user: "+15550200077", business: Self.business))
         let uri = "sip:\(bsuid)@wa.meta.vc;transport=tls"
         let destination = SIPDestination(transport: .tls, host: "127.0.0.1", port: mock.tlsPort, serverName: "wa.meta.vc")
-        var invite = BICRulesOverTLSTests.Lab.invite(to: uri)
-        let first = try await client.send(invite, to: destination).get()
-        var digest = DigestClient(username: "33639980001", password: "wasim-default-sip-password")
-        let authorization = digest.authorize(first, method: .invite, uri: uri, cnonce: "0a4f113b")
-        let auth = try #require(authorization)
-        invite.headers.set(.cseq, "2 INVITE")
-        invite.headers.add(auth.header, auth.value)
-        let ok = try await client.send(invite, to: destination).get()
+        let ok = try await client.inviteWithDigest(BICRulesOverTLSTests.Lab.invite(to: uri), to: destination,
+                                                   username: "33639980001", password: "wasim-default-sip-password")
         let open = try await mock.server.openCalls()
         await client.stop()
         await mock.stop()

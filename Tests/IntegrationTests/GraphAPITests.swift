@@ -81,16 +81,9 @@ struct GraphAPITests {
             h.add(.cseq, "1 INVITE")
             h.add(.contact, "<sip:\(from)@127.0.0.1;transport=tls>")
             h.add(.contentType, "application/sdp")
-            var invite = SIPRequest(method: .invite, uri: try SIPURI(uri), headers: h, body: ByteBuffer(string: offer.sdp))
+            let invite = SIPRequest(method: .invite, uri: try SIPURI(uri), headers: h, body: ByteBuffer(string: offer.sdp))
             let destination = SIPDestination(transport: .tls, host: "127.0.0.1", port: mock.tlsPort, serverName: "wa.meta.vc")
-            let first = try await sip.send(invite, to: destination).get()
-            guard first.statusCode == 407 else { return first }
-            var digest = DigestClient(username: String(from.dropFirst()), password: password)
-            let authorization = digest.authorize(first, method: .invite, uri: uri, cnonce: "0a4f113b")
-            let auth = try #require(authorization)
-            invite.headers.set(.cseq, "2 INVITE")
-            invite.headers.add(auth.header, auth.value)
-            return try await sip.send(invite, to: destination).get()
+            return try await sip.inviteWithDigest(invite, to: destination, username: String(from.dropFirst()), password: password)
         }
 
         /// The number's SIP password as the API gives it.
@@ -155,14 +148,18 @@ struct GraphAPITests {
         #expect(badPath.status == 400 && badPath.code == 2500 && badVersion.code == 2500, "\(badPath) \(badVersion)")
     }
 
-    /// `graph_api.requests_per_second`: past it, error 613.
+    /// `graph_api.requests_per_second`: past it, error 613. Eight requests at once against 1/s: however slowly
+    /// the curls start on a loaded machine, most are over the rate.
     @Test func overTheRequestRateIs613() async throws {
-        let lab = try await Lab.start { $0.graphAPI.requestsPerSecond = 2 }
-        var codes: [Int?] = []
-        for _ in 0..<4 { codes.append(try await lab.api.get("\(Self.business)/settings", token: "tok-a").code) }
+        let lab = try await Lab.start { $0.graphAPI.requestsPerSecond = 1 }
+        let api = lab.api
+        let codes = try await withThrowingTaskGroup(of: Int?.self) { group in
+            for _ in 0..<8 { group.addTask { try await api.get("\(Self.business)/settings", token: "tok-a").code } }
+            return try await group.reduce(into: [Int?]()) { $0.append($1) }
+        }
         let otherToken = try await lab.api.get("\(Self.other)/settings", token: "tok-b")
         await lab.stop()
-        #expect(codes.prefix(2).allSatisfy { $0 == nil } && codes.contains(613), "\(codes)")
+        #expect(codes.contains { $0 == nil } && codes.contains(613), "\(codes)")
         #expect(otherToken.status == 200, "the rate is per token: \(otherToken)")
     }
 

@@ -8,9 +8,9 @@ import Testing
 
 /// One clock for every mock time (`wasim mock --time-scale`): at ×100 the ring timeout, the media start
 /// timeout and a UIC's hold pass in a hundredth of their time, and what the mock records and reports (the
-/// ledger's times, Meta's `x-wa-meta-call-duration`) is in mock seconds. Bounds are wide (a second of real
-/// time is 100 mock seconds of slack); without the scale the same calls would record thousands of mock
-/// seconds.
+/// ledger's times, Meta's `x-wa-meta-call-duration`) is in mock seconds. Bounds are wide (5 s of real time
+/// is 500 mock seconds of slack, for a loaded machine); without the scale the same calls would record
+/// thousands of mock seconds.
 @Suite("Mock time scale", .serialized)
 struct MockTimeScaleTests {
     static let yaml = """
@@ -36,14 +36,8 @@ struct MockTimeScaleTests {
         var statuses: [Int] = []
         for user in ["+15550200001", "+15550200101"] {
             let uri = "sip:\(user)@wa.meta.vc;transport=tls"
-            var invite = BICRulesOverTLSTests.Lab.invite(to: uri, from: "+33639980001")
-            let first = try await client.send(invite, to: destination).get()
-            var digest = DigestClient(username: "33639980001", password: "pw1")
-            let authorization = digest.authorize(first, method: .invite, uri: uri, cnonce: "0a4f113b")
-            let auth = try #require(authorization)
-            invite.headers.set(.cseq, "2 INVITE")
-            invite.headers.add(auth.header, auth.value)
-            statuses.append(try await client.send(invite, to: destination).get().statusCode)
+            let invite = BICRulesOverTLSTests.Lab.invite(to: uri, from: "+33639980001")
+            statuses.append(try await client.inviteWithDigest(invite, to: destination, username: "33639980001", password: "pw1").statusCode)
         }
         let ledger = try await mock.server.ledger()
         await client.stop()
@@ -53,8 +47,8 @@ struct MockTimeScaleTests {
         let ring = try #require(ledger.first { $0.finalStatus == 480 })
         let media = try #require(ledger.first { $0.finalStatus == 408 })
         let rang = (ring.endedAt ?? 0) - ring.startedAt, waited = (media.endedAt ?? 0) - media.startedAt
-        #expect(rang >= 29.5 && rang < 130, "the ring lasted \(rang) mock seconds")
-        #expect(waited >= 19.5 && waited < 120, "the media wait lasted \(waited) mock seconds")
+        #expect(rang >= 29.5 && rang < 530, "the ring lasted \(rang) mock seconds")
+        #expect(waited >= 19.5 && waited < 520, "the media wait lasted \(waited) mock seconds")
     }
 
     /// A UIC held 60 mock seconds: Meta's BYE reports about 60, the SBC (SIPp) checks the headers.
@@ -69,7 +63,7 @@ struct MockTimeScaleTests {
         let output = await UICInteropTests.finish(uas, log: log, work: work)
         #expect(report.outcome.connected && report.outcome.endedBy == "meta", "\(report.outcome)")
         let duration = try #require(report.outcome.durationSeconds)
-        #expect(duration >= 60 && duration < 160, "reported \(duration) s")
+        #expect(duration >= 60 && duration < 560, "reported \(duration) s")
         #expect(uas.terminationStatus == 0, "\(output.suffix(2000))")
     }
 }

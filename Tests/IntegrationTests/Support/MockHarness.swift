@@ -2,8 +2,10 @@ import Foundation
 import MetaMock
 import NIOCore
 import NIOPosix
+import SIPAuth
 import SIPCore
 import SIPTransport
+import Testing
 
 /// The mock started in-process on 127.0.0.1 with ephemeral ports and its own certificates folder.
 final class MockHarness: @unchecked Sendable {
@@ -96,5 +98,21 @@ enum Requests {
         h.add(.callID, callID)
         h.add(.cseq, "1 OPTIONS")
         return SIPRequest(method: .options, uri: try! SIPURI("sip:wa.meta.vc;transport=\(transport.rawValue)"), headers: h)
+    }
+}
+
+extension TestClient {
+    /// A business's INVITE as an SBC sends it to Meta: the INVITE, then (after the 407) the same INVITE with
+    /// the digest of `username`/`password`; the final response (the first one when it is not a 407).
+    func inviteWithDigest(_ request: SIPRequest, to destination: SIPDestination, username: String, password: String) async throws -> SIPResponse {
+        var invite = request
+        let first = try await send(invite, to: destination).get()
+        guard first.statusCode == 407 else { return first }
+        var digest = DigestClient(username: username, password: password)
+        let authorization = digest.authorize(first, method: .invite, uri: invite.uri.description, cnonce: "0a4f113b")
+        let auth = try #require(authorization)
+        invite.headers.set(.cseq, "2 INVITE")
+        invite.headers.add(auth.header, auth.value)
+        return try await send(invite, to: destination).get()
     }
 }
