@@ -128,8 +128,7 @@ struct GraphAPIRoutes: Sendable {
                 throw GraphError(httpStatus: 400, message: "(#138000) Calling is not enabled", code: 138000,
                                  details: "calling.status is DISABLED for phone number id \(phoneNumberID)")
             }
-            let country = E164Country.of(business.number)
-            if mock.configuration.limits.bicBlockedCountries.contains(country) {
+            if let country = mock.configuration.bicBlockedCountry(of: business.number) {
                 throw GraphError(httpStatus: 400, message: "(#138013) Business initiated calling is not available", code: 138013,
                                  details: "Business initiated calls are not available for business phone numbers in \(country)")
             }

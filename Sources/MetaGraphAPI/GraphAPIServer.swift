@@ -58,7 +58,11 @@ public final class GraphAPIServer: Sendable {
             configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "wasim-graph-api"),
             onServerRunning: { channel in
                 let continuation = bound.withLockedValue { c in defer { c = nil }; return c }
-                continuation?.resume(returning: channel.localAddress ?? (try! SocketAddress(ipAddress: "127.0.0.1", port: port)))
+                if let address = channel.localAddress {
+                    continuation?.resume(returning: address)
+                } else {
+                    continuation?.resume(throwing: MockListenError(transport: "the Graph API (HTTP)", host: host, port: port, reason: "the listener has no local address"))
+                }
             },
             eventLoopGroupProvider: .shared(mock.stack.group), logger: logger)
         let address: SocketAddress

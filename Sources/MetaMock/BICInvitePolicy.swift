@@ -19,10 +19,18 @@ public struct BICInvitePolicy: Sendable {
     public let configuration: MockConfiguration
     /// The businesses' settings as they are now (changed by the Graph API mock).
     public let directory: MockBusinessDirectory
+    /// The business numbers whose country has no BICs, with that country: decided once (the numbers of a
+    /// running mock never change), so an INVITE costs one set lookup, not a parse of its number.
+    private let blockedCountry: [String: String]
 
     public init(configuration: MockConfiguration, directory: MockBusinessDirectory? = nil) {
         self.configuration = configuration
         self.directory = directory ?? MockBusinessDirectory(configuration.businesses)
+        var blocked: [String: String] = [:]
+        for business in configuration.businesses {
+            if let country = configuration.bicBlockedCountry(of: business.number) { blocked[business.number] = country }
+        }
+        blockedCountry = blocked
     }
 
     /// - Parameters:
@@ -44,12 +52,7 @@ public struct BICInvitePolicy: Sendable {
                                wall: Double, startedAt: Double) -> BICDecision?
     {
         let noPermission = BICDecision.reject(status: 403, reason: configuration.reasonPhrases.noPermission, rule: "permission")
-        guard let group else { return noPermission }
-        switch group.permission {
-        case .none: return noPermission
-        case .temporary(let after) where wall >= startedAt + after: return noPermission
-        default: break
-        }
+        guard let group, group.permission.grants(at: wall, startedAt: startedAt) else { return noPermission }
         if let problem = configuration.sdpCheck.problem(in: offer, keyExchange: business.srtpKeyExchange,
                                                         additionalCodecs: business.additionalCodecs) {
             return .reject(status: 403, reason: "Forbidden", rule: "sdp: \(problem)")
@@ -127,8 +130,7 @@ public struct BICInvitePolicy: Sendable {
             return .reject(status: 403, reason: "Forbidden", rule: "digest: \(why)\(note)")
         }
         // The number's country: no business-initiated calls from the countries Meta lists (spec §7).
-        let country = E164Country.of(business.number)
-        if configuration.limits.bicBlockedCountries.contains(country) {
+        if !blockedCountry.isEmpty, let country = blockedCountry[business.number] {
             return .reject(status: 403, reason: "Forbidden",
                            rule: "country: business-initiated calls are not available for business numbers in \(country) (Graph error 138013)")
         }

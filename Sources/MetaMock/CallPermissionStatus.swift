@@ -34,13 +34,13 @@ public struct CallPermissionStatus: Sendable, Equatable {
         if connectedWithinDay >= connectedLimit, let oldest = usage.connectedWithinDay.first {
             limitExpiresAt = oldest + MockCallState.day
         }
-        switch configuration.userGroup(user)?.permission {
-        case nil, .none?:
+        let permission = configuration.userGroup(user)?.permission ?? .none
+        if !permission.grants(at: now, startedAt: startedAt) {
             kind = .noPermission
-        case .temporary(let after)?:
-            kind = now < startedAt + after ? .temporary : .noPermission
-            if kind == .temporary { expiresAt = startedAt + after }
-        case .permanent?:
+        } else if case .temporary(let after) = permission {
+            kind = .temporary
+            expiresAt = startedAt + after
+        } else {
             kind = .permanent
         }
         if usage.revoked {

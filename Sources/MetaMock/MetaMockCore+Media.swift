@@ -150,8 +150,8 @@ extension MetaMockCore {
         let leg = MediaLeg(side: .meta, security: plan.security, remote: plan.remote, ice: plan.ice, impairment: impairment,
                            seed: random.next())
         leg.probeSeconds = configuration.media.probeSeconds
-        leg.mediaStartTimeout = clock.delay(configuration.mediaStartTimeoutSeconds).seconds
-        leg.mediaTimeout = clock.delay(configuration.mediaTimeoutSeconds).seconds
+        leg.mediaStartTimeout = clock.realSeconds(configuration.mediaStartTimeoutSeconds)
+        leg.mediaTimeout = clock.realSeconds(configuration.mediaTimeoutSeconds)
         let socket = MediaSocket(leg: leg, eventLoop: endpoint.eventLoop, scheduler: mediaScheduler)
         socket.onEvent = { [weak self] event in self?.mediaEvent(event, callID: callID) }
         bindMedia(socket).assumeIsolatedUnsafeUnchecked().whenComplete { [self] result in

@@ -339,6 +339,8 @@ extension MetaMockCore {
             return
         }
         leg.probeSeconds = configuration.media.probeSeconds
+        leg.mediaStartTimeout = clock.realSeconds(configuration.mediaStartTimeoutSeconds)
+        leg.mediaTimeout = clock.realSeconds(configuration.mediaTimeoutSeconds)
         socket.leg = leg
         socket.onEvent = { [weak self] event in
             if case .failed(let why) = event { self?.ledger.update(callID) { $0.mediaProblem = why } }

@@ -442,8 +442,11 @@ public struct MockClock: Sendable {
         self.scale = scale
     }
 
+    /// Real seconds for `seconds` of mock time (media legs count real seconds).
+    public func realSeconds(_ seconds: Double) -> Double { seconds / scale }
+
     /// The real time to wait for `seconds` of mock time.
-    public func delay(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64((seconds / scale * 1e9).rounded())) }
+    public func delay(_ seconds: Double) -> TimeAmount { .nanoseconds(Int64((realSeconds(seconds) * 1e9).rounded())) }
 
     /// Mock seconds in a real `interval` (a call's duration as Meta reports it).
     public func mockSeconds(_ interval: TimeAmount) -> Double { interval.seconds * scale }

@@ -128,6 +128,15 @@ public struct MockConfiguration: Sendable, Hashable {
         /// Valid until this many seconds after the mock's start (7 days = 604800 in production).
         case temporary(expiresAfter: Double)
         case permanent
+
+        /// Whether the permission lets a BIC through at `now` (a temporary one counts from the mock's start).
+        public func grants(at now: Double, startedAt: Double) -> Bool {
+            switch self {
+            case .none: return false
+            case .temporary(let after): return now < startedAt + after
+            case .permanent: return true
+            }
+        }
     }
 
     /// What a user does when called. Weights need not sum to 1; they are normalised.
@@ -307,6 +316,13 @@ public struct MockConfiguration: Sendable, Hashable {
     /// The first group that holds `number`; nil for a number the mock does not know (treated as a user
     /// without permission, as Meta does not tell "not on WhatsApp" apart).
     public func userGroup(_ number: String) -> UserGroup? { users.first { $0.numbers.contains(number) } }
+
+    /// The country of a business number without business-initiated calls (`limits.bic_blocked_countries`),
+    /// or nil when its BICs are allowed.
+    public func bicBlockedCountry(of number: String) -> String? {
+        let country = E164Country.of(number)
+        return limits.bicBlockedCountries.contains(country) ? country : nil
+    }
 
     /// Whether `host` (a From host) matches the configured SIP server hostname.
     public func fromHostMatches(_ host: String, configured: String) -> Bool {

@@ -1,5 +1,6 @@
 import Foundation
 import MetaMock
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import SIPAuth
@@ -114,5 +115,15 @@ extension TestClient {
         invite.headers.set(.cseq, "2 INVITE")
         invite.headers.add(auth.header, auth.value)
         return try await send(invite, to: destination).get()
+    }
+}
+
+/// The mock's wall clock held still at a fixed time (nonces keep real monotonic time): permissions, limits and
+/// the Graph API's request rate read it, so tests compare exact values, however slow the machine.
+enum FixedClock {
+    static let epoch: Double = 1_800_000_000
+
+    static func at(_ seconds: Double = epoch) -> MockClock {
+        MockClock(wallNow: { seconds }, monotonicSeconds: { NIODeadline.now().uptimeNanoseconds / 1_000_000_000 })
     }
 }
