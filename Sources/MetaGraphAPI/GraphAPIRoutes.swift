@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import Logging
 import MetaMock
 import NIOCore
 
@@ -9,7 +10,8 @@ import NIOCore
 struct GraphAPIRoutes: Sendable {
     let mock: MetaMockServer
     let access: GraphAccess
-    let log: @Sendable (String) -> Void
+    /// The API's log (`wasim.graph-api`): a line per settings change, at info.
+    let logger: Logger
 
     /// The largest request body read.
     static let maxBody = 64 * 1024
@@ -97,7 +99,7 @@ struct GraphAPIRoutes: Sendable {
             throw GraphError(httpStatus: 500, message: "An unknown error occurred", code: 1)
         }
         if let changes, !changes.isEmpty {
-            log("graph: settings of phone number id \(phoneNumberID) by app \(token.appID): \(changes.joined(separator: "; "))")
+            logger.info("graph: settings of phone number id \(phoneNumberID) by app \(token.appID): \(changes.joined(separator: "; "))")
         }
         return (200, ["success": true])
     }

@@ -32,12 +32,12 @@ public final class GraphAPIServer: Sendable {
     /// Starts the API on `host:port` (0: a free port) for `mock`, and returns once it listens; a port in use
     /// or an address that cannot be bound throws `MockListenError`.
     public static func start(mock: MetaMockServer, host: String, port: Int, tls: Bool, certsDirectory: String,
-                             log: @escaping @Sendable (String) -> Void = { _ in }) async throws -> GraphAPIServer
+                             logger: Logger = Logger(label: "wasim.graph-api")) async throws -> GraphAPIServer
     {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: UnknownPathMiddleware())
         GraphAPIRoutes(mock: mock, access: GraphAccess(configuration: mock.configuration.graphAPI, businesses: mock.configuration.businesses),
-                       log: log).register(on: router)
+                       logger: logger).register(on: router)
         var caFile: String?
         var server: HTTPServerBuilder = .http1()
         if tls {
@@ -50,8 +50,9 @@ public final class GraphAPIServer: Sendable {
             server = try .tls(.http1(), tlsConfiguration: configuration)
             caFile = authority.caFile
         }
-        var logger = Logger(label: "wasim.graph-api")
-        logger.logLevel = .critical
+        // Hummingbird's own log (every request) stays quiet; the API's lines go to `logger`.
+        var serverLogger = Logger(label: "wasim.graph-api.http")
+        serverLogger.logLevel = .critical
         let bound = NIOLockedValueBox<CheckedContinuation<SocketAddress, any Error>?>(nil)
         let app = Application(
             router: router, server: server,
@@ -64,7 +65,7 @@ public final class GraphAPIServer: Sendable {
                     continuation?.resume(throwing: MockListenError(transport: "the Graph API (HTTP)", host: host, port: port, reason: "the listener has no local address"))
                 }
             },
-            eventLoopGroupProvider: .shared(mock.stack.group), logger: logger)
+            eventLoopGroupProvider: .shared(mock.stack.group), logger: serverLogger)
         let address: SocketAddress
         var task: Task<Void, any Error>!
         do {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import SIPAuth
 import SIPCore
@@ -51,7 +52,8 @@ final class MetaMockCore: SIPRequestHandler {
     let state: MockCallState
     let clock: MockClock
     let startedAt: Double
-    let log: @Sendable (String) -> Void
+    /// The mock's log (`wasim.mock`): a line per rule decision, at info.
+    let logger: Logger
     var digest: DigestServer
     /// Failed authentications per source and username, shared with the other loops' cores.
     var authThrottle: DigestFailureThrottle?
@@ -86,7 +88,7 @@ final class MetaMockCore: SIPRequestHandler {
     lazy var mediaScheduler = MediaScheduler(eventLoop: endpoint.eventLoop)
 
     init(configuration: MockConfiguration, directory: MockBusinessDirectory, secret: [UInt8], shard: Int, state: MockCallState,
-         clock: MockClock, startedAt: Double, endpoint: SIPEndpoint, log: @escaping @Sendable (String) -> Void)
+         clock: MockClock, startedAt: Double, endpoint: SIPEndpoint, logger: Logger)
     {
         self.endpoint = endpoint
         self.configuration = configuration
@@ -95,7 +97,7 @@ final class MetaMockCore: SIPRequestHandler {
         self.state = state
         self.clock = clock
         self.startedAt = startedAt
-        self.log = log
+        self.logger = logger
         self.digest = DigestServer(
             policy: DigestServerPolicy(realm: configuration.domain, algorithms: configuration.digestAlgorithms,
                                        nonceLifetime: configuration.nonceLifetimeSeconds),
@@ -103,6 +105,9 @@ final class MetaMockCore: SIPRequestHandler {
         self.random = FastRandom(seed: configuration.seed &+ UInt64(shard) &* 0x9E37_79B9_7F4A_7C15)
         self.shard = shard
     }
+
+    /// One line of the mock's log, as it has always read (the rule names are the metrics' labels).
+    func log(_ line: String) { logger.info("\(line)") }
 
     func endpoint(_ endpoint: SIPEndpoint, didReceive request: SIPRequest, transaction: ServerTransactionID, flow: SIPFlow) {
         let callID = String(request.callID ?? "")

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import NIOCore
 import NIOSSL
 import SIPCore
@@ -119,7 +120,7 @@ final class StreamSIPHandler: ChannelInboundHandler {
     }
 
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        if ProcessInfo.processInfo.environment["WASIM_DEBUG"] != nil { FileHandle.standardError.write(Data("stream error: \(error)\n".utf8)) }
+        transportLogger.debug("stream error", metadata: ["error": "\(error)", "peer": "\(context.remoteAddress.map { "\($0)" } ?? "?")"])
         if let parseError = error as? SIPParseError, let flow {
             endpoint.receiveMalformed(parseError, flow: flow)
         } else {
@@ -129,3 +130,6 @@ final class StreamSIPHandler: ChannelInboundHandler {
         context.close(promise: nil)
     }
 }
+
+/// The transports' log (`wasim.transport`): connection errors at debug (`--log-level debug`).
+let transportLogger = Logger(label: "wasim.transport")
