@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift.git", from: "0.2.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1", traits: []),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         /// Pure SIP message model, parser and serializer (RFC 3261 §7, §20, §25). No I/O.
@@ -29,6 +31,7 @@ let package = Package(
         /// SwiftNIO transports (UDP, TCP, TLS) and the per-event-loop SIP endpoint that drives the machines.
         .target(name: "SIPTransport", dependencies: [
             "SIPCore", "SIPTransaction", "CResolv",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -61,6 +64,7 @@ let package = Package(
         /// The mock of Meta's WhatsApp SIP endpoint (wa.meta.vc).
         .target(name: "MetaMock", dependencies: [
             "SIPCore", "SIPAuth", "SIPTransaction", "SIPTransport", "WasimCerts", "WasimYAML", "WasimMedia", "WasimResults",
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
@@ -85,10 +89,24 @@ let package = Package(
             .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        /// Prometheus metrics of runs and of the mock (swift-metrics, swift-prometheus), served over HTTP (Hummingbird).
+        .target(name: "WasimMetrics", dependencies: [
+            "LoadEngine", "MetaMock",
+            .product(name: "CoreMetrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         /// The `wasim` command line.
         .executableTarget(name: "WasimCLI", dependencies: [
-            "LoadEngine", "MetaMock", "MetaGraphAPI", "WasimCerts", "SIPCore", "WasimYAML",
+            "LoadEngine", "MetaMock", "MetaGraphAPI", "WasimMetrics", "WasimCerts", "SIPCore", "WasimYAML",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
@@ -119,7 +137,7 @@ let package = Package(
         ]),
         .testTarget(name: "MetaMockTests", dependencies: ["MetaMock", "SIPAuth", "SIPCore", "SIPTransport", "WasimYAML"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "SIPTransport", "MetaMock", "MetaGraphAPI", "LoadEngine", "WasimCerts", "SIPAuth",
+            "SIPTransport", "MetaMock", "MetaGraphAPI", "WasimMetrics", "LoadEngine", "WasimCerts", "SIPAuth", "WasimYAML",
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ], resources: [.copy("SIPp")]),

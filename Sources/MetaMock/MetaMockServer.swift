@@ -1,5 +1,6 @@
 import Foundation
 import NIOConcurrencyHelpers
+import Logging
 import NIOCore
 import NIOPosix
 import SIPCore
@@ -71,7 +72,7 @@ public final class MetaMockServer: Sendable {
 
     public init(configuration: MockConfiguration = .default, group: any EventLoopGroup, certsDirectory: String,
                 timers: SIPTimers? = nil, clock: MockClock = .system,
-                log: @escaping @Sendable (String) -> Void = { _ in }) async throws
+                logger: Logger = Logger(label: "wasim.mock", factory: { _ in SwiftLogNoOpLogHandler() })) async throws
     {
         self.configuration = configuration
         let authority = TestCertificateAuthority(directory: certsDirectory)
@@ -132,7 +133,7 @@ public final class MetaMockServer: Sendable {
         ) { endpoint in
             return collected.withLockedValue { cores in
                 let core = MetaMockCore(configuration: configuration, directory: directory, secret: secretCopy, shard: cores.count, state: state,
-                                        clock: clock, startedAt: startedAt, endpoint: endpoint, log: log)
+                                        clock: clock, startedAt: startedAt, endpoint: endpoint, logger: logger)
                 core.authThrottle = throttle
                 core.mediaPorts = mediaPorts
                 core.mediaFingerprint = fingerprint
@@ -290,6 +291,31 @@ public final class MetaMockServer: Sendable {
             refusedPerSource: transport.connectionsRefusedPerSource, idleClosed: transport.idleConnectionsClosed,
             tlsHandshakeTimeouts: transport.tlsHandshakeTimeouts, oversizedMessages: transport.oversizedMessages,
             malformedMessages: transport.malformedReceived, authLockouts: auth.lockouts, authRefused: auth.refused)
+    }
+
+    /// Every loop's counts and calls in progress, for `/metrics`.
+    public func metricsSnapshot() async -> MockMetricsSnapshot {
+        var snapshot = MockMetricsSnapshot()
+        for core in cores {
+            guard let part = try? await core.eventLoop.submit({ () -> (MockLedgerTally, [String: Int], Int, Int) in
+                let c = core.value
+                var active: [String: Int] = [:]
+                for call in c.calls.values { active[call.pair.business, default: 0] += 1 }
+                for call in c.uicCalls.values { active[call.pair.business, default: 0] += 1 }
+                return (c.ledger.tally, active, c.ledger.tally.ended + c.ledger.openCount, c.challengesSent)
+            }).get() else { continue }
+            snapshot.tally.add(part.0)
+            for (k, v) in part.1 { snapshot.activeByBusiness[k, default: 0] += v }
+            snapshot.ledgerRecords += part.2
+            snapshot.challengesSent += part.3
+        }
+        snapshot.protection = await protectionCounts()
+        if let transport = try? await stack.statistics() {
+            snapshot.messagesSent = transport.messagesSent
+            snapshot.messagesReceived = transport.messagesReceived
+            snapshot.retransmissionsSent = transport.retransmissionsSent
+        }
+        return snapshot
     }
 
     public func stop() async {

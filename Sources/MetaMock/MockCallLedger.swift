@@ -64,8 +64,13 @@ public struct MockCallLedger: Sendable {
     /// Whether ended calls are written out (the mock has a ledger file).
     var writes = false
     public var recentLimit = 10_000
+    /// What every ended call came to, counted as it ends (for `/metrics`; the ledger file has the calls).
+    public private(set) var tally = MockLedgerTally()
 
     public init() {}
+
+    /// Calls in progress (opened, not ended).
+    public var openCount: Int { open.count }
 
     /// Every call kept: the recent ended ones and those in progress.
     public var records: [MockCallRecord] { recent + open.values }
@@ -82,6 +87,7 @@ public struct MockCallLedger: Sendable {
     mutating func close(_ callID: String, _ body: (inout MockCallRecord) -> Void) {
         guard var record = open.removeValue(forKey: callID) else { return }
         body(&record)
+        tally.count(record)
         if writes { record.appendJSONLine(to: &unwritten) }
         recent.append(record)
         if recent.count >= recentLimit * 2 { recent.removeFirst(recent.count - recentLimit) }

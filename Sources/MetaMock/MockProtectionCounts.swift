@@ -21,6 +21,19 @@ public struct MockProtectionCounts: Sendable, Hashable, CustomStringConvertible 
                                                   tlsHandshakeTimeouts: 0, oversizedMessages: 0, malformedMessages: 0,
                                                   authLockouts: 0, authRefused: 0)
 
+    /// Adds another mock's counts.
+    public mutating func add(_ o: MockProtectionCounts) {
+        connectionsOpen += o.connectionsOpen
+        refusedTotal += o.refusedTotal
+        refusedPerSource += o.refusedPerSource
+        idleClosed += o.idleClosed
+        tlsHandshakeTimeouts += o.tlsHandshakeTimeouts
+        oversizedMessages += o.oversizedMessages
+        malformedMessages += o.malformedMessages
+        authLockouts += o.authLockouts
+        authRefused += o.authRefused
+    }
+
     /// Nothing new was refused, closed or locked out since `earlier` (the connections open may differ).
     public func sameRefusals(as earlier: MockProtectionCounts) -> Bool {
         var now = self

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import LoadEngine
+import WasimMetrics
 
 /// `wasim capacity FILE.yaml`: raise the load in levels until the target (or wasim) breaks a rule, and
 /// report the knee.
@@ -20,6 +21,10 @@ struct CapacityCommand: AsyncParsableCommand {
     var file: String
 
     @OptionGroup var where_: TargetFlags
+
+    @OptionGroup var metrics: MetricsFlags
+
+    @OptionGroup var logging: LoggingOptions
 
     @Option(help: "cps (calls per second) or concurrent (calls held up at once), over capacity.mode.")
     var mode: String?
@@ -56,10 +61,15 @@ struct CapacityCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        logging.bootstrap()
         let scenario = try where_.load(file, overrides: try overrides())
         let control = RunControl()
         var options = try where_.options(control: control)
         options.traceMode = .none
+        // Every level's run counts into the same metrics (the counters keep growing across levels).
+        let live = LiveRunStatistics()
+        if metrics.address != nil { options.metrics = live }
+        let endpoint = try await metrics.start(RunMetricsPublisher(live: live))
         let plan = scenario.capacity
         let unit = plan.mode == .concurrent ? "calls up" : "calls/s"
         print("wasim capacity \(scenario.name) (\(file)): levels \(plan.levels.map { String(format: "%g", $0) }.joined(separator: ", ")) \(unit), \(String(format: "%g", plan.stepDuration)) s each; "
@@ -80,8 +90,10 @@ struct CapacityCommand: AsyncParsableCommand {
             }
         } catch let error as ScenarioError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            await endpoint?.stop()
             throw ExitCode(2)
         }
+        await metrics.finish(endpoint)
         let s = result.summary
         print("")
         print(CapacityReport.table(s))

@@ -1,10 +1,12 @@
 import ArgumentParser
 import Foundation
+import Logging
 import MetaGraphAPI
 import MetaMock
 import WasimYAML
 import NIOCore
 import NIOPosix
+import WasimMetrics
 
 /// `wasim mock`: run the mock of Meta's endpoint until interrupted.
 struct MockCommand: AsyncParsableCommand {
@@ -52,6 +54,10 @@ struct MockCommand: AsyncParsableCommand {
     @Flag(name: .customLong("graph-api-plain"), help: "Serve the Graph API over plain HTTP instead of HTTPS.")
     var graphAPIPlain = false
 
+    @OptionGroup var metrics: MetricsFlags
+
+    @OptionGroup var logging: LoggingOptions
+
     @Option(name: .customLong("time-scale"), help: "Run the mock's clock this many times faster, for demonstrations: limits, permissions, the user's answer and hang-up, ring and answer timeouts, UIC holds, media timeouts (not SIP's T1/T2/T4 nor RTP pacing).")
     var timeScale: Double = 1
 
@@ -71,6 +77,8 @@ struct MockCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        logging.bootstrap()
+        let logger = Logger(label: "wasim.mock")
         var configuration = MockConfiguration.default
         if let config {
             do {
@@ -87,9 +95,7 @@ struct MockCommand: AsyncParsableCommand {
         }
         let group = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
         let clock = timeScale == 1 ? MockClock.system : MockClock.scaled(timeScale)
-        let server = try await MetaMockServer(configuration: configuration, group: group, certsDirectory: certs, clock: clock) { line in
-            FileHandle.standardError.write(Data("info: \(line)\n".utf8))
-        }
+        let server = try await MetaMockServer(configuration: configuration, group: group, certsDirectory: certs, clock: clock, logger: logger)
         if let ledger { try await server.writeLedger(to: ledger) }
         let bound: MockBoundAddresses
         do {
@@ -104,15 +110,23 @@ struct MockCommand: AsyncParsableCommand {
         var graph: GraphAPIServer?
         if let graphAPI, let (graphHost, graphPort) = Self.hostPort(graphAPI) {
             do {
-                graph = try await GraphAPIServer.start(mock: server, host: graphHost, port: graphPort, tls: !graphAPIPlain, certsDirectory: certs) { line in
-                    FileHandle.standardError.write(Data("info: \(line)\n".utf8))
-                }
+                graph = try await GraphAPIServer.start(mock: server, host: graphHost, port: graphPort, tls: !graphAPIPlain, certsDirectory: certs,
+                                                       logger: Logger(label: "wasim.graph-api"))
             } catch let error as MockListenError {
                 FileHandle.standardError.write(Data("error: \(error)\n".utf8))
                 await server.stop()
                 try? await group.shutdownGracefully()
                 throw ExitCode(2)
             }
+        }
+        let metricsEndpoint: MetricsEndpoint?
+        do {
+            metricsEndpoint = try await metrics.start(MockMetricsPublisher(server: server))
+        } catch {
+            await graph?.stop()
+            await server.stop()
+            try? await group.shutdownGracefully()
+            throw error
         }
         for business in configuration.businesses {
             if business.servers.isEmpty {
@@ -167,17 +181,19 @@ struct MockCommand: AsyncParsableCommand {
                 let counts = await server.protectionCounts()
                 if let last, counts.sameRefusals(as: last) { continue }
                 if last != nil || counts != MockProtectionCounts.none {
-                    FileHandle.standardError.write(Data("info: protection: \(counts)\n".utf8))
+                    logger.info("protection: \(counts)")
                 }
                 last = counts
             }
         }
         await waitForTerminationSignal()
         protectionLog.cancel()
-        FileHandle.standardError.write(Data("info: protection: \(await server.protectionCounts())\n".utf8))
+        let finalCounts = await server.protectionCounts()
+        logger.info("protection: \(finalCounts)")
         uicTask.cancel()
         print("stopping")
         await graph?.stop()
+        await metricsEndpoint?.stop()
         await server.stop()
         try await group.shutdownGracefully()
     }
