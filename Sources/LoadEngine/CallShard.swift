@@ -24,8 +24,11 @@ final class CallShard: SIPRequestHandler {
         var mock: MetaMockServer?
         /// The business's DTLS certificate, for calls with DTLS-SRTP media.
         var dtlsContext: DTLSContext?
-        /// When each call is meant to start (shared by the shards; each takes every shardCount-th call).
+        /// When each call is meant to start (shared by the shards; each takes every shardCount-th call of
+        /// this process's, numbered by `numbering`).
         var schedule: ArrivalSchedule
+        /// This process's calls among the run's (all of them without `--shard`).
+        var numbering: CallNumbering
         /// calls.csv, written as calls end.
         var callsCSV: ResultsStream?
         /// Further targets, in failover order after `destination`.
@@ -97,8 +100,10 @@ final class CallShard: SIPRequestHandler {
     var calls = SlotTable<ActiveCall>()
     /// Their slots by Call-ID, for requests from the far end (Meta's BYE) and traces.
     var callSlots: [String: Int] = [:]
-    /// The next call index of this shard to start.
-    var nextIndex: Int
+    /// The next call of this shard to start, counted among the process's calls (`plan.numbering`).
+    var nextOrdinal: Int
+    /// Its index in the run (what its callee, choices and intended start follow).
+    var nextIndex: Int { plan.numbering.index(nextOrdinal) }
     var active = 0
     let concurrencyCap: Int
     /// This shard's share of `load.max_in_flight`, and its calls whose INVITE has had no response yet.
@@ -139,7 +144,7 @@ final class CallShard: SIPRequestHandler {
         self.plan = plan
         self.endpoint = endpoint
         self.promise = promise
-        self.nextIndex = plan.shardIndex
+        self.nextOrdinal = plan.shardIndex
         // The scenario's max_concurrent split exactly over the shards (the runner uses at most that many).
         let cap = plan.scenario.maxConcurrent
         self.concurrencyCap = cap / plan.shardCount + (plan.shardIndex < cap % plan.shardCount ? 1 : 0)
@@ -163,8 +168,8 @@ final class CallShard: SIPRequestHandler {
         plan.runStart + .nanoseconds(Int64(plan.schedule.offset(index) * 1e9))
     }
 
-    /// Calls this run may start: the schedule's, fewer once the duration is over (closed model).
-    var callLimit: Int { plan.schedule.count }
+    /// Calls this process may start: its share of the schedule's (`plan.numbering`).
+    var callLimit: Int { plan.numbering.count }
 
     /// The duration is over: no more calls start (closed model; open schedules end by themselves).
     var pastDuration: Bool {
@@ -175,7 +180,7 @@ final class CallShard: SIPRequestHandler {
     /// Starts the shard's calls on the schedule whose time zero is `runStart` (the same for every shard).
     func start(runStart: NIODeadline) {
         plan.runStart = runStart
-        if nextIndex >= callLimit { complete(); return }
+        if nextOrdinal >= callLimit { complete(); return }
         lastTickCPU = ThreadCPU.nanoseconds()
         scheduleLagProbe(expected: NIODeadline.now() + .milliseconds(100))
         scheduleNextArrival()
@@ -213,9 +218,9 @@ final class CallShard: SIPRequestHandler {
             let active = self.active
             // The send backlog: this shard's calls due by now that it has not started (a late loop or the
             // concurrency cap holds them back).
-            let due = plan.schedule.callsDue(by: Double((now - plan.runStart).nanoseconds) / 1e9)
+            let due = plan.numbering.count(below: plan.schedule.callsDue(by: Double((now - plan.runStart).nanoseconds) / 1e9))
             let dueHere = due > plan.shardIndex ? (due - plan.shardIndex + plan.shardCount - 1) / plan.shardCount : 0
-            let startedHere = max(0, nextIndex - plan.shardIndex) / plan.shardCount
+            let startedHere = max(0, nextOrdinal - plan.shardIndex) / plan.shardCount
             statistics.backlogMax = max(statistics.backlogMax, dueHere - startedHere)
             statistics.samples.record(tick: Int((now - plan.runStart).nanoseconds / 100_000_000), active: active, backlog: dueHere - startedHere)
             statistics.timeSeries.at(second(now)) {
@@ -270,7 +275,7 @@ final class CallShard: SIPRequestHandler {
     }
 
     private func scheduleNextArrival() {
-        guard nextIndex < callLimit, !wakeScheduled, !stopping else { return }
+        guard nextOrdinal < callLimit, !wakeScheduled, !stopping else { return }
         wakeScheduled = true
         let at = plan.schedule.isClosed ? plan.runStart : intendedStart(nextIndex)
         endpoint.eventLoop.assumeIsolatedUnsafeUnchecked().scheduleTask(deadline: at) { [self] in
@@ -285,16 +290,16 @@ final class CallShard: SIPRequestHandler {
         let now = NIODeadline.now()
         if plan.schedule.isClosed {
             // Closed model: keep the cap up; a call's intended start is when a slot freed.
-            if pastDuration { nextIndex = max(nextIndex, callLimit) }
-            while nextIndex < callLimit, active < concurrencyCap {
+            if pastDuration { nextOrdinal = max(nextOrdinal, callLimit) }
+            while nextOrdinal < callLimit, active < concurrencyCap {
                 launch(nextIndex, intended: now, now: now)
-                nextIndex += plan.shardCount
+                nextOrdinal += plan.shardCount
             }
-            if (nextIndex >= callLimit) && active == 0 { complete() }
-            if nextIndex >= callLimit { scheduleDrainDeadline() }
+            if (nextOrdinal >= callLimit) && active == 0 { complete() }
+            if nextOrdinal >= callLimit { scheduleDrainDeadline() }
             return
         }
-        while nextIndex < callLimit, intendedStart(nextIndex) <= now, active < concurrencyCap {
+        while nextOrdinal < callLimit, intendedStart(nextIndex) <= now, active < concurrencyCap {
             let intended = intendedStart(nextIndex)
             if let late = plan.scenario.shedLate, now - intended > .nanoseconds(Int64(late * 1e9)) {
                 shed(nextIndex, intended: intended, now: now, reason: .late)
@@ -303,10 +308,10 @@ final class CallShard: SIPRequestHandler {
             } else {
                 launch(nextIndex, intended: intended, now: now)
             }
-            nextIndex += plan.shardCount
+            nextOrdinal += plan.shardCount
         }
         if active < concurrencyCap { scheduleNextArrival() }
-        if nextIndex >= callLimit { scheduleDrainDeadline() }
+        if nextOrdinal >= callLimit { scheduleDrainDeadline() }
     }
 
     /// The longest a call may take after its start: ringing up to the ring timeout, then its hold.
@@ -361,7 +366,7 @@ final class CallShard: SIPRequestHandler {
     }
 
     func afterCallEnded() {
-        if (nextIndex >= callLimit || stopping) && active == 0 {
+        if (nextOrdinal >= callLimit || stopping) && active == 0 {
             complete()
         } else {
             launchDue()

@@ -37,9 +37,10 @@ public enum HTMLReport {
             ("failed/s", "#dc2626", seconds.map { Double($0.failed) }),
         ], unit: "")
         body += "<h2>Setup latency over time</h2>\n"
-        body += chart(title: "setup latency per second (ms)", series: [
-            ("p50", "#2563eb", seconds.map { $0.setupPercentile(50) ?? .nan }),
-            ("p99", "#9333ea", seconds.map { $0.setupPercentile(99) ?? .nan }),
+        let setupPercentiles = seconds.map { $0.setup.percentilesMs([50, 99]) }
+        body += chart(title: "setup latency per second (ms, from each second's HDR histogram)", series: [
+            ("p50", "#2563eb", setupPercentiles.map { $0[0] ?? .nan }),
+            ("p99", "#9333ea", setupPercentiles.map { $0[1] ?? .nan }),
         ], unit: " ms")
         let l = s.latencyMs
         var latencyRows: [[String]] = []
@@ -60,7 +61,7 @@ public enum HTMLReport {
         body += "<h2>Responses</h2>\n"
         let total = max(1, s.responses.values.reduce(0, +))
         body += table(["response", "count", ""], s.responses.sorted { $0.value > $1.value }.map {
-            [e($0.key), String($0.value), "<div class=\"bar\" style=\"width:\(Int(Double($0.value) / Double(total) * 300))px\"></div>"]
+            [e($0.key), String($0.value), "<div class=\"bar\" style=\"width:\(Int(Double($0.value) / Double(total) * Double(barWidth)))px\"></div>"]
         }, raw: [false, false, true])
         // How each call ended (calls.csv `end`), and the teardowns that went wrong.
         if !s.ends.isEmpty {
@@ -92,14 +93,16 @@ public enum HTMLReport {
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>\(e(title))</title>
             <style>
-            body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#111;max-width:980px}
+            *{box-sizing:border-box}
+            body{font:14px/1.4 system-ui,sans-serif;margin:24px;color:#111;max-width:1232px}
+            .scroll{max-width:100%;overflow-x:auto}td,th{overflow-wrap:anywhere}td.long{min-width:240px;max-width:520px}
             h1{font-size:22px}h2{font-size:17px;margin-top:28px}
             table{border-collapse:collapse;margin:8px 0}td,th{border:1px solid #ddd;padding:4px 8px;text-align:right}
             td:first-child,th:first-child{text-align:left}th{background:#f4f4f5}
             .badge{font-size:14px;padding:2px 8px;border-radius:4px;color:#fff}.badge.ok{background:#16a34a}.badge.bad{background:#dc2626}
             .ok{color:#16a34a}.bad{color:#dc2626;font-weight:bold}.meta{color:#555}
             .badge.ok,.badge.bad{color:#fff}
-            .bar{height:10px;background:#2563eb}svg{background:#fafafa;border:1px solid #e5e7eb}
+            .bar{height:10px;background:#2563eb;max-width:100%}svg{background:#fafafa;border:1px solid #e5e7eb;max-width:100%;height:auto}
             </style></head><body>
             \(body)
             <p class="meta">\(e(footer))</p>
@@ -116,11 +119,15 @@ public enum HTMLReport {
     static func f(_ v: Double) -> String { v == v.rounded() && abs(v) < 1e12 ? String(Int(v)) : String(format: "%.2f", v) }
 
     static func table(_ header: [String], _ rows: [[String]], raw: [Bool]? = nil) -> String {
-        var out = "<table><tr>" + header.map { "<th>\(e($0))</th>" }.joined() + "</tr>\n"
+        // Each table scrolls inside the page if it must, so the page itself never gets wider than the window.
+        var out = "<div class=\"scroll\"><table><tr>" + header.map { "<th>\(e($0))</th>" }.joined() + "</tr>\n"
         for row in rows {
-            out += "<tr>" + row.enumerated().map { i, cell in "<td>\((raw?[i] ?? false) ? cell : e(cell))</td>" }.joined() + "</tr>\n"
+            out += "<tr>" + row.enumerated().map { i, cell in
+                // Long text (a saturation reason, a transport error) wraps in its cell instead of widening the table.
+                "<td\(cell.count > 60 && !cell.contains("class=\"bar\"") ? " class=\"long\"" : "")>\((raw?[i] ?? false) ? cell : e(cell))</td>"
+            }.joined() + "</tr>\n"
         }
-        return out + "</table>\n"
+        return out + "</table></div>\n"
     }
 
     /// A line chart in inline SVG: x is the second of the run (or the given label per point), one polyline
@@ -161,7 +168,11 @@ public enum HTMLReport {
         return "<p>\(e(title)): \(legend)</p>\n" + svg
     }
 
-    /// Calls per clipping bucket (0, <100 ms, <500 ms, <1 s, <2 s, <4 s, ≥4 s) and media security; bars scaled to the largest bucket (at most 300 px).
+    /// The longest bar of the response and clipping tables, in px: with a column per media security the
+    /// clipping table stays well inside a 1280 px window.
+    static let barWidth = 160
+
+    /// Calls per clipping bucket (0, <100 ms, <500 ms, <1 s, <2 s, <4 s, ≥4 s) and media security; bars scaled to the largest bucket (at most `barWidth`).
     static func clippingHistogram(_ buckets: [String: [Int]]) -> String {
         let securities = buckets.keys.sorted()
         let largest = max(1, buckets.values.flatMap { $0 }.max() ?? 1)
@@ -170,7 +181,7 @@ public enum HTMLReport {
             var row = [bound.label]
             for sec in securities {
                 let count = buckets[sec]?[i] ?? 0
-                row.append("\(count) <div class=\"bar\" style=\"display:inline-block;width:\(count * 300 / largest)px\"></div>")
+                row.append("\(count) <div class=\"bar\" style=\"display:inline-block;width:\(count * barWidth / largest)px\"></div>")
             }
             rows.append(row)
         }

@@ -5,19 +5,25 @@ import Foundation
 public struct ResultsWriter: Sendable {
     public let directory: String
 
-    /// Makes the run folder under `root`.
-    public init(root: String, scenario: String, startedAt: Date) throws {
+    /// Makes the run folder under `root`: `<scenario>-<UTC time>[-shard-I-of-N]`, with `-2`, `-3`… when
+    /// another run (another process writing to the same folder, as shards on a shared volume do) took
+    /// the name first. The folder is made with one `mkdir`, which fails if it exists, so two processes
+    /// never share one.
+    public init(root: String, scenario: String, startedAt: Date, shard: RunShard? = nil) throws {
         let formatter = DateFormatter()
         formatter.locale = Locale(identifier: "en_US_POSIX")
         formatter.timeZone = TimeZone(identifier: "UTC")
         formatter.dateFormat = "yyyyMMdd'T'HHmmss'Z'"
-        var dir = (root as NSString).appendingPathComponent("\(scenario)-\(formatter.string(from: startedAt))")
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let stem = (root as NSString).appendingPathComponent("\(scenario)-\(formatter.string(from: startedAt))"
+            + (shard.map { "-shard-\($0.index)-of-\($0.count)" } ?? ""))
+        var dir = stem
         var n = 2
-        while FileManager.default.fileExists(atPath: dir) {
-            dir = (root as NSString).appendingPathComponent("\(scenario)-\(formatter.string(from: startedAt))-\(n)")
+        while mkdir(dir, 0o755) != 0 {
+            guard errno == EEXIST, n < 10_000 else { throw ResultsError.cannotWrite("cannot make \(dir): \(String(cString: strerror(errno)))") }
+            dir = "\(stem)-\(n)"
             n += 1
         }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         directory = dir
     }
 

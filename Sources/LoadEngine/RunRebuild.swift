@@ -21,11 +21,7 @@ public enum RunRebuild {
         do { record = try JSONDecoder().decode(RunRecord.self, from: recordData) } catch {
             throw Failure(description: "\(path(RunRecord.fileName)): not a run record: \(error)")
         }
-        guard let copy = record.scenarioCopy else {
-            throw Failure(description: "\(directory): the run's scenario had no file to copy, so its thresholds cannot be read")
-        }
-        let overrides = record.overrides.map { ScenarioOverride(path: $0.path, value: $0.value, flag: $0.flag) }
-        let scenario = try ScenarioLoader.load(path: path(copy), overrides: overrides)
+        let scenario = try record.loadScenario(directory: directory)
         guard let csv = try? String(contentsOfFile: path("calls.csv"), encoding: .utf8) else {
             throw Failure(description: "\(directory): no calls.csv")
         }

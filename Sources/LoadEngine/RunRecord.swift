@@ -8,6 +8,9 @@ public struct RunRecord: Codable, Sendable {
     public var scenario: String
     /// The scenario file's copy in the run folder; nil for a scenario with no file (built in code).
     public var scenarioCopy: String?
+    /// The scenario file the run was started with (absolute), where the copy's relative paths (`mock:`, a
+    /// callee CSV) are read from.
+    public var scenarioFile: String?
     /// The command line's overrides, as `PATH=VALUE`, with the flag that gave each.
     public var overrides: [Override]
     /// The command line's changes as the run printed them (`--rate 200/s`, `--set call.hold=5s`, `--target ...`).
@@ -26,7 +29,7 @@ public struct RunRecord: Codable, Sendable {
     }
 
     enum CodingKeys: String, CodingKey {
-        case scenario, scenarioCopy = "scenario_copy", overrides, commandLine = "command_line", startedAt = "started_at", target, transport
+        case scenario, scenarioCopy = "scenario_copy", scenarioFile = "scenario_file", overrides, commandLine = "command_line", startedAt = "started_at", target, transport
         case scheduledCalls = "scheduled_calls", embeddedMock = "embedded_mock", targets
     }
 
@@ -44,12 +47,27 @@ public struct RunRecord: Codable, Sendable {
         }
         let record = RunRecord(
             scenario: scenario.name, scenarioCopy: copy,
+            scenarioFile: copy == nil ? nil : URL(fileURLWithPath: scenario.file).standardizedFileURL.path,
             overrides: scenario.overrides.map { Override(path: $0.path, value: $0.value, flag: $0.flag) }, commandLine: commandLine,
             startedAt: ISO8601DateFormatter().string(from: startedAt), target: target, transport: transport.rawValue,
             scheduledCalls: scheduledCalls, embeddedMock: embeddedMock, targets: targets)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writer.write(fileName, encoder.encode(record) + Data("\n".utf8))
+    }
+
+    /// The run's scenario, read from its copy in `directory` as if it were the original file (so its
+    /// relative paths resolve where the run found them), with the command line's changes.
+    func loadScenario(directory: String) throws -> Scenario {
+        guard let copy = scenarioCopy else {
+            throw RunRebuild.Failure(description: "\(directory): the run's scenario had no file to copy, so its thresholds cannot be read")
+        }
+        let copyPath = (directory as NSString).appendingPathComponent(copy)
+        guard let text = try? String(contentsOfFile: copyPath, encoding: .utf8) else {
+            throw RunRebuild.Failure(description: "\(copyPath): cannot read the scenario's copy")
+        }
+        let overrides = self.overrides.map { ScenarioOverride(path: $0.path, value: $0.value, flag: $0.flag) }
+        return try ScenarioLoader.load(text: text, file: scenarioFile ?? copyPath, overrides: overrides)
     }
 
     /// The facts of the recorded run for a summary rebuilt after its process died: interrupted, ended at

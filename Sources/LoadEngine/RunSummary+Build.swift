@@ -26,6 +26,11 @@ struct RunFacts {
     var overrides: [String] = []
     /// The BIC targets in failover order.
     var targets: [String] = []
+    /// CPU cores the run had (summed over the machines of a merged run).
+    var cores = System.coreCount
+    /// This process's share of the schedule's calls (1 without `--shard`), and its shard.
+    var scheduleShare = 1.0
+    var shard: RunShard?
 }
 
 extension RunSummary {
@@ -34,7 +39,7 @@ extension RunSummary {
     /// responses, or every call as expected; every callee expectation; every threshold).
     static func build(scenario: Scenario, statistics: ShardStatistics, facts: RunFacts) -> RunSummary {
         let elapsed = max(facts.endedAt.timeIntervalSince(facts.startedAt), 0.001)
-        let targetRate: Double
+        var targetRate: Double
         switch scenario.arrivals {
         case .constant(let rate), .poisson(let rate): targetRate = rate
         case .burst(let size, let every): targetRate = every > 0 ? Double(size) / every : Double(size)
@@ -44,6 +49,7 @@ extension RunSummary {
             targetRate = span > 0 ? Double(facts.scheduledCalls) / span : 0
         case .closed: targetRate = 0
         }
+        if case .ramp = scenario.arrivals {} else { targetRate *= facts.scheduleShare }
         let iso = ISO8601DateFormatter()
         var summary = RunSummary(
             scenario: scenario.name, startedAt: iso.string(from: facts.startedAt), endedAt: iso.string(from: facts.endedAt),
@@ -63,6 +69,7 @@ extension RunSummary {
             traces: .init(written: statistics.traces.count, notWritten: statistics.tracesNotWritten),
             passed: false)
         summary.calls.unexpected = statistics.unexpected
+        summary.shard = facts.shard?.description
         summary.calls.shed = statistics.shed
         summary.localHost = scenario.localHost
         summary.overrides = facts.overrides
@@ -93,8 +100,8 @@ extension RunSummary {
         if facts.transport == .tls, statistics.tlsHandshake.totalCount > 0 { summary.latencyMs.tlsHandshake = .init(statistics.tlsHandshake) }
         let lagP99 = RunSummary.Percentiles(statistics.loopLag).p99
         summary.generator.loopLagMsP99 = lagP99
-        let cpuShare = summary.generator.cpuSeconds / elapsed / Double(System.coreCount)
-        let reasons = saturationReasons(summary.generator, lagP99: lagP99, cpuShare: cpuShare, received: facts.messagesReceived,
+        let cpuShare = summary.generator.cpuSeconds / elapsed / Double(max(1, facts.cores))
+        let reasons = saturationReasons(summary.generator, lagP99: lagP99, cpuShare: cpuShare, cores: facts.cores, received: facts.messagesReceived,
                                         embeddedMock: facts.embeddedMock)
         if !reasons.isEmpty {
             summary.generator.saturated = true
@@ -138,7 +145,7 @@ extension RunSummary {
     /// which answers every INVITE at once (a challenge, or 100 Trying), calls shed at the in-flight cap mean
     /// the process fell behind even when no loop looked busy (a debug build on a slow machine showed
     /// 19,333 calls shed with loops busy in 5 % of ticks): that is wasim's limit, not a target's.
-    static func saturationReasons(_ g: RunSummary.Generator, lagP99: Double, cpuShare: Double, received: Int,
+    static func saturationReasons(_ g: RunSummary.Generator, lagP99: Double, cpuShare: Double, cores: Int, received: Int,
                                   embeddedMock: Bool) -> [String] {
         var reasons: [String] = []
         if g.shedOverload + g.shedLate > 0 {
@@ -148,7 +155,7 @@ extension RunSummary {
             reasons.append("\(g.shedInFlight) calls shed with \(g.inFlightCap) waiting for the embedded mock's first response")
         }
         if lagP99 > 50 { reasons.append(String(format: "event-loop lag p99 %.1f ms (> 50 ms)", lagP99)) }
-        if cpuShare > 0.9 { reasons.append(String(format: "CPU %.0f %% of %d cores (> 90 %%)", cpuShare * 100, System.coreCount)) }
+        if cpuShare > 0.9 { reasons.append(String(format: "CPU %.0f %% of %d cores (> 90 %%)", cpuShare * 100, cores)) }
         if g.loopBusyShare >= 0.25 {
             reasons.append(String(format: "an event loop was busy (≥ 90 %% CPU) in %.0f %% of its 100 ms ticks", g.loopBusyShare * 100))
         }

@@ -191,6 +191,10 @@ public struct RunSummary: Codable, Sendable {
     /// process died, so the generator's health (CPU, loop lag, retransmissions) and the calls in progress
     /// at the end are not in it.
     public var rebuiltFrom: String? = nil
+    /// This run's part of a run split over processes (`--shard I/N`), and for a merged run the shards'
+    /// folders it was merged from (`wasim merge`).
+    public var shard: String? = nil
+    public var mergedFrom: [String]? = nil
 
     /// Media measurements of the calls that used one security.
     public struct MediaBreakdown: Codable, Sendable {
@@ -203,7 +207,7 @@ public struct RunSummary: Codable, Sendable {
         case schemaVersion = "schema_version", scenario, startedAt = "started_at", endedAt = "ended_at", interrupted
         case target, transport, localHost = "local_host", targets, failovers, overrides, calls, responses, ends, latencyMs = "latency_ms", rate, concurrency, generator, traces, thresholds, passed
         case clippingMs = "clipping_ms", mediaBySecurity = "media_by_security", callDurationMs = "call_duration_ms"
-        case expectations, byDirection = "by_direction", rebuiltFrom = "rebuilt_from"
+        case expectations, byDirection = "by_direction", rebuiltFrom = "rebuilt_from", shard, mergedFrom = "merged_from"
     }
 
     /// One threshold's outcome: `{ "name", "expression", "value", "ok" }`.

@@ -179,7 +179,17 @@ public enum ScenarioLoader {
     /// Loads a scenario with command-line overrides applied to its document first (they are checked as
     /// the file is); an error about an overridden field says so.
     public static func load(path: String, overrides: [ScenarioOverride]) throws -> Scenario {
-        let document = try ScenarioOverride.apply(overrides, to: YAMLValue.document(path: path))
+        try load(document: YAMLValue.document(path: path), overrides: overrides)
+    }
+
+    /// Loads a scenario from its text as if it were the file `file` (its relative paths, such as `mock:` and
+    /// a callee CSV, are read from that file's folder), with command-line overrides.
+    public static func load(text: String, file: String, overrides: [ScenarioOverride]) throws -> Scenario {
+        try load(document: YAMLValue.document(text, file: file), overrides: overrides)
+    }
+
+    static func load(document: YAMLValue, overrides: [ScenarioOverride]) throws -> Scenario {
+        let document = try ScenarioOverride.apply(overrides, to: document)
         do {
             var scenario = try parse(document)
             scenario.overrides = overrides

@@ -30,6 +30,10 @@ public struct RunOptions: Sendable {
     /// SIP timers of the generator's transactions (T1, T2, T4); tests shorten them so that Timer B and F
     /// fire in seconds.
     public var timers: SIPTimers = .rfc3261
+    /// Where the runs' measurements are read from while they go (`--metrics`); nil: nobody reads them.
+    public var metrics: LiveRunStatistics?
+    /// This process's part of a run split over several (`--shard I/N`); nil: the whole run.
+    public var shard: RunShard?
 
     public init(target: SIPURI? = nil, resultsRoot: String = "Results", certsDirectory: String = "Certs",
                 control: RunControl = RunControl(), progress: (@Sendable (String) -> Void)? = nil)
@@ -145,6 +149,7 @@ public struct ScenarioRunner {
             return result
         } catch {
             options.control.shards.withLockedValue { $0.removeAll() }
+            options.metrics?.abandon()
             await mock?.stop()
             try? await group.shutdownGracefully()
             throw error
@@ -156,7 +161,7 @@ public struct ScenarioRunner {
         let cpuStart = ProcessCPU.seconds()
         let password = try resolvePassword()
         // The run's folder exists from the start: calls.csv and the mock's ledger are written as calls end.
-        let writer = try ResultsWriter(root: options.resultsRoot, scenario: scenario.name, startedAt: startedAt)
+        let writer = try ResultsWriter(root: options.resultsRoot, scenario: scenario.name, startedAt: startedAt, shard: options.shard)
         let prepared = try await prepareTarget(group: group, password: password, mockOut: &mockOut)
         let ledgerPath = mockOut == nil ? nil : (writer.directory as NSString).appendingPathComponent("mock-ledger.jsonl")
         if let mock = mockOut, let ledgerPath { try await mock.writeLedger(to: ledgerPath) }
@@ -181,7 +186,19 @@ public struct ScenarioRunner {
 
         // One shard per event loop, but never more shards than calls may be up at once.
         let schedule = ArrivalSchedule(scenario.arrivals, totalCalls: scenario.totalCalls, duration: scenario.duration, seed: scenario.seed)
-        let loops = Array(stack.eventLoops.prefix(max(1, min(scenario.maxConcurrent, schedule.count))))
+        if let shard = options.shard, shard.count > scenario.callees.count {
+            throw ScenarioError(file: scenario.file, path: "callees",
+                                message: "--shard \(shard): each shard calls its own callees, and the list has \(scenario.callees.count); split it in at most \(scenario.callees.count) shards")
+        }
+        let numbering = CallNumbering(shard: options.shard, callees: scenario.callees.count, total: schedule.count)
+        let scheduled = numbering.count
+        // A process shard keeps its share of the caps on calls up and in flight.
+        var scenario = scenario
+        if let shard = options.shard {
+            scenario.maxConcurrent = max(1, scenario.maxConcurrent / shard.count + (shard.index < scenario.maxConcurrent % shard.count ? 1 : 0))
+            scenario.maxInFlight = max(1, scenario.maxInFlight / shard.count + (shard.index < scenario.maxInFlight % shard.count ? 1 : 0))
+        }
+        let loops = Array(stack.eventLoops.prefix(max(1, min(scenario.maxConcurrent, scheduled))))
         var futures: [EventLoopFuture<ShardStatistics>] = []
         // Every loop's endpoint gets its handler before any call starts: a shard (with wasim's business UAS
         // for UIC), or the UAS alone on a loop without a shard, since Meta's connections may land on any loop.
@@ -204,7 +221,7 @@ public struct ScenarioRunner {
             let plan = CallShard.Plan(shardIndex: i, shardCount: loops.count, scenario: scenario, traceMode: options.traceMode,
                                       traceLimit: max(1, options.traceLimit / loops.count), password: password,
                                       destination: i < prepared.destinationByLoop.count ? prepared.destinationByLoop[i] : destination, targetDomain: scenario.serverName, runStart: .now(), mock: uicMock, dtlsContext: businessDTLS,
-                                      schedule: schedule, callsCSV: callsCSV, alternates: prepared.alternates)
+                                      schedule: schedule, numbering: numbering, callsCSV: callsCSV, alternates: prepared.alternates)
             let made = try await loop.submit {
                 let endpoint = bound.value
                 let promise = loop.makePromise(of: ShardStatistics.self)
@@ -224,16 +241,20 @@ public struct ScenarioRunner {
             shard.eventLoop.execute { shard.value.start(runStart: runStart) }
             options.control.register(shard)
         }
+        options.metrics?.begin(shards: shards, stack: stack, mock: mockOut)
         let targets = ([prepared.destination] + prepared.alternates).map(\.description)
-        try RunRecord.write(scenario, startedAt: startedAt, target: targetDescription, transport: transport, scheduledCalls: schedule.count,
+        try RunRecord.write(scenario, startedAt: startedAt, target: targetDescription, transport: transport, scheduledCalls: scheduled,
                             embeddedMock: mockOut != nil, commandLine: commandLine, targets: targets, to: writer)
-        let progressTask = startProgress(shards: shardsBox, total: schedule.count)
-        let seriesTask = Self.streamTimeSeries(shards: shards, writer: writer)
+        let progressTask = startProgress(shards: shardsBox, total: scheduled)
+        let seriesTask = Self.streamTimeSeries(shards: shards, writer: writer, runStart: runStart)
         var statistics = ShardStatistics()
         for future in futures { statistics.merge(try await future.get()) }
         progressTask?.cancel()
         seriesTask.cancel()
-        _ = await seriesTask.value
+        // The seconds taken while the run went, and those the shards still held when they finished.
+        var series = await seriesTask.value
+        series.merge(statistics.timeSeries)
+        statistics.timeSeries = series
         withExtendedLifetime(standaloneServers) {}
         let endedAt = Date()
         var transportStats = try await stack.statistics()
@@ -243,19 +264,22 @@ public struct ScenarioRunner {
         for durations in try await stack.onEveryEndpoint({ $0.connectDurationsMicros }) {
             for d in durations { _ = statistics.tlsHandshake.record(max(1, d)) }
         }
+        if let metrics = options.metrics { metrics.end(statistics, transport: transportStats, mock: await mockOut?.metricsSnapshot()) }
         await stack.shutdown()
 
         let facts = RunFacts(startedAt: startedAt, endedAt: endedAt, interrupted: options.control.isInterrupted, target: targetDescription,
-                             transport: transport, scheduledCalls: schedule.count, cpuSeconds: ProcessCPU.seconds() - cpuStart,
+                             transport: transport, scheduledCalls: scheduled, cpuSeconds: ProcessCPU.seconds() - cpuStart,
                              retransmissions: transportStats.retransmissionsSent, transportErrors: transportStats.transportErrors,
                              lastTransportError: lastError, messagesSent: transportStats.messagesSent, messagesReceived: transportStats.messagesReceived,
                              udpReceiveDrops: max(0, dropsAfter - dropsBefore), embeddedMock: mockOut != nil,
-                             overrides: commandLine, targets: targets)
+                             overrides: commandLine, targets: targets,
+                             scheduleShare: schedule.count > 0 ? Double(scheduled) / Double(schedule.count) : 1, shard: options.shard)
         let summary = RunSummary.build(scenario: scenario, statistics: statistics, facts: facts)
 
         callsCSV.close()
         if let error = callsCSV.error { throw ResultsError.cannotWrite(error) }
         try writer.writeSummary(summary)
+        try RunArchive(statistics: statistics, facts: facts).write(to: writer)
         try writer.write("timeseries.csv", text: statistics.timeSeries.csv)
         try writer.write("report.html", text: HTMLReport.render(summary: summary, timeSeries: statistics.timeSeries, clipping: statistics.clippingBuckets))
         for trace in statistics.traces { try writer.write("traces/call-\(trace.name).txt", text: trace.text) }
@@ -291,20 +315,42 @@ public struct ScenarioRunner {
         }
     }
 
-    /// Every second, the seconds so far of every shard, merged and written to timeseries.csv (atomically:
-    /// a killed run leaves the last whole file). The run's end writes the final one.
-    private static func streamTimeSeries(shards: [NIOLoopBound<CallShard>], writer: ResultsWriter) -> Task<Void, Never> {
+    /// Every second, the seconds that are over (before the last two) are taken from every shard and kept
+    /// here merged, their lines computed once; timeseries.csv is written with them and the shards' seconds
+    /// in progress (atomically: a killed run leaves the last whole file). A shard that has finished keeps
+    /// its seconds (they went with its statistics). The task's value is the seconds it took.
+    private static func streamTimeSeries(shards: [NIOLoopBound<CallShard>], writer: ResultsWriter, runStart: NIODeadline) -> Task<TimeSeries, Never> {
         Task {
+            var taken = TimeSeries()
+            var takenRows: [String] = []
             while !Task.isCancelled {
                 try? await Task.sleep(nanoseconds: 1_000_000_000)
                 if Task.isCancelled { break }
-                var merged = TimeSeries()
+                let over = Int((NIODeadline.now() - runStart).nanoseconds / 1_000_000_000) - 2
+                var current = TimeSeries()
                 for shard in shards {
-                    if let series = try? await shard.eventLoop.submit({ shard.value.statistics.timeSeries }).get() { merged.merge(series) }
+                    guard let (old, rest) = try? await shard.eventLoop.submit({ () -> (TimeSeries, TimeSeries) in
+                        let s = shard.value
+                        guard !s.finished else { return (TimeSeries(), TimeSeries()) }
+                        return (s.statistics.timeSeries.takeSeconds(before: over), s.statistics.timeSeries)
+                    }).get() else { continue }
+                    taken.merge(old)
+                    current.merge(rest)
+                    // Setups of calls answered in seconds whose lines were written: those lines again.
+                    for second in old.lateSeconds where second < takenRows.count {
+                        takenRows[second] = TimeSeries.row(second, taken.seconds[second])
+                    }
                 }
+                while takenRows.count < taken.seconds.count {
+                    takenRows.append(TimeSeries.row(takenRows.count, taken.seconds[takenRows.count]))
+                }
+                let open = current
                 if Task.isCancelled { break }
-                try? writer.write("timeseries.csv", text: merged.csv)
+                let tail = open.seconds.enumerated().filter { open.firstSecond + $0.offset >= taken.count }
+                    .map { TimeSeries.row(open.firstSecond + $0.offset, $0.element) }.joined()
+                try? writer.write("timeseries.csv", text: TimeSeries.csvHeader + "\n" + takenRows.joined() + tail)
             }
+            return taken
         }
     }
 
@@ -342,8 +388,8 @@ public struct ScenarioRunner {
 }
 
 /// CPU time of this process (user + system).
-enum ProcessCPU {
-    static func seconds() -> Double {
+public enum ProcessCPU {
+    public static func seconds() -> Double {
         var usage = rusage()
         getrusage(RUSAGE_SELF.rawValue, &usage)
         return Double(usage.ru_utime.tv_sec) + Double(usage.ru_utime.tv_usec) / 1e6

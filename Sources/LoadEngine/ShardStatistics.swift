@@ -235,7 +235,7 @@ public struct ShardStatistics: Sendable {
 }
 
 /// The first and last intended and actual starts of a run's calls, in ms from the run start.
-public struct StartSpan: Sendable, Hashable {
+public struct StartSpan: Sendable, Hashable, Codable {
     public var count = 0
     public var intendedFirst = Double.infinity
     public var intendedLast = -Double.infinity

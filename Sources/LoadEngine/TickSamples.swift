@@ -2,7 +2,7 @@
 /// since the run start). Merged across shards by adding tick by tick, so the peak of the merged series is
 /// a peak the run really had at one moment; adding each shard's own peak would overstate it whenever the
 /// shards peak at different times.
-public struct TickSamples: Sendable {
+public struct TickSamples: Sendable, Codable {
     public private(set) var active: [Int32] = []
     public private(set) var backlog: [Int32] = []
 

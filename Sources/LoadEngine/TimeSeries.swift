@@ -1,9 +1,11 @@
-/// Per-second counts of a run, per shard, merged at the end into `timeseries.csv` and the report: calls
-/// started, answered, ended well or badly, the most calls up at once, setup latency percentiles (from
-/// compact log buckets: each bound 25 % above the last, so a percentile is within 25 %), and the worst
-/// event-loop lag of the second.
-public struct TimeSeries: Sendable {
-    public struct Second: Sendable {
+/// Per-second counts of a run, per shard, merged into `timeSeries.csv` and the report: calls started,
+/// answered, ended well or badly, the most calls up at once, setup latency percentiles (from each second's
+/// HDR histogram), and the worst event-loop lag of the second. While a run goes, the seconds that are over
+/// are taken from the shards every second (`takeSeconds(before:)`), so a shard holds only the last few. A
+/// call's setup is counted when the call ends, in the second it was answered: when that second was taken
+/// already, it waits in `late` for the next take.
+public struct TimeSeries: Sendable, Codable {
+    public struct Second: Sendable, Codable {
         public var started = 0
         public var answered = 0
         public var succeeded = 0
@@ -14,22 +16,18 @@ public struct TimeSeries: Sendable {
         public var loopBusyMax = 0.0
         /// Due calls not started (shed) this second.
         public var shed = 0
-        var setupBuckets = [UInt32](repeating: 0, count: LatencyBuckets.count)
+        /// Setup latencies of the calls answered this second.
+        public var setup = SecondLatencyHistogram()
 
-        public var setupCount: Int { setupBuckets.reduce(0) { $0 + Int($1) } }
+        enum CodingKeys: String, CodingKey {
+            case started, answered, succeeded, failed, activeMax = "active_max", loopLagMaxMs = "loop_lag_max_ms"
+            case loopBusyMax = "loop_busy_max", shed, setup
+        }
+
+        public var setupCount: Int { setup.totalCount }
 
         /// The setup latency (ms) below which `percent` % of the second's answered calls fall.
-        public func setupPercentile(_ percent: Double) -> Double? {
-            let total = setupCount
-            guard total > 0 else { return nil }
-            let rank = Int((Double(total) * percent / 100).rounded(.up))
-            var seen = 0
-            for (i, n) in setupBuckets.enumerated() {
-                seen += Int(n)
-                if seen >= rank { return LatencyBuckets.upperBound(i) }
-            }
-            return LatencyBuckets.upperBound(LatencyBuckets.count - 1)
-        }
+        public func setupPercentile(_ percent: Double) -> Double? { setup.percentilesMs([percent])[0] }
 
         mutating func add(_ o: Second) {
             started += o.started
@@ -40,28 +38,61 @@ public struct TimeSeries: Sendable {
             loopLagMaxMs = max(loopLagMaxMs, o.loopLagMaxMs)
             loopBusyMax = max(loopBusyMax, o.loopBusyMax)
             shed += o.shed
-            for i in setupBuckets.indices { setupBuckets[i] += o.setupBuckets[i] }
+            setup.add(o.setup)
         }
     }
 
+    /// The seconds from `firstSecond` on (those before were taken).
     public private(set) var seconds: [Second] = []
+    public private(set) var firstSecond = 0
+    /// Counts for seconds before `firstSecond` (taken already), until the next take.
+    private(set) var late: [Int: Second] = [:]
+
+    enum CodingKeys: String, CodingKey { case seconds, firstSecond = "first_second", late }
 
     public init() {}
 
+    /// Seconds of the run covered (taken ones included).
+    public var count: Int { firstSecond + seconds.count }
+
     mutating func at(_ second: Int, _ body: (inout Second) -> Void) {
         guard second >= 0, second < 86_400 else { return }
-        while seconds.count <= second { seconds.append(Second()) }
-        body(&seconds[second])
+        guard second >= firstSecond else { body(&late[second, default: Second()]); return }
+        while seconds.count <= second - firstSecond { seconds.append(Second()) }
+        body(&seconds[second - firstSecond])
     }
 
     mutating func setup(_ second: Int, ms: Double) {
-        at(second) { $0.answered += 1; $0.setupBuckets[LatencyBuckets.index(ms)] += 1 }
+        at(second) { $0.answered += 1; $0.setup.record(micros: UInt64(max(1, (ms * 1000).rounded()))) }
+    }
+
+    /// Removes and returns the seconds before `second` (those that are over).
+    mutating func takeSeconds(before second: Int) -> TimeSeries {
+        var taken = TimeSeries()
+        taken.firstSecond = firstSecond
+        taken.late = late
+        late = [:]
+        let n = min(max(0, second - firstSecond), seconds.count)
+        guard n > 0 else { return taken }
+        taken.seconds = Array(seconds[..<n])
+        seconds.removeFirst(n)
+        firstSecond += n
+        return taken
     }
 
     /// Adds another shard's seconds (counts add up; active calls add up as the shards' calls are disjoint).
     public mutating func merge(_ other: TimeSeries) {
-        for (i, s) in other.seconds.enumerated() { at(i) { $0.add(s) } }
+        if other.firstSecond < firstSecond, !other.seconds.isEmpty {
+            // Reopen the earlier seconds (merging the pieces of one run's series).
+            seconds = [Second](repeating: Second(), count: firstSecond - other.firstSecond) + seconds
+            firstSecond = other.firstSecond
+        }
+        for (i, s) in other.seconds.enumerated() { at(other.firstSecond + i) { $0.add(s) } }
+        for (second, s) in other.late { at(second) { $0.add(s) } }
     }
+
+    /// The seconds before `firstSecond` this series has counts for (to know which written lines changed).
+    var lateSeconds: [Int] { late.keys.sorted() }
 
     /// The first line of `timeseries.csv`.
     static let csvHeader = "second,started,answered,succeeded,failed,active_max,setup_p50_ms,setup_p99_ms,loop_lag_max_ms,loop_busy_max,shed"
@@ -85,36 +116,20 @@ public struct TimeSeries: Sendable {
         }
     }
 
-    /// `timeseries.csv`.
-    public var csv: String {
-        var out = Self.csvHeader + "\n"
+    /// One line of `timeseries.csv`.
+    static func row(_ index: Int, _ s: Second) -> String {
         func f(_ v: Double?) -> String { v.map { String(format: "%.1f", $0) } ?? "" }
-        for (i, s) in seconds.enumerated() {
-            out += "\(i),\(s.started),\(s.answered),\(s.succeeded),\(s.failed),\(s.activeMax),\(f(s.setupPercentile(50))),\(f(s.setupPercentile(99))),\(String(format: "%.2f", s.loopLagMaxMs)),\(String(format: "%.2f", s.loopBusyMax)),\(s.shed)\n"
-        }
+        let p = s.setup.percentilesMs([50, 99])
+        return "\(index),\(s.started),\(s.answered),\(s.succeeded),\(s.failed),\(s.activeMax),\(f(p[0])),\(f(p[1])),\(String(format: "%.2f", s.loopLagMaxMs)),\(String(format: "%.2f", s.loopBusyMax)),\(s.shed)\n"
+    }
+
+    /// The lines of the seconds held (without the header).
+    var rows: String {
+        var out = ""
+        for (i, s) in seconds.enumerated() { out += Self.row(firstSecond + i, s) }
         return out
     }
-}
 
-/// Log-spaced latency buckets from 1 ms, each upper bound 1.25× the previous (about 60 s at the last).
-enum LatencyBuckets {
-    static let count = 50
-
-    static func upperBound(_ i: Int) -> Double { pow125(i) }
-
-    static func index(_ ms: Double) -> Int {
-        var i = 0
-        var bound = 1.0
-        while ms > bound && i < count - 1 {
-            bound *= 1.25
-            i += 1
-        }
-        return i
-    }
-
-    static func pow125(_ i: Int) -> Double {
-        var v = 1.0
-        for _ in 0..<i { v *= 1.25 }
-        return v
-    }
+    /// `timeseries.csv`.
+    public var csv: String { Self.csvHeader + "\n" + rows }
 }

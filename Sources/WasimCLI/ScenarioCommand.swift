@@ -3,6 +3,7 @@ import Foundation
 import LoadEngine
 import NIOCore
 import SIPCore
+import WasimMetrics
 
 /// `wasim scenario FILE.yaml`: run a scenario and write Results/.
 struct ScenarioCommand: AsyncParsableCommand {
@@ -31,9 +32,19 @@ struct ScenarioCommand: AsyncParsableCommand {
     @Option(help: "Stop starting calls after this long (e.g. 60s, 5m), over load.duration.")
     var duration: String?
 
+    @Option(help: "Run only shard I of N (I from 0, as Kubernetes' JOB_COMPLETION_INDEX): the calls to every Nth callee, each at its time in the whole run; merge the N results with 'wasim merge'.")
+    var shard: String?
+
+    @OptionGroup var metrics: MetricsFlags
+
+    @OptionGroup var logging: LoggingOptions
+
 
     func validate() throws {
         guard TraceMode(rawValue: trace) != nil else { throw ValidationError("'--trace' is failed, all or none") }
+        if let shard, RunShard(parsing: shard) == nil {
+            throw ValidationError("'--shard' is I/N with 0 ≤ I < N, e.g. 0/3 (got '\(shard)')")
+        }
     }
 
     /// The SIPp-style flags and every `--set`, as overrides of the file's fields (flags first, then the
@@ -48,10 +59,15 @@ struct ScenarioCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        logging.bootstrap()
         let scenario = try where_.load(file, overrides: try overrides())
         let control = RunControl()
         var options = try where_.options(control: control)
         options.traceMode = TraceMode(rawValue: trace) ?? .failed
+        options.shard = shard.flatMap(RunShard.init(parsing:))
+        let live = LiveRunStatistics()
+        if metrics.address != nil { options.metrics = live }
+        let endpoint = try await metrics.start(RunMetricsPublisher(live: live))
         // Ctrl-C (or SIGTERM): stop arrivals, end calls in flight, still write every result file.
         let signals = onTerminationSignals {
             FileHandle.standardError.write(Data("interrupted: ending calls in flight (5 s grace), then writing results\n".utf8))
@@ -61,14 +77,16 @@ struct ScenarioCommand: AsyncParsableCommand {
         let result: RunResult
         do {
             let runner = ScenarioRunner(scenario: scenario, options: options)
-            print("wasim scenario \(scenario.name) (\(file))" + (runner.commandLine.isEmpty ? "" : "; command line: " + runner.commandLine.joined(separator: " "))
+            print("wasim scenario \(scenario.name) (\(file))" + (options.shard.map { " shard \($0)" } ?? "") + (runner.commandLine.isEmpty ? "" : "; command line: " + runner.commandLine.joined(separator: " "))
                   + "; sending from \(runner.scenario.localHost)")
             result = try await runner.run()
             if isatty(STDOUT_FILENO) == 1 { print("") }
         } catch let error as ScenarioError {
             FileHandle.standardError.write(Data("error: \(error)\n".utf8))
+            await endpoint?.stop()
             throw ExitCode(2)
         }
+        await metrics.finish(endpoint)
         let s = result.summary
         if s.interrupted { print("run interrupted: \(s.calls.dropped) calls not started") }
         if s.calls.drained > 0 { print("drain deadline (load.drain) reached: \(s.calls.drained) calls still up were ended") }
@@ -99,6 +117,12 @@ struct ScenarioCommand: AsyncParsableCommand {
             print("SATURATED: wasim itself was the bottleneck (\(g.saturationReason ?? "")): these latencies and failures measure wasim, not the target; exit status 3")
         }
         print("results: \(result.directory)")
+        if let shard = options.shard {
+            // A shard's own verdict is not the run's: thresholds and expectations are judged on the merged
+            // result (wasim merge), so a shard that ran through exits 0 and its pod is not retried.
+            print("shard \(shard): the verdict is the merged run's (wasim merge of all \(shard.count) shards)")
+            return
+        }
         // 0 passed; 1 failed (an expectation or threshold not met); 2 bad input; 3 the generator saturated,
         // so the run is no verdict on the target, whether or not it passed.
         if g.saturated { throw ExitCode(3) }
