@@ -137,7 +137,10 @@ let package = Package(
         ]),
         .testTarget(name: "MetaMockTests", dependencies: ["MetaMock", "SIPAuth", "SIPCore", "SIPTransport", "WasimYAML"]),
         .testTarget(name: "IntegrationTests", dependencies: [
-            "SIPTransport", "MetaMock", "MetaGraphAPI", "WasimMetrics", "LoadEngine", "WasimCerts", "SIPAuth", "WasimYAML",
+            "SIPTransport", "MetaMock", "MetaGraphAPI", "WasimMetrics", "LoadEngine", "WasimCerts", "SIPAuth", "WasimYAML", "WasimCLI",
+            .product(name: "Yams", package: "Yams"),
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "Histogram", package: "hdrhistogram-swift"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "NIOEmbedded", package: "swift-nio"),
         ], resources: [.copy("SIPp")]),
