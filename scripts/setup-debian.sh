@@ -3,7 +3,8 @@
 # Swift itself (6.x) is not a Debian package: it must already be on PATH.
 set -euo pipefail
 
-packages=(pkg-config libssl-dev libsrtp2-dev sip-tester baresip sipsak sipvicious tshark kamailio kamailio-tls-modules openssl iproute2 dnsmasq-base curl ca-certificates)
+# chromium (with a real font, DejaVu): headless, to measure report.html's layout in a 1280 px window (ReportLayoutTests).
+packages=(pkg-config libssl-dev libsrtp2-dev sip-tester baresip sipsak sipvicious tshark kamailio kamailio-tls-modules openssl iproute2 dnsmasq-base curl ca-certificates chromium fonts-dejavu-core)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -83,6 +83,23 @@ struct MetricsTests {
         for record in ruled.prefix(3) {
             #expect(m.value("wasim_mock_rule_total", ["rule": record.rule!]) != nil, "rule \(record.rule!) is a label")
         }
+
+        // deploy/grafana/wasim.json asks only for metrics that exist: those of this run, its embedded mock,
+        // and a standalone mock's.
+        let mock = try await MockHarness.start()
+        let mockEndpoint = try await MetricsEndpoint.start(host: "127.0.0.1", port: 0, publisher: MockMetricsPublisher(server: mock.server))
+        let standalone = try await PrometheusText.scrape(mockEndpoint.url)
+        await mockEndpoint.stop()
+        await mock.stop()
+        let families = Set(m.types.keys).union(standalone.types.keys)
+        let dashboard = try String(contentsOf: CLITests.root.appendingPathComponent("deploy/grafana/wasim.json"), encoding: .utf8)
+        #expect((try? JSONSerialization.jsonObject(with: Data(dashboard.utf8))) != nil, "the dashboard is JSON")
+        let names = Set(dashboard.matches(of: #/wasim_[a-z_]+/#).map { String($0.output) })
+        #expect(names.count >= 20, "\(names)")
+        for name in names.sorted() {
+            let family = ["_bucket", "_sum", "_count"].reduce(name) { $0.hasSuffix($1) ? String($0.dropLast($1.count)) : $0 }
+            #expect(families.contains(family), "the dashboard asks for \(name), which nothing exports")
+        }
     }
 
     /// `wasim mock --metrics`: rejections by rule (the log's names), calls in progress per business, the
