@@ -69,9 +69,18 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Crypto", package: "swift-crypto"),
         ]),
+        /// Starting a Hummingbird server and waiting until it listens (the Graph API mock, the metrics endpoint).
+        .target(name: "WasimHTTP", dependencies: [
+            "MetaMock",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdCore", package: "hummingbird"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+        ]),
         /// Meta's Graph API for calling settings and call permissions, on the mock's state (Hummingbird).
         .target(name: "MetaGraphAPI", dependencies: [
-            "MetaMock", "WasimCerts",
+            "MetaMock", "WasimCerts", "WasimHTTP",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdCore", package: "hummingbird"),
             .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -91,7 +100,7 @@ let package = Package(
         ]),
         /// Prometheus metrics of runs and of the mock (swift-metrics, swift-prometheus), served over HTTP (Hummingbird).
         .target(name: "WasimMetrics", dependencies: [
-            "LoadEngine", "MetaMock",
+            "LoadEngine", "MetaMock", "WasimHTTP",
             .product(name: "CoreMetrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "Histogram", package: "hdrhistogram-swift"),

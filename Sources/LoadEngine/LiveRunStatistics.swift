@@ -52,7 +52,7 @@ public final class LiveRunStatistics: Sendable {
                 $0.endedMock = ended
             }
             $0.ended.add(statistics, active: 0)
-            $0.ended.add(transport: (transport.retransmissionsSent, transport.messagesSent, transport.messagesReceived, transport.transportErrors))
+            $0.ended.add(transport: transport)
             $0.ended.runsEnded += 1
             $0.shards = []
             $0.stack = nil
@@ -76,22 +76,15 @@ public final class LiveRunStatistics: Sendable {
         guard !shards.isEmpty else { return total }
         total.running = true
         for shard in shards {
-            guard let part = try? await shard.eventLoop.submit({ () -> (ShardStatistics, Int) in
-                var s = shard.value.statistics
-                // What the snapshot does not read is left out of the copy (traces, time series).
-                s.traces = []
-                s.timeSeries = TimeSeries()
-                s.samples = TickSamples()
-                return (s, shard.value.active)
-            }).get() else { continue }
+            guard let part = try? await shard.eventLoop.submit({ (shard.value.statistics, shard.value.active) }).get() else { continue }
             total.add(part.0, active: part.1)
         }
         if let stack {
             var transport = (try? await stack.statistics()) ?? SIPEndpointStatistics()
             if let mock, let m = try? await mock.stack.statistics() { transport.add(m) }
-            total.add(transport: (transport.retransmissionsSent, transport.messagesSent, transport.messagesReceived, transport.transportErrors))
+            total.add(transport: transport)
             for durations in (try? await stack.onEveryEndpoint({ $0.connectDurationsMicros })) ?? [] {
-                for d in durations { _ = total.tlsHandshake.record(max(1, d)) }
+                for d in durations { _ = total.statistics.tlsHandshake.record(max(1, d)) }
             }
         }
         return total

@@ -4,10 +4,10 @@ import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import MetaMock
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOSSL
 import WasimCerts
+import WasimHTTP
 
 /// Meta's Graph API for calling settings and permissions, served by `wasim mock --graph-api` (Hummingbird,
 /// HTTPS with a certificate from the mock's CA, or plain HTTP) on the running mock's state.
@@ -50,40 +50,8 @@ public final class GraphAPIServer: Sendable {
             server = try .tls(.http1(), tlsConfiguration: configuration)
             caFile = authority.caFile
         }
-        // Hummingbird's own log (every request) stays quiet; the API's lines go to `logger`.
-        var serverLogger = Logger(label: "wasim.graph-api.http")
-        serverLogger.logLevel = .critical
-        let bound = NIOLockedValueBox<CheckedContinuation<SocketAddress, any Error>?>(nil)
-        let app = Application(
-            router: router, server: server,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "wasim-graph-api"),
-            onServerRunning: { channel in
-                let continuation = bound.withLockedValue { c in defer { c = nil }; return c }
-                if let address = channel.localAddress {
-                    continuation?.resume(returning: address)
-                } else {
-                    continuation?.resume(throwing: MockListenError(transport: "the Graph API (HTTP)", host: host, port: port, reason: "the listener has no local address"))
-                }
-            },
-            eventLoopGroupProvider: .shared(mock.stack.group), logger: serverLogger)
-        let address: SocketAddress
-        var task: Task<Void, any Error>!
-        do {
-            address = try await withCheckedThrowingContinuation { continuation in
-                bound.withLockedValue { $0 = continuation }
-                task = Task {
-                    do {
-                        try await app.run()
-                    } catch {
-                        // A bind failure ends `run` before the server runs: hand the error to the waiter.
-                        if let c = bound.withLockedValue({ c in defer { c = nil }; return c }) {
-                            c.resume(throwing: MockListenError(transport: "the Graph API (HTTP)", host: host, port: port, reason: MockListenError.reason(of: error)))
-                        }
-                        throw error
-                    }
-                }
-            }
-        }
+        let (address, task) = try await HTTPListener.start(router: router, server: server, host: host, port: port, serverName: "wasim-graph-api",
+                                                            transport: "the Graph API (HTTP)", group: mock.stack.group)
         return GraphAPIServer(address: address, caFile: caFile, task: task)
     }
 

@@ -24,13 +24,11 @@ struct MergeCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         print("merged \(directories.count) shards of \(s.scenario)")
-        for t in s.thresholds {
-            print("threshold \(t.ok ? "ok  " : "FAIL") \(t.expression)   measured \(t.value.map { String(format: "%.3f", $0) } ?? "nothing")")
-        }
+        for line in SummaryLines.thresholds(s) { print(line) }
         print("""
             \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed (\(s.calls.unexpected) unexpected), \(s.calls.dropped) not started
-            setup latency ms: p50 \(s.latencyMs.setup.p50)  p90 \(s.latencyMs.setup.p90)  p99 \(s.latencyMs.setup.p99)  max \(s.latencyMs.setup.max)
-            responses: \(s.responses.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+            \(SummaryLines.setupLatency(s))
+            \(SummaryLines.responses(s))
             """)
         if s.generator.saturated {
             print("SATURATED: a generator was the bottleneck (\(s.generator.saturationReason ?? "")): exit status 3")

@@ -21,13 +21,11 @@ struct ReportCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         print("rebuilt from calls.csv (the process's CPU, loop lag and retransmissions, and the calls still in progress when it ended, are not known)")
-        for t in s.thresholds {
-            print("threshold \(t.ok ? "ok  " : "FAIL") \(t.expression)   measured \(t.value.map { String(format: "%.3f", $0) } ?? "nothing")")
-        }
+        for line in SummaryLines.thresholds(s) { print(line) }
         print("""
             \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed (\(s.calls.unexpected) unexpected), \(s.calls.dropped) not finished or not started
-            setup latency ms: p50 \(s.latencyMs.setup.p50)  p90 \(s.latencyMs.setup.p90)  p99 \(s.latencyMs.setup.p99)  max \(s.latencyMs.setup.max)
-            responses: \(s.responses.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+            \(SummaryLines.setupLatency(s))
+            \(SummaryLines.responses(s))
             wrote \(directory)/summary.json and report.html
             """)
         if !s.passed { throw ExitCode(1) }

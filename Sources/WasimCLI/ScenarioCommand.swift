@@ -97,13 +97,11 @@ struct ScenarioCommand: AsyncParsableCommand {
         if let x = s.expectations {
             print("callee expectations: \(x.met)/\(x.checked) met" + (x.unmet > 0 ? "; NOT met: " + x.unmetExamples.joined(separator: "; ") : ""))
         }
-        for t in s.thresholds {
-            print("threshold \(t.ok ? "ok  " : "FAIL") \(t.expression)   measured \(t.value.map { String(format: "%.3f", $0) } ?? "nothing")")
-        }
+        for line in SummaryLines.thresholds(s) { print(line) }
         print("""
             \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed (\(s.calls.unexpected) unexpected), \(s.calls.dropped) not started\(s.calls.shed > 0 ? " (\(s.calls.shed) shed by the generator)" : "")\(s.byDirection.map { d in " (" + d.sorted { $0.key < $1.key }.map { "\($0.key.uppercased()) \($0.value.connected)/\($0.value.attempted)" }.joined(separator: ", ") + " connected)" } ?? "")
-            setup latency ms: p50 \(s.latencyMs.setup.p50)  p90 \(s.latencyMs.setup.p90)  p99 \(s.latencyMs.setup.p99)  max \(s.latencyMs.setup.max)
-            responses: \(s.responses.sorted { $0.key < $1.key }.map { "\($0.key) ×\($0.value)" }.joined(separator: ", "))
+            \(SummaryLines.setupLatency(s))
+            \(SummaryLines.responses(s))
             """)
         for (security, m) in (s.mediaBySecurity ?? [:]).sorted(by: { $0.key < $1.key }) {
             print("media \(security): start ms p50 \(m.mediaStartMs.p50) max \(m.mediaStartMs.max); clipped ms p50 \(m.clippingMs.p50) max \(m.clippingMs.max) (\(m.clippingMs.count) calls)")

@@ -1,11 +1,8 @@
 import Foundation
 import Hummingbird
-import HummingbirdCore
-import Logging
-import MetaMock
-import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
+import WasimHTTP
 
 /// What serves `/metrics`: the exposition text, made when scraped.
 public protocol MetricsPublisher: Actor {
@@ -39,36 +36,8 @@ public final class MetricsEndpoint: Sendable {
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: text)))
         }
-        var logger = Logger(label: "wasim.metrics")
-        logger.logLevel = .critical
-        let bound = NIOLockedValueBox<CheckedContinuation<SocketAddress, any Error>?>(nil)
-        let app = Application(
-            router: router,
-            configuration: ApplicationConfiguration(address: .hostname(host, port: port), serverName: "wasim"),
-            onServerRunning: { channel in
-                let continuation = bound.withLockedValue { c in defer { c = nil }; return c }
-                if let address = channel.localAddress {
-                    continuation?.resume(returning: address)
-                } else {
-                    continuation?.resume(throwing: MockListenError(transport: "metrics (HTTP)", host: host, port: port, reason: "the listener has no local address"))
-                }
-            },
-            eventLoopGroupProvider: .shared(MultiThreadedEventLoopGroup.singleton), logger: logger)
-        var task: Task<Void, any Error>!
-        let address: SocketAddress = try await withCheckedThrowingContinuation { continuation in
-            bound.withLockedValue { $0 = continuation }
-            task = Task {
-                do {
-                    try await app.run()
-                } catch {
-                    // A bind failure ends `run` before the server runs: hand the error to the waiter.
-                    if let c = bound.withLockedValue({ c in defer { c = nil }; return c }) {
-                        c.resume(throwing: MockListenError(transport: "metrics (HTTP)", host: host, port: port, reason: MockListenError.reason(of: error)))
-                    }
-                    throw error
-                }
-            }
-        }
+        let (address, task) = try await HTTPListener.start(router: router, host: host, port: port, serverName: "wasim",
+                                                            transport: "metrics (HTTP)", group: MultiThreadedEventLoopGroup.singleton)
         return MetricsEndpoint(address: address, task: task)
     }
 
