@@ -50,10 +50,8 @@ struct LogLineHandler: LogHandler {
         }
     }
 
-    /// UTC, with milliseconds.
-    static func timestamp() -> String {
-        let formatter = ISO8601DateFormatter()
-        formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return formatter.string(from: Date())
-    }
+    /// UTC, with milliseconds (a format style is a value: one for every line, no formatter per line).
+    static let timeFormat = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+
+    static func timestamp() -> String { timeFormat.format(Date()) }
 }

@@ -12,7 +12,7 @@ struct MetricsCLITests {
         let port = try FreePort.tcp()
         let scenario = CLITests.root.appendingPathComponent("Scenarios/bic-callee-expectations.yaml").path
         let (process, log) = try ExternalProcess.start(CLITests.binary, [
-            "scenario", scenario, "--results", dir.path, "--certs", dir.path, "--metrics", "127.0.0.1:\(port)", "--metrics-linger", "2",
+            "scenario", scenario, "--results", dir.path, "--certs", dir.path, "--metrics", "127.0.0.1:\(port)", "--metrics-linger", "15",
         ])
         defer { ExternalProcess.stop(process) }
         let url = "http://127.0.0.1:\(port)/metrics"
@@ -28,7 +28,7 @@ struct MetricsCLITests {
         let ended = await eventually(timeout: 60) { (try? await PrometheusText.scrape(url))?.value("wasim_runs_ended_total") == 1 }
         #expect(ended)
         let final = try await PrometheusText.scrape(url)
-        _ = await eventually(timeout: 30) { !process.isRunning }
+        _ = await eventually(timeout: 60) { !process.isRunning }
         let output = (try? String(contentsOf: log, encoding: .utf8)) ?? ""
         #expect(output.contains("metrics: \(url)"), "\(output.suffix(800))")
         #expect(final.value("wasim_calls_started_total") == 16, "\(output.suffix(800))")
