@@ -98,21 +98,28 @@ struct ShardMergeTests {
         async let s1 = ExternalProcess.run(CLITests.binary, args(dir.path + "/shards", ["--shard", "1/3"]), timeout: 120)
         async let s2 = ExternalProcess.run(CLITests.binary, args(dir.path + "/shards", ["--shard", "2/3"]), timeout: 120)
         let results = try await [whole, s0, s1, s2]
-        for r in results { #expect(r.status == 0, "\(r.output.suffix(1500))") }
+        // A shard exits 0 when it ran through (its own verdict is not the run's); the whole run may report
+        // its generator saturated on a loaded machine (exit 3), as may the merge.
+        #expect(CLITests.ranThrough(results[0]), "\(results[0].output.suffix(1500))")
+        for r in results.dropFirst() { #expect(r.status == 0, "\(r.output.suffix(1500))") }
         let wholeDir = try #require(try Self.runs(in: dir.path + "/whole").first)
         // In shard order (their folder names differ only by a suffix when they started in the same second).
         let shardDirs = try Self.runs(in: dir.path + "/shards").sorted { try Self.summary($0).shard ?? "" < Self.summary($1).shard ?? "" }
         try #require(shardDirs.count == 3)
 
         let merged = try await ExternalProcess.run(CLITests.binary, ["merge"] + shardDirs + ["--out", dir.path + "/merged"], timeout: 60)
-        #expect(merged.status == 0, "\(merged.output)")
+        #expect(merged.status == 0 || (merged.status == 3 && merged.output.contains("SATURATED: a generator was the bottleneck")), "\(merged.output)")
         let w = try Self.summary(wholeDir), m = try Self.summary(dir.path + "/merged")
         #expect(m.calls.attempted == w.calls.attempted && m.calls.connected == w.calls.connected && m.calls.failed == w.calls.failed)
         #expect(m.calls.unexpected == w.calls.unexpected && m.calls.dropped == 0)
         #expect(m.responses == w.responses, "merged \(m.responses) whole \(w.responses)")
         #expect(m.ends == w.ends)
         #expect(m.expectations?.checked == w.expectations?.checked && m.expectations?.met == w.expectations?.met)
-        #expect(m.passed && m.thresholds.count == w.thresholds.count && m.thresholds.allSatisfy(\.ok))
+        // The thresholds are judged on the merged run (a shard alone may have no connected call to measure).
+        #expect(m.thresholds.map(\.expression) == w.thresholds.map(\.expression))
+        #expect(m.thresholds.first { $0.expression == "count(unexpected) == 0" }?.value == Double(m.calls.unexpected))
+        #expect(m.thresholds.first { $0.expression == "p99(duration) < 1500ms" }?.value == m.callDurationMs?.p99)
+        #expect(m.passed == (m.thresholds.allSatisfy(\.ok) && m.calls.unexpected == 0 && m.expectations?.unmet == 0))
         #expect(m.mergedFrom?.count == 3 && m.shard == nil)
         #expect(abs(m.rate.targetCPS - w.rate.targetCPS) < 1e-9, "the shards' target rates add up to the run's")
         let shardSummaries = try shardDirs.map(Self.summary)
