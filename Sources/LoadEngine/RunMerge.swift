@@ -56,12 +56,14 @@ public enum RunMerge {
         var facts = first.archive.runFacts
         facts.shard = nil
         var saturatedShards: [String] = []
+        var rebuiltShards: [String] = []
         for (i, a) in archives.enumerated() {
             let (s, written) = try a.archive.statistics()
             statistics.merge(s)
             traces += written
-            if let summary = try? readSummary(a.directory), summary.generator.saturated {
-                saturatedShards.append("shard \(a.shard): \(summary.generator.saturationReason ?? "saturated")")
+            if let summary = try? readSummary(a.directory) {
+                if summary.generator.saturated { saturatedShards.append("shard \(a.shard): \(summary.generator.saturationReason ?? "saturated")") }
+                if summary.rebuiltFrom != nil { rebuiltShards.append("\(a.shard)") }
             }
             guard i > 0 else { continue }
             let f = a.archive.runFacts
@@ -83,6 +85,8 @@ public enum RunMerge {
         var summary = RunSummary.build(scenario: scenario, statistics: statistics, facts: facts)
         summary.traces.written = traces
         summary.mergedFrom = archives.sorted { $0.shard.index < $1.shard.index }.map(\.directory)
+        // A shard rebuilt by `wasim report` brings only what its calls.csv says (no CPU, loop lag, retransmissions).
+        if !rebuiltShards.isEmpty { summary.rebuiltFrom = "calls.csv of shard" + (rebuiltShards.count > 1 ? "s " : " ") + rebuiltShards.joined(separator: ", ") }
         if !saturatedShards.isEmpty {
             summary.generator.saturated = true
             summary.generator.saturationReason = ([summary.generator.saturationReason].compactMap { $0 } + saturatedShards).joined(separator: "; ")

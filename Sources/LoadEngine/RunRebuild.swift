@@ -33,11 +33,13 @@ public enum RunRebuild {
         let started = ISO8601DateFormatter().date(from: record.startedAt) ?? Date()
         // The last moment the rows prove: the latest call's end.
         let lastMs = records.map { $0.actualStartMs + ($0.setupMs ?? 0) + ($0.durationMs ?? 0) }.max() ?? 0
-        var summary = RunSummary.build(scenario: scenario, statistics: statistics,
-                                       facts: record.facts(endedAt: started.addingTimeInterval(lastMs / 1000)))
+        let facts = record.facts(endedAt: started.addingTimeInterval(lastMs / 1000))
+        var summary = RunSummary.build(scenario: scenario, statistics: statistics, facts: facts)
         summary.rebuiltFrom = "calls.csv"
         let writer = ResultsWriter(existing: directory)
         try writer.writeSummary(summary)
+        // A rebuilt shard can still be merged with the others.
+        try RunArchive(statistics: statistics, facts: facts).write(to: writer)
         try writer.write("report.html", text: HTMLReport.render(summary: summary, timeSeries: statistics.timeSeries, clipping: statistics.clippingBuckets))
         return summary
     }

@@ -21,6 +21,9 @@ public struct RunRecord: Codable, Sendable {
     public var scheduledCalls: Int
     public var embeddedMock: Bool
     public var targets: [String]
+    /// The run's shard (`--shard I/N`) and its share of the schedule's calls; nil and 1 for a whole run.
+    public var shard: String?
+    public var scheduleShare: Double?
 
     public struct Override: Codable, Sendable {
         public var path: String
@@ -30,7 +33,7 @@ public struct RunRecord: Codable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case scenario, scenarioCopy = "scenario_copy", scenarioFile = "scenario_file", overrides, commandLine = "command_line", startedAt = "started_at", target, transport
-        case scheduledCalls = "scheduled_calls", embeddedMock = "embedded_mock", targets
+        case scheduledCalls = "scheduled_calls", embeddedMock = "embedded_mock", targets, shard, scheduleShare = "schedule_share"
     }
 
     static let fileName = "run.json"
@@ -38,7 +41,8 @@ public struct RunRecord: Codable, Sendable {
 
     /// Copies the scenario file into the run folder and writes run.json.
     static func write(_ scenario: Scenario, startedAt: Date, target: String, transport: SIPTransportKind, scheduledCalls: Int,
-                      embeddedMock: Bool, commandLine: [String], targets: [String], to writer: ResultsWriter) throws
+                      embeddedMock: Bool, commandLine: [String], targets: [String], shard: RunShard? = nil, scheduleShare: Double = 1,
+                      to writer: ResultsWriter) throws
     {
         var copy: String? = nil
         if let text = try? String(contentsOfFile: scenario.file, encoding: .utf8) {
@@ -50,7 +54,8 @@ public struct RunRecord: Codable, Sendable {
             scenarioFile: copy == nil ? nil : URL(fileURLWithPath: scenario.file).standardizedFileURL.path,
             overrides: scenario.overrides.map { Override(path: $0.path, value: $0.value, flag: $0.flag) }, commandLine: commandLine,
             startedAt: ISO8601DateFormatter().string(from: startedAt), target: target, transport: transport.rawValue,
-            scheduledCalls: scheduledCalls, embeddedMock: embeddedMock, targets: targets)
+            scheduledCalls: scheduledCalls, embeddedMock: embeddedMock, targets: targets, shard: shard?.description,
+            scheduleShare: shard == nil ? nil : scheduleShare)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
         try writer.write(fileName, encoder.encode(record) + Data("\n".utf8))
@@ -75,9 +80,12 @@ public struct RunRecord: Codable, Sendable {
     /// and left at zero.
     func facts(endedAt: Date) -> RunFacts {
         let started = ISO8601DateFormatter().date(from: startedAt) ?? endedAt
-        return RunFacts(startedAt: started, endedAt: endedAt, interrupted: true, target: target,
-                        transport: SIPTransportKind(rawValue: transport) ?? .udp, scheduledCalls: scheduledCalls, cpuSeconds: 0,
-                        retransmissions: 0, transportErrors: 0, lastTransportError: nil, embeddedMock: embeddedMock,
-                        overrides: commandLine, targets: targets)
+        var facts = RunFacts(startedAt: started, endedAt: endedAt, interrupted: true, target: target,
+                             transport: SIPTransportKind(rawValue: transport) ?? .udp, scheduledCalls: scheduledCalls, cpuSeconds: 0,
+                             retransmissions: 0, transportErrors: 0, lastTransportError: nil, embeddedMock: embeddedMock,
+                             overrides: commandLine, targets: targets)
+        facts.shard = shard.flatMap(RunShard.init(parsing:))
+        facts.scheduleShare = scheduleShare ?? 1
+        return facts
     }
 }

@@ -244,7 +244,8 @@ public struct ScenarioRunner {
         options.metrics?.begin(shards: shards, stack: stack, mock: mockOut)
         let targets = ([prepared.destination] + prepared.alternates).map(\.description)
         try RunRecord.write(scenario, startedAt: startedAt, target: targetDescription, transport: transport, scheduledCalls: scheduled,
-                            embeddedMock: mockOut != nil, commandLine: commandLine, targets: targets, to: writer)
+                            embeddedMock: mockOut != nil, commandLine: commandLine, targets: targets, shard: options.shard,
+                            scheduleShare: schedule.count > 0 ? Double(scheduled) / Double(schedule.count) : 1, to: writer)
         let progressTask = startProgress(shards: shardsBox, total: scheduled)
         let seriesTask = Self.streamTimeSeries(shards: shards, writer: writer, runStart: runStart)
         var statistics = ShardStatistics()

@@ -155,6 +155,18 @@ struct ShardMergeTests {
         let started = series.dropFirst().compactMap { Int($0.split(separator: ",")[1]) }.reduce(0, +)
         #expect(started == m.calls.attempted, "the merged series counts every start")
 
+        // A shard whose process was killed before its summary: rebuilt by `wasim report` from its calls.csv,
+        // it merges with the others into the same counts, and the merged summary says what was rebuilt.
+        for file in ["summary.json", "statistics.json", "report.html"] { try FileManager.default.removeItem(atPath: shardDirs[1] + "/" + file) }
+        let report = try await ExternalProcess.run(CLITests.binary, ["report", shardDirs[1]], timeout: 60)
+        #expect(report.status == 0 || report.status == 1, "\(report.output)")
+        #expect(try Self.summary(shardDirs[1]).shard == "1/3")
+        let again = try await ExternalProcess.run(CLITests.binary, ["merge"] + shardDirs + ["--out", dir.path + "/merged-again"], timeout: 60)
+        let r = try Self.summary(dir.path + "/merged-again")
+        #expect(again.status != 2, "\(again.output)")
+        #expect(r.calls.attempted == w.calls.attempted && r.responses == w.responses && r.calls.connected == w.calls.connected)
+        #expect(r.rebuiltFrom == "calls.csv of shard 1/3")
+
         // A missing shard, a shard given twice, a split larger than the callee list: exit 2, said plainly.
         let missing = try await ExternalProcess.run(CLITests.binary, ["merge", shardDirs[0], shardDirs[1], "--out", dir.path + "/m2"], timeout: 60)
         #expect(missing.status == 2 && missing.output.contains("2/3 missing"), "\(missing.output)")
