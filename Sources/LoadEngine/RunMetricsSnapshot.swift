@@ -40,11 +40,16 @@ public struct RunMetricsSnapshot: Sendable {
         transportErrors += t.transportErrors
     }
 
-    /// The generator is the bottleneck now, by the run summary's rules (calls shed because it was late or
-    /// busy, loop lag p99 over 50 ms, the busiest loop busy in a quarter of its ticks).
+    /// The generator is the bottleneck now, by the run summary's own rules (`RunSummary.saturationReasons`:
+    /// calls shed because it was late or busy, loop lag p99 over 50 ms, the busiest loop busy in a quarter of
+    /// its ticks); what only a run's end knows (CPU share, UDP drops) is left out.
     public var saturated: Bool {
         let s = statistics
-        let lagP99 = s.loopLag.totalCount > 0 ? Double(s.loopLag.valueAtPercentile(99)) / 1000 : 0
-        return s.shedLate + s.shedOverload > 0 || lagP99 > 50 || (s.ticks > 0 && Double(s.busyTicks) / Double(s.ticks) >= 0.25)
+        var g = RunSummary.Generator(cpuSeconds: 0, retransmissions: retransmissions, transportErrors: transportErrors, lastTransportError: nil)
+        g.shedLate = s.shedLate
+        g.shedOverload = s.shedOverload
+        g.loopBusyShare = s.ticks > 0 ? Double(s.busyTicks) / Double(s.ticks) : 0
+        let lagP99 = RunSummary.Percentiles(s.loopLag).p99
+        return !RunSummary.saturationReasons(g, lagP99: lagP99, cpuShare: 0, cores: 1, received: messagesReceived, embeddedMock: false).isEmpty
     }
 }

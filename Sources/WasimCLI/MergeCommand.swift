@@ -26,7 +26,7 @@ struct MergeCommand: AsyncParsableCommand {
         print("merged \(directories.count) shards of \(s.scenario)")
         for line in SummaryLines.thresholds(s) { print(line) }
         print("""
-            \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed (\(s.calls.unexpected) unexpected), \(s.calls.dropped) not started
+            \(SummaryLines.calls(s))
             \(SummaryLines.setupLatency(s))
             \(SummaryLines.responses(s))
             """)

@@ -99,7 +99,7 @@ struct ScenarioCommand: AsyncParsableCommand {
         }
         for line in SummaryLines.thresholds(s) { print(line) }
         print("""
-            \(s.scenario): \(s.calls.attempted) calls, \(s.calls.connected) connected, \(s.calls.failed) failed (\(s.calls.unexpected) unexpected), \(s.calls.dropped) not started\(s.calls.shed > 0 ? " (\(s.calls.shed) shed by the generator)" : "")\(s.byDirection.map { d in " (" + d.sorted { $0.key < $1.key }.map { "\($0.key.uppercased()) \($0.value.connected)/\($0.value.attempted)" }.joined(separator: ", ") + " connected)" } ?? "")
+            \(SummaryLines.calls(s))\(s.calls.shed > 0 ? " (\(s.calls.shed) shed by the generator)" : "")\(s.byDirection.map { d in " (" + d.sorted { $0.key < $1.key }.map { "\($0.key.uppercased()) \($0.value.connected)/\($0.value.attempted)" }.joined(separator: ", ") + " connected)" } ?? "")
             \(SummaryLines.setupLatency(s))
             \(SummaryLines.responses(s))
             """)
